@@ -1,0 +1,512 @@
+"""The monitored session: what is due, what is alarming, what is impossible, who may leave.
+
+Pure module: no Django import. Times are aware datetimes; minutes count from the start of
+dosing (the first esketamine device, or the start of the infusion or injection), which is also
+where the PMF's "total minutes from first device to end of monitoring" starts [PMF].
+
+Due states (issue 4: "due items turn amber when due and red when overdue"):
+
+* ``pending`` (grey): not due yet;
+* ``due`` (amber): from the planned minute (less ``early_minutes``) until ``overdue_after_minutes``
+  after it;
+* ``overdue`` (red): later than that and still not measured;
+* ``done`` (green): a measurement of that kind was taken from ``early_minutes`` before the
+  planned minute on (a late measurement still counts, as done late).
+
+Pre-dose items are due from check-in until dosing starts; missing at dose start, they are red.
+Before-discharge items fall due ``discharge_lead_minutes`` before the minimum observation ends.
+The windows are settings (:class:`MonitoringWindows`); their defaults are project defaults, not
+sourced from clinical.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from ketaclinic.treatment.protocol import (
+    LABEL_RULES_SPRAVATO_2024,
+    Anchor,
+    Drug,
+    LabelRules,
+    Measure,
+    PlannedMeasurement,
+    Protocol,
+    Thresholds,
+)
+
+__all__ = [
+    "PLAUSIBLE_RANGES",
+    "Alert",
+    "AlertKind",
+    "Baseline",
+    "DischargeReadiness",
+    "DueStatus",
+    "FieldError",
+    "ItemStatus",
+    "MonitoringWindows",
+    "Observation",
+    "PredoseDecision",
+    "Severity",
+    "alerts_for",
+    "baseline_from",
+    "discharge_readiness",
+    "effective_observation_minutes",
+    "evaluate_predose_bp",
+    "next_due",
+    "timeline",
+    "validate_observation",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringWindows:
+    """Grace windows of the chair board. PROJECT DEFAULTS (clinical.md gives none)."""
+
+    early_minutes: int = 5  # a reading up to 5 min before the planned minute counts
+    overdue_after_minutes: int = 10  # amber for 10 min after the planned minute, then red
+    discharge_lead_minutes: int = 15  # before-discharge checks fall due 15 min before the end
+
+
+# --------------------------------------------------------------------------------------------
+# Observations and impossible values
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One measurement. Blood pressure uses systolic/diastolic; notes and IV-site use text;
+    everything else uses value (bpm, %, breaths/min, MOAA/S 0-5, CADSS total, NRS)."""
+
+    measure: Measure
+    taken_at: dt.datetime
+    value: int | None = None
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    text: str = ""
+
+
+#: Values outside these are impossible or certainly mis-keyed and are refused, not alerted on.
+#: Wide on purpose: a true extreme reading must never be refused. Units in the field names.
+PLAUSIBLE_RANGES: dict[str, tuple[int, int, str]] = {
+    "systolic_mmhg": (40, 300, "mmHg"),
+    "diastolic_mmhg": (10, 200, "mmHg"),
+    "heart_rate": (10, 300, "bpm"),
+    "spo2": (1, 100, "%"),  # a saturation cannot exceed 100 %; 0 means no signal
+    "respiratory_rate": (1, 80, "breaths/min"),
+    "moaa_s": (0, 5, "points"),  # MOAA/S 5 = responds readily to name ... 0 = no response
+    "cadss": (0, 92, "points"),  # CADSS subjective total: 23 items scored 0-4
+    "bprs_plus": (4, 28, "points"),  # BPRS positive items: 4 items scored 1-7
+    "pain_nrs": (0, 10, "points"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def _in_range(name: str, value: int | None) -> list[FieldError]:
+    lo, hi, unit = PLAUSIBLE_RANGES[name]
+    if value is None:
+        return [FieldError(name, f"is required; allowed {lo}-{hi} {unit}")]
+    if isinstance(value, bool) or not lo <= value <= hi:
+        return [FieldError(name, f"allowed {lo}-{hi} {unit}, got {value}")]
+    return []
+
+
+def validate_observation(obs: Observation) -> list[FieldError]:
+    """Refuse impossible values with a message naming the field and the allowed values."""
+    if obs.taken_at.tzinfo is None or obs.taken_at.utcoffset() is None:
+        return [FieldError("taken_at", "must be an aware datetime (UTC or with a time zone)")]
+    m = obs.measure
+    if m is Measure.BLOOD_PRESSURE:
+        errors = _in_range("systolic_mmhg", obs.systolic_mmhg)
+        errors += _in_range("diastolic_mmhg", obs.diastolic_mmhg)
+        if (
+            not errors
+            and obs.systolic_mmhg is not None
+            and obs.diastolic_mmhg is not None
+            and obs.diastolic_mmhg >= obs.systolic_mmhg
+        ):
+            errors.append(
+                FieldError(
+                    "diastolic_mmhg",
+                    f"must be below the systolic ({obs.systolic_mmhg} mmHg), "
+                    f"got {obs.diastolic_mmhg}",
+                )
+            )
+        return errors
+    if m in (Measure.NOTE, Measure.IV_SITE):
+        return [] if obs.text.strip() else [FieldError("text", "must not be empty")]
+    return _in_range(m.value, obs.value)
+
+
+# --------------------------------------------------------------------------------------------
+# What is due
+
+
+class DueStatus(enum.StrEnum):
+    PENDING = "pending"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+    @property
+    def colour(self) -> str:
+        return {"pending": "grey", "due": "amber", "overdue": "red", "done": "green"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStatus:
+    planned: PlannedMeasurement
+    due_at: dt.datetime | None  # None: pre-dose before dosing has started
+    status: DueStatus
+    observation: Observation | None
+
+
+def effective_observation_minutes(
+    protocol: Protocol, rules: LabelRules = LABEL_RULES_SPRAVATO_2024
+) -> int:
+    """The protocol's minimum observation; for esketamine never below the label's 2 h
+    [DailyMed; REMS], even if a stored protocol version says less."""
+    minutes = protocol.min_observation_minutes
+    if protocol.drug is Drug.ESKETAMINE:
+        minutes = max(minutes, rules.esketamine_min_observation_minutes)
+    return minutes
+
+
+def timeline(
+    protocol: Protocol,
+    *,
+    dose_started_at: dt.datetime | None,
+    now: dt.datetime,
+    observations: Sequence[Observation],
+    windows: MonitoringWindows = MonitoringWindows(),
+    rules: LabelRules = LABEL_RULES_SPRAVATO_2024,
+) -> list[ItemStatus]:
+    """Each planned measurement of the session with its due time and state."""
+    early = dt.timedelta(minutes=windows.early_minutes)
+    late = dt.timedelta(minutes=windows.overdue_after_minutes)
+    obs_end_minutes = effective_observation_minutes(protocol, rules)
+    used: set[int] = set()
+    ordered = sorted(range(len(observations)), key=lambda i: observations[i].taken_at)
+    result: list[ItemStatus] = []
+
+    def take(
+        measure: Measure, lo: dt.datetime | None, hi: dt.datetime | None
+    ) -> Observation | None:
+        for i in ordered:
+            o = observations[i]
+            if i in used or o.measure is not measure:
+                continue
+            if (lo is None or o.taken_at >= lo) and (hi is None or o.taken_at < hi):
+                used.add(i)
+                return o
+        return None
+
+    plan = sorted(
+        protocol.monitoring,
+        key=lambda p: (
+            [Anchor.PRE_DOSE, Anchor.DOSE_START, Anchor.BEFORE_DISCHARGE].index(p.anchor),
+            p.minute,
+        ),
+    )
+    for p in plan:
+        if p.anchor is Anchor.PRE_DOSE:
+            found = take(p.measure, None, dose_started_at)
+            if found is not None:
+                status = DueStatus.DONE
+            else:
+                status = DueStatus.DUE if dose_started_at is None else DueStatus.OVERDUE
+            result.append(ItemStatus(p, dose_started_at, status, found))
+            continue
+        if dose_started_at is None:
+            result.append(ItemStatus(p, None, DueStatus.PENDING, None))
+            continue
+        if p.anchor is Anchor.DOSE_START:
+            due_at = dose_started_at + dt.timedelta(minutes=p.minute)
+            found = take(p.measure, due_at - early, None)
+        else:  # before discharge
+            end = dose_started_at + dt.timedelta(minutes=obs_end_minutes)
+            due_at = end - dt.timedelta(minutes=windows.discharge_lead_minutes)
+            found = take(p.measure, due_at, None)
+        if found is not None:
+            status = DueStatus.DONE
+        elif now < due_at - early:
+            status = DueStatus.PENDING
+        elif now <= due_at + late:
+            status = DueStatus.DUE
+        else:
+            status = DueStatus.OVERDUE
+        result.append(ItemStatus(p, due_at, status, found))
+    return result
+
+
+def next_due(items: Sequence[ItemStatus]) -> ItemStatus | None:
+    """The chair board's "what next": the first overdue, else the first due, else the next
+    pending item by time."""
+    for wanted in (DueStatus.OVERDUE, DueStatus.DUE):
+        hits = [i for i in items if i.status is wanted]
+        if hits:
+            return hits[0]
+    pending = [i for i in items if i.status is DueStatus.PENDING]
+    timed = [i for i in pending if i.due_at is not None]
+    if timed:
+        return min(timed, key=lambda i: i.due_at or dt.datetime.max.replace(tzinfo=dt.UTC))
+    return pending[0] if pending else None
+
+
+# --------------------------------------------------------------------------------------------
+# Thresholds and alerts
+
+
+class PredoseDecision(enum.StrEnum):
+    PROCEED = "proceed"
+    NEEDS_PRESCRIBER_DECISION = "needs_prescriber_decision"
+
+
+def evaluate_predose_bp(
+    systolic_mmhg: int, diastolic_mmhg: int, thresholds: Thresholds
+) -> tuple[PredoseDecision, str]:
+    """Pre-dose BP above the protocol's threshold (systolic or diastolic) needs a prescriber's
+    recorded decision to proceed. Baseline > 140/90: weigh the transient rise against benefit
+    [DrOracle]; the threshold is the protocol version's setting."""
+    s_max, d_max = thresholds.predose_systolic_max_mmhg, thresholds.predose_diastolic_max_mmhg
+    if systolic_mmhg > s_max or diastolic_mmhg > d_max:
+        return (
+            PredoseDecision.NEEDS_PRESCRIBER_DECISION,
+            f"Pre-dose blood pressure {systolic_mmhg}/{diastolic_mmhg} mmHg is above the "
+            f"protocol's {s_max}/{d_max} mmHg: a prescriber must decide whether to dose.",
+        )
+    return PredoseDecision.PROCEED, ""
+
+
+class AlertKind(enum.StrEnum):
+    BP_RISE = "bp_rise"
+    SPO2_LOW = "spo2_low"
+    SPO2_DROP = "spo2_drop"
+    HEART_RATE_LOW = "heart_rate_low"
+    HEART_RATE_HIGH = "heart_rate_high"
+    SEDATION = "sedation"
+    LOSS_OF_CONSCIOUSNESS = "loss_of_consciousness"
+
+
+class Severity(enum.StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Pre-dose values that rises and drops are measured from."""
+
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    spo2: int | None = None
+    moaa_s: int | None = None
+
+
+def baseline_from(observations: Sequence[Observation], dose_started_at: dt.datetime) -> Baseline:
+    """The last reading of each kind taken before dosing started."""
+    before = sorted(
+        (o for o in observations if o.taken_at < dose_started_at), key=lambda o: o.taken_at
+    )
+    bp = [o for o in before if o.measure is Measure.BLOOD_PRESSURE]
+    spo2 = [o for o in before if o.measure is Measure.SPO2]
+    moaa = [o for o in before if o.measure is Measure.MOAA_S]
+    return Baseline(
+        systolic_mmhg=bp[-1].systolic_mmhg if bp else None,
+        diastolic_mmhg=bp[-1].diastolic_mmhg if bp else None,
+        spo2=spo2[-1].value if spo2 else None,
+        moaa_s=moaa[-1].value if moaa else None,
+    )
+
+
+def _bp_alerts(obs: Observation, base: Baseline, t: Thresholds) -> list[Alert]:
+    # >= 40 mmHg systolic and/or >= 25 mmHg diastolic rise [USMed]; clinical.md 8.9.
+    if base.systolic_mmhg is None or base.diastolic_mmhg is None:
+        return []
+    if obs.systolic_mmhg is None or obs.diastolic_mmhg is None:
+        return []
+    rise_s = obs.systolic_mmhg - base.systolic_mmhg
+    rise_d = obs.diastolic_mmhg - base.diastolic_mmhg
+    if rise_s >= t.bp_rise_systolic_mmhg or rise_d >= t.bp_rise_diastolic_mmhg:
+        return [
+            Alert(
+                AlertKind.BP_RISE,
+                Severity.WARNING,
+                f"Blood pressure {obs.systolic_mmhg}/{obs.diastolic_mmhg} mmHg: a rise of "
+                f"{rise_s:+d}/{rise_d:+d} mmHg from pre-dose {base.systolic_mmhg}/"
+                f"{base.diastolic_mmhg} (alert at +{t.bp_rise_systolic_mmhg} systolic or "
+                f"+{t.bp_rise_diastolic_mmhg} diastolic).",
+            )
+        ]
+    return []
+
+
+def _spo2_alerts(value: int, base: Baseline, t: Thresholds) -> list[Alert]:
+    alerts: list[Alert] = []
+    if value < t.spo2_min_percent:
+        alerts.append(
+            Alert(
+                AlertKind.SPO2_LOW,
+                Severity.CRITICAL,
+                f"SpO2 {value} % is below the protocol's {t.spo2_min_percent} %.",
+            )
+        )
+    if base.spo2 is not None and base.spo2 - value >= t.spo2_drop_percent:
+        alerts.append(
+            Alert(
+                AlertKind.SPO2_DROP,
+                Severity.WARNING,
+                f"SpO2 {value} % has dropped {base.spo2 - value} points from pre-dose "
+                f"{base.spo2} % (alert at a drop of {t.spo2_drop_percent}).",
+            )
+        )
+    return alerts
+
+
+def _moaa_s_alerts(value: int, base: Baseline) -> list[Alert]:
+    # Any drop from pre-dose = sedation; MOAA/S 0 = loss of consciousness [USMed; Label].
+    # Without a pre-dose rating, 5 (fully alert) is assumed as the baseline.
+    if value == 0:
+        return [
+            Alert(
+                AlertKind.LOSS_OF_CONSCIOUSNESS,
+                Severity.CRITICAL,
+                "MOAA/S 0: loss of consciousness (no response to painful stimulus).",
+            )
+        ]
+    ref = base.moaa_s if base.moaa_s is not None else 5
+    if value < ref:
+        return [
+            Alert(
+                AlertKind.SEDATION,
+                Severity.WARNING,
+                f"MOAA/S {value}, down from {ref} before dosing: sedation.",
+            )
+        ]
+    return []
+
+
+def _heart_rate_alerts(value: int, t: Thresholds) -> list[Alert]:
+    if value < t.heart_rate_min_bpm:
+        return [
+            Alert(
+                AlertKind.HEART_RATE_LOW,
+                Severity.WARNING,
+                f"Heart rate {value} bpm is below the protocol's {t.heart_rate_min_bpm} bpm.",
+            )
+        ]
+    if value > t.heart_rate_max_bpm:
+        return [
+            Alert(
+                AlertKind.HEART_RATE_HIGH,
+                Severity.WARNING,
+                f"Heart rate {value} bpm is above the protocol's {t.heart_rate_max_bpm} bpm.",
+            )
+        ]
+    return []
+
+
+def alerts_for(obs: Observation, *, baseline: Baseline, thresholds: Thresholds) -> list[Alert]:
+    """Threshold alerts raised by one (valid) observation taken after dosing started."""
+    if validate_observation(obs):
+        raise ValueError("validate the observation before evaluating alerts")
+    t = thresholds
+    if obs.measure is Measure.BLOOD_PRESSURE:
+        return _bp_alerts(obs, baseline, t)
+    value = obs.value
+    if value is None:
+        return []
+    if obs.measure is Measure.SPO2:
+        return _spo2_alerts(value, baseline, t)
+    if obs.measure is Measure.HEART_RATE:
+        return _heart_rate_alerts(value, t)
+    if obs.measure is Measure.MOAA_S:
+        return _moaa_s_alerts(value, baseline)
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# Discharge
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeReadiness:
+    ready: bool
+    earliest_at: dt.datetime | None
+    reasons: tuple[str, ...]  # why not, each in words a nurse can act on
+
+
+def discharge_readiness(
+    protocol: Protocol,
+    *,
+    dose_started_at: dt.datetime | None,
+    now: dt.datetime,
+    criteria_met: Collection[str],
+    observations: Sequence[Observation],
+    unresolved_alerts: int = 0,
+    windows: MonitoringWindows = MonitoringWindows(),
+    rules: LabelRules = LABEL_RULES_SPRAVATO_2024,
+) -> DischargeReadiness:
+    """Whether the patient may leave now.
+
+    Needs: the minimum observation time since dosing started (for esketamine the label's
+    2 hours, which cannot be shortened [DailyMed; REMS]); every discharge criterion of the
+    protocol checked; the before-discharge measurements taken; MOAA/S back to its pre-dose value
+    (the REMS asks to monitor until sedation resolves [REMS]); no unresolved alert.
+    """
+    if dose_started_at is None:
+        return DischargeReadiness(False, None, ("Dosing has not started.",))
+    reasons: list[str] = []
+    minutes = effective_observation_minutes(protocol, rules)
+    earliest = dose_started_at + dt.timedelta(minutes=minutes)
+    if now < earliest:
+        left = earliest - now
+        left_min = -(-int(left.total_seconds()) // 60)
+        reasons.append(
+            f"Observation time not reached: {minutes} minutes from the start of dosing are "
+            f"needed ({left_min} min to go)."
+        )
+    missing = [c.text for c in protocol.discharge_criteria if c.code not in criteria_met]
+    reasons.extend(f"Not checked: {text}" for text in missing)
+    items = timeline(
+        protocol,
+        dose_started_at=dose_started_at,
+        now=now,
+        observations=observations,
+        windows=windows,
+        rules=rules,
+    )
+    reasons.extend(
+        f"Not measured before discharge: {item.planned.measure}"
+        for item in items
+        if item.planned.anchor is Anchor.BEFORE_DISCHARGE and item.status is not DueStatus.DONE
+    )
+    base = baseline_from(observations, dose_started_at)
+    after = sorted(
+        (o for o in observations if o.measure is Measure.MOAA_S and o.taken_at >= dose_started_at),
+        key=lambda o: o.taken_at,
+    )
+    if after and base.moaa_s is not None and after[-1].value is not None:
+        if after[-1].value < base.moaa_s:
+            reasons.append(
+                f"Sedation not resolved: latest MOAA/S {after[-1].value}, pre-dose {base.moaa_s}."
+            )
+    if unresolved_alerts:
+        reasons.append(f"{unresolved_alerts} alert(s) not yet resolved.")
+    return DischargeReadiness(not reasons, earliest, tuple(reasons))
