@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+
+from ketaclinic.accounts.selectors import memberships_for_user
+
+AUTH_TIME_KEY = "ketaclinic_auth_time"
+CLINIC_KEY = "ketaclinic_clinic_id"
+
+View = Callable[..., HttpResponse]
+
+
+def two_factor_exempt(view: View) -> View:
+    """For the pages a password-only session may reach: the 2FA step itself and logout."""
+    view.two_factor_exempt = True  # type: ignore[attr-defined]  # marker read by the middleware
+    return view
+
+
+def clinic_exempt(view: View) -> View:
+    """For pages that do not need an active clinic (the account pages)."""
+    view.clinic_exempt = True  # type: ignore[attr-defined]  # marker read by the middleware
+    return view
+
+
+class SessionLifetimeMiddleware:
+    """Absolute session lifetime (12 hours by default, OWASP ASVS 3.3.2). The idle limit is the
+    server-side session expiry, renewed on every request (SESSION_SAVE_EVERY_REQUEST)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(AUTH_TIME_KEY)
+            if started is None or time.time() - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "Your session has ended. Please sign in again.")
+                return HttpResponseRedirect(reverse(settings.LOGIN_URL))
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Every role must pass a second factor (TOTP) before reaching any page (HIPAA NPRM, ASVS 6.3.3)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or getattr(view, "two_factor_exempt", False):
+            return None
+        if not getattr(view, "login_required", True):
+            return None
+        if user.is_verified():  # type: ignore[union-attr]  # added by django_otp's middleware
+            return None
+        return HttpResponseRedirect(reverse("accounts:verify"))
+
+
+class ActiveClinicMiddleware:
+    """Sets ``request.membership``: the signed-in user's role in the clinic they are working in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        request.membership = None  # type: ignore[attr-defined]
+        user = request.user
+        if not user.is_authenticated or not getattr(view, "login_required", True):
+            return None
+        memberships = list(memberships_for_user(user))  # type: ignore[arg-type]
+        request.memberships = memberships  # type: ignore[attr-defined]
+        chosen = request.session.get(CLINIC_KEY)
+        membership = next((m for m in memberships if m.clinic_id == chosen), None)
+        if membership is None and memberships:
+            membership = memberships[0]
+            request.session[CLINIC_KEY] = membership.clinic_id
+        request.membership = membership  # type: ignore[attr-defined]
+        if membership is None and not getattr(view, "clinic_exempt", False):
+            return render(request, "accounts/no_clinic.html", status=403)
+        return None

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from ketaclinic.accounts.permissions import Perm, Role, role_can
+from ketaclinic.lib.dea import dea_number_problem
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone; use a name such as America/New_York"
+        )
+
+
+def validate_dea_number(value: str) -> None:
+    problem = dea_number_problem(value)
+    if problem:
+        raise ValidationError(f"DEA registration number {problem}")
+
+
+def validate_opening_days(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(d, int) and 0 <= d <= 6 for d in value):
+        raise ValidationError("Opening days must be a list of weekday numbers 0 (Mon) to 6 (Sun)")
+
+
+def default_opening_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class Clinic(models.Model):
+    """A site. Every clinical object belongs to exactly one clinic."""
+
+    code = models.SlugField(max_length=16, unique=True)
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    dea_number = models.CharField(
+        "DEA registration number", max_length=9, blank=True, validators=[validate_dea_number]
+    )
+    rems_setting_id = models.CharField("REMS healthcare setting ID", max_length=64, blank=True)
+    opening_days = models.JSONField(default=default_opening_days, validators=[validate_opening_days])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def opening_days_display(self) -> str:
+        return ", ".join(WEEKDAYS[d] for d in sorted(self.opening_days))
+
+
+class User(AbstractUser):
+    """A staff member. Credentials are personal (21 CFR 11.300): a login is never shared."""
+
+    printed_name = models.CharField(
+        max_length=200, blank=True, help_text="Name shown on signatures, e.g. 'Dana Reyes, MD'"
+    )
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.printed_name or self.get_full_name() or self.username
+
+
+class Membership(models.Model):
+    """A user's role in one clinic. Deactivated, never deleted, so the audit trail keeps its meaning."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=32, choices=[(r.value, r.label) for r in Role])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="one_role_per_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} at {self.clinic_id}"
+
+    def can(self, perm: Perm) -> bool:
+        return self.is_active and role_can(self.role, perm)
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label

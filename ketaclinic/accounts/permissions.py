@@ -1,0 +1,70 @@
+"""Roles and what each may do. Pure data: the single place to read who may do what.
+
+Deny by default: a capability not listed for a role is refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PRESCRIBER = "prescriber"
+    NURSE = "nurse"
+    FRONT_DESK = "front_desk"
+    INVENTORY_MANAGER = "inventory_manager"
+    RESEARCHER = "researcher"
+    CLINIC_ADMIN = "clinic_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.PRESCRIBER: "Prescriber",
+    Role.NURSE: "Nurse",
+    Role.FRONT_DESK: "Front desk",
+    Role.INVENTORY_MANAGER: "Inventory manager",
+    Role.RESEARCHER: "Researcher",
+    Role.CLINIC_ADMIN: "Clinic admin",
+}
+
+
+class Perm(StrEnum):
+    PATIENT_VIEW = "patient.view"  # identified chart: demographics, history
+    PATIENT_REGISTER = "patient.register"  # create and edit demographics and contacts
+    PATIENT_CLINICAL_EDIT = "patient.clinical_edit"  # diagnoses, allergies, medications, measurements
+    AUDIT_VIEW = "audit.view"
+    CLINIC_MANAGE = "clinic.manage"
+
+
+_CLINICAL_STAFF = {
+    Perm.PATIENT_VIEW,
+    Perm.PATIENT_REGISTER,
+    Perm.PATIENT_CLINICAL_EDIT,
+}
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.PRESCRIBER: frozenset(_CLINICAL_STAFF),
+    Role.NURSE: frozenset(_CLINICAL_STAFF),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER}),
+    # The controlled-substance record keeper sees the ledger (a later issue), not charts.
+    Role.INVENTORY_MANAGER: frozenset(),
+    # Researchers see de-identified data only (the research issue), never an identified chart.
+    Role.RESEARCHER: frozenset(),
+    Role.CLINIC_ADMIN: frozenset(
+        {Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER, Perm.AUDIT_VIEW, Perm.CLINIC_MANAGE}
+    ),
+}
+
+
+def role_can(role: str, perm: Perm) -> bool:
+    try:
+        return perm in ROLE_PERMS[Role(role)]
+    except ValueError:
+        return False
+
+
+def roles_with(perm: Perm) -> list[str]:
+    return [str(role) for role, perms in ROLE_PERMS.items() if perm in perms]

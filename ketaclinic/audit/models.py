@@ -1,0 +1,102 @@
+"""The audit trail: an append-only, hash-chained log of every change and every view of patient data.
+
+Sources: 21 CFR 11.10(e) (who, when, old and new value, never hiding the prior value); 45 CFR
+170.315(d)(2) (the technology cannot change, overwrite or delete entries and detects alteration);
+OWASP ASVS 8.3.5 (audit sensitive reads by id, never the data).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    # accounts
+    LOGIN = "auth.login", "Signed in"
+    LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
+    LOGOUT = "auth.logout", "Signed out"
+    TOTP_ENROLLED = "auth.totp_enrolled", "Two-factor device enrolled"
+    TOTP_FAILED = "auth.totp_failed", "Two-factor code refused"
+    SESSION_EXPIRED = "auth.session_expired", "Session expired"
+    CLINIC_CREATED = "clinic.created", "Clinic created"
+    CLINIC_UPDATED = "clinic.updated", "Clinic updated"
+    USER_CREATED = "user.created", "User created"
+    USER_UPDATED = "user.updated", "User updated"
+    MEMBERSHIP_CREATED = "membership.created", "Role granted"
+    MEMBERSHIP_UPDATED = "membership.updated", "Role changed"
+    CLINIC_SWITCHED = "clinic.switched", "Active clinic switched"
+    # patients
+    PATIENT_CREATED = "patient.created", "Patient created"
+    PATIENT_UPDATED = "patient.updated", "Patient updated"
+    PATIENT_VIEWED = "patient.viewed", "Patient record viewed"
+    PATIENT_SEARCHED = "patient.searched", "Patient list searched"
+    PATIENT_ARCHIVED = "patient.archived", "Patient archived"
+    MEASUREMENT_RECORDED = "patient.measurement_recorded", "Measurement recorded"
+    MEASUREMENT_CORRECTED = "patient.measurement_corrected", "Measurement corrected"
+    DIAGNOSIS_RECORDED = "patient.diagnosis_recorded", "Diagnosis recorded"
+    DIAGNOSIS_UPDATED = "patient.diagnosis_updated", "Diagnosis updated"
+    ALLERGY_RECORDED = "patient.allergy_recorded", "Allergy recorded"
+    ALLERGY_UPDATED = "patient.allergy_updated", "Allergy updated"
+    MEDICATION_RECORDED = "patient.medication_recorded", "Medication recorded"
+    MEDICATION_UPDATED = "patient.medication_updated", "Medication updated"
+    # audit
+    AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
+
+
+class AuditEvent(models.Model):
+    """One event. Rows are only ever inserted, by ``audit.services.audit_record``.
+
+    ``hash`` is SHA-256 over this row's content and ``prev_hash`` (the hash of the event before it), so
+    an edit, a deletion or an insertion outside the application breaks the chain. On PostgreSQL a trigger
+    refuses UPDATE and DELETE outright (migration 0002).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event_time = models.DateTimeField(db_index=True)
+    event_type = models.CharField(max_length=64, choices=EventType.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=True,
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    clinic = models.ForeignKey(
+        "accounts.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=32, blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    reason = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["clinic", "event_time"], name="audit_clinic_time")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.event_type}"
+
+
+class ChainHead(models.Model):
+    """The single row naming the newest event: writers lock it to append in order, and ``audit verify``
+    compares it with the last row to detect a deleted or appended tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_event_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+    event_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_single_head")]
+
+    def __str__(self) -> str:
+        return f"head {self.last_event_id}"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm, Role
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """What this person has to do today. Later capabilities add their panels per role."""
+    membership: Membership = request.membership  # type: ignore[attr-defined]
+    role = Role(membership.role)
+    panels: list[dict[str, str]] = []
+    if membership.can(Perm.PATIENT_VIEW):
+        panels.append(
+            {
+                "title": "Patients",
+                "text": "Find a patient, open a chart, record a weight or medication.",
+                "url": "patients:list",
+            }
+        )
+    if membership.can(Perm.PATIENT_REGISTER):
+        panels.append(
+            {"title": "Register a patient", "text": "Add a new patient.", "url": "patients:create"}
+        )
+    if membership.can(Perm.AUDIT_VIEW):
+        panels.append(
+            {
+                "title": "Audit trail",
+                "text": "Who did what and when; export for an inspection.",
+                "url": "audit:list",
+            }
+        )
+    context = {"role": role, "panels": panels}
+    return render(request, "core/home.html", context)

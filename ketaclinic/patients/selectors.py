@@ -1,0 +1,148 @@
+"""Reads of the registry. Every function takes the caller's membership and returns only that clinic's
+records; a record of another clinic is indistinguishable from one that does not exist (404)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.patients.models import (
+    Allergy,
+    Diagnosis,
+    HeightMeasurement,
+    Medication,
+    Patient,
+    RecordStatus,
+    WeightMeasurement,
+)
+
+T = TypeVar("T", WeightMeasurement, HeightMeasurement, Diagnosis, Allergy, Medication)
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+
+
+def _as_date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007  (a calendar date, no time)
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(
+    *, membership: Membership, query: str = "", include_archived: bool = False
+) -> QuerySet[Patient]:
+    if not membership.can(Perm.PATIENT_VIEW):
+        raise PermissionDenied
+    qs = Patient.objects.filter(clinic_id=membership.clinic_id)
+    if not include_archived:
+        qs = qs.filter(is_archived=False)
+    query = query.strip()
+    if not query:
+        return qs.order_by("family_name", "given_name", "mrn")
+    as_date = _as_date(query)
+    if as_date is not None:
+        return qs.filter(date_of_birth=as_date).order_by("family_name", "given_name")
+    condition = Q(mrn__iexact=query)
+    for word in re.split(r"[\s,]+", query):
+        if word:
+            condition |= Q(mrn__istartswith=word)
+    words = [w for w in re.split(r"[\s,]+", query) if w]
+    name_condition = Q()
+    for word in words:
+        name_condition &= (
+            Q(family_name__istartswith=word)
+            | Q(given_name__istartswith=word)
+            | Q(preferred_name__istartswith=word)
+        )
+    return qs.filter(condition | name_condition).order_by("family_name", "given_name")
+
+
+def get_patient_for_user(*, membership: Membership | None, pk: UUID, perm: Perm) -> Patient:
+    """The patient, if it belongs to the caller's active clinic (else 404) and their role has ``perm``
+    there (else 403)."""
+    if membership is None:
+        raise Http404
+    patient = Patient.objects.select_related("clinic").filter(
+        pk=pk, clinic_id=membership.clinic_id
+    ).first()
+    if patient is None:
+        raise Http404
+    if not membership.can(perm):
+        raise PermissionDenied
+    return patient
+
+
+@dataclass(frozen=True)
+class Chart:
+    patient: Patient
+    weights: list[WeightMeasurement]
+    heights: list[HeightMeasurement]
+    diagnoses: list[Diagnosis]
+    allergies: list[Allergy]
+    medications: list[Medication]
+
+    @property
+    def latest_weight(self) -> WeightMeasurement | None:
+        return next((w for w in self.weights if w.status == RecordStatus.ACTIVE), None)
+
+    @property
+    def latest_height(self) -> HeightMeasurement | None:
+        return next((h for h in self.heights if h.status == RecordStatus.ACTIVE), None)
+
+    @property
+    def rems_flags(self) -> list[str]:
+        flags: list[str] = []
+        for med in self.medications:
+            if med.status == RecordStatus.ACTIVE and med.stopped_on is None:
+                flags.extend(f for f in med.rems_flags if f not in flags)
+        return flags
+
+
+def patient_chart(*, patient: Patient) -> Chart:
+    return Chart(
+        patient=patient,
+        weights=list(
+            WeightMeasurement.objects.filter(patient=patient).select_related("recorded_by")
+        ),
+        heights=list(
+            HeightMeasurement.objects.filter(patient=patient).select_related("recorded_by")
+        ),
+        diagnoses=list(Diagnosis.objects.filter(patient=patient).select_related("recorded_by")),
+        allergies=list(Allergy.objects.filter(patient=patient).select_related("recorded_by")),
+        medications=list(Medication.objects.filter(patient=patient).select_related("recorded_by")),
+    )
+
+
+def latest_weight(*, patient: Patient) -> WeightMeasurement | None:
+    """For dosing (the treatment issue): the newest weight that is not entered in error."""
+    return (
+        WeightMeasurement.objects.filter(patient=patient, status=RecordStatus.ACTIVE)
+        .order_by("-measured_at")
+        .first()
+    )
+
+
+def get_chart_entry_for_user(
+    *, membership: Membership | None, model: type[T], pk: int, perm: Perm
+) -> T:
+    if membership is None:
+        raise Http404
+    entry = model.objects.select_related("patient").filter(
+        pk=pk, patient__clinic_id=membership.clinic_id
+    ).first()
+    if entry is None:
+        raise Http404
+    if not membership.can(perm):
+        raise PermissionDenied
+    return entry

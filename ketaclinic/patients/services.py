@@ -1,0 +1,418 @@
+"""Writes to the registry. Each validates, saves and writes its audit event in one transaction.
+
+Nothing is hard-deleted. A wrong measurement is corrected by a new row that ``replaces`` it; the old
+row is marked entered in error with the reason. Demographic edits keep old and new values and the
+reason in the audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.audit.models import EventType
+from ketaclinic.audit.services import audit_record
+from ketaclinic.lib.units import to_cm, to_kg
+from ketaclinic.patients import rules
+from ketaclinic.patients.models import (
+    Allergy,
+    Diagnosis,
+    HeightMeasurement,
+    Medication,
+    Patient,
+    RecordStatus,
+    WeightMeasurement,
+)
+
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+    "notes",
+)
+
+
+def _clinic_today(membership: Membership) -> date:
+    return timezone.now().astimezone(membership.clinic.tzinfo).date()
+
+
+def _check_patient(patient: Patient, membership: Membership) -> None:
+    errors: dict[str, str] = {}
+    problem = rules.date_of_birth_problem(patient.date_of_birth, _clinic_today(membership))
+    if problem:
+        errors["date_of_birth"] = problem
+    try:
+        patient.full_clean(exclude=["clinic"], validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, " ".join(messages))
+    duplicate = Patient.objects.filter(clinic_id=membership.clinic_id, mrn=patient.mrn).exclude(
+        pk=patient.pk
+    )
+    if patient.mrn and duplicate.exists():
+        errors["mrn"] = f"Medical record number {patient.mrn} is already used in this clinic."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def patient_create(*, by: Membership, **fields: Any) -> Patient:
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
+    patient = Patient(clinic_id=by.clinic_id, **fields)
+    _check_patient(patient, by)
+    try:
+        with transaction.atomic():
+            patient.save(force_insert=True)
+    except IntegrityError:
+        raise ValidationError(
+            {"mrn": f"Medical record number {patient.mrn} is already used in this clinic."}
+        ) from None
+    audit_record(
+        event_type=EventType.PATIENT_CREATED,
+        actor=by,
+        obj=patient,
+        patient_id=patient.pk,
+        changes={f: (None, getattr(patient, f)) for f in PATIENT_FIELDS if getattr(patient, f)},
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, by: Membership, patient: Patient, reason: str, **fields: Any) -> Patient:
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
+    locked = Patient.objects.select_for_update().get(pk=patient.pk, clinic_id=by.clinic_id)
+    changes = {
+        f: (getattr(locked, f), v) for f, v in fields.items() if getattr(locked, f) != v
+    }
+    if not changes:
+        return locked
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this record is being changed."})
+    for field, (_, new) in changes.items():
+        setattr(locked, field, new)
+    _check_patient(locked, by)
+    locked.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        event_type=EventType.PATIENT_UPDATED,
+        actor=by,
+        obj=locked,
+        patient_id=locked.pk,
+        reason=reason.strip(),
+        changes=changes,
+    )
+    return locked
+
+
+@transaction.atomic
+def patient_archive(*, by: Membership, patient: Patient, reason: str) -> Patient:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this patient is being archived."})
+    patient.is_archived = True
+    patient.save(update_fields=["is_archived", "updated_at"])
+    audit_record(
+        event_type=EventType.PATIENT_ARCHIVED,
+        actor=by,
+        obj=patient,
+        patient_id=patient.pk,
+        reason=reason.strip(),
+        changes={"is_archived": (False, True)},
+    )
+    return patient
+
+
+def patient_viewed(*, by: Membership, patient: Patient) -> None:
+    """A read of an identified record is itself an audit event (ids only, never the data)."""
+    with transaction.atomic():
+        audit_record(
+            event_type=EventType.PATIENT_VIEWED, actor=by, obj=patient, patient_id=patient.pk
+        )
+
+
+def _measured_at_problem(measured_at: datetime) -> str | None:
+    if timezone.is_naive(measured_at):
+        return "Measurement time must include a time zone."
+    if measured_at > timezone.now() + timedelta(minutes=5):
+        return "Measurement time cannot be in the future."
+    return None
+
+
+@transaction.atomic
+def weight_record(
+    *,
+    by: Membership,
+    patient: Patient,
+    value: Decimal,
+    unit: str,
+    measured_at: datetime,
+    replaces: WeightMeasurement | None = None,
+    reason: str = "",
+) -> WeightMeasurement:
+    errors: dict[str, str] = {}
+    if unit not in ("kg", "lb"):
+        errors["unit"] = f"Weight unit must be kg or lb; {unit!r} was entered."
+    else:
+        problem = rules.weight_problem(to_kg(value, unit))
+        if problem:
+            errors["weight"] = problem
+    problem = _measured_at_problem(measured_at)
+    if problem:
+        errors["measured_at"] = problem
+    if replaces is not None and not reason.strip():
+        errors["reason"] = "Say why the earlier weight is being corrected."
+    if errors:
+        raise ValidationError(errors)
+    weight = WeightMeasurement.objects.create(
+        patient=patient,
+        measured_at=measured_at,
+        weight_kg=to_kg(value, unit),
+        entered_value=value,
+        entered_unit=unit,
+        recorded_by_id=by.user_id,
+        replaces=replaces,
+    )
+    changes: dict[str, tuple[Any, Any]] = {"weight_kg": (None, weight.weight_kg)}
+    if replaces is not None:
+        _mark_entered_in_error(replaces, reason)
+        changes = {"weight_kg": (replaces.weight_kg, weight.weight_kg)}
+    audit_record(
+        event_type=(
+            EventType.MEASUREMENT_CORRECTED if replaces else EventType.MEASUREMENT_RECORDED
+        ),
+        actor=by,
+        obj=weight,
+        patient_id=patient.pk,
+        reason=reason.strip(),
+        changes=changes,
+        extra={"entered": f"{value} {unit}"},
+    )
+    return weight
+
+
+@transaction.atomic
+def height_record(
+    *,
+    by: Membership,
+    patient: Patient,
+    value: Decimal,
+    unit: str,
+    measured_at: datetime,
+    replaces: HeightMeasurement | None = None,
+    reason: str = "",
+) -> HeightMeasurement:
+    errors: dict[str, str] = {}
+    if unit not in ("cm", "in"):
+        errors["unit"] = f"Height unit must be cm or in; {unit!r} was entered."
+    else:
+        problem = rules.height_problem(to_cm(value, unit))
+        if problem:
+            errors["height"] = problem
+    problem = _measured_at_problem(measured_at)
+    if problem:
+        errors["measured_at"] = problem
+    if replaces is not None and not reason.strip():
+        errors["reason"] = "Say why the earlier height is being corrected."
+    if errors:
+        raise ValidationError(errors)
+    height = HeightMeasurement.objects.create(
+        patient=patient,
+        measured_at=measured_at,
+        height_cm=to_cm(value, unit),
+        entered_value=value,
+        entered_unit=unit,
+        recorded_by_id=by.user_id,
+        replaces=replaces,
+    )
+    changes: dict[str, tuple[Any, Any]] = {"height_cm": (None, height.height_cm)}
+    if replaces is not None:
+        _mark_entered_in_error(replaces, reason)
+        changes = {"height_cm": (replaces.height_cm, height.height_cm)}
+    audit_record(
+        event_type=(
+            EventType.MEASUREMENT_CORRECTED if replaces else EventType.MEASUREMENT_RECORDED
+        ),
+        actor=by,
+        obj=height,
+        patient_id=patient.pk,
+        reason=reason.strip(),
+        changes=changes,
+        extra={"entered": f"{value} {unit}"},
+    )
+    return height
+
+
+def _mark_entered_in_error(entry: Any, reason: str) -> None:
+    if entry.status != RecordStatus.ACTIVE:
+        raise ValidationError("That entry was already corrected; correct the newest one.")
+    entry.status = RecordStatus.ENTERED_IN_ERROR
+    entry.status_reason = reason.strip()
+    entry.save(update_fields=["status", "status_reason"])
+
+
+@transaction.atomic
+def diagnosis_record(
+    *,
+    by: Membership,
+    patient: Patient,
+    icd10_code: str,
+    text: str,
+    diagnosed_on: date | None = None,
+) -> Diagnosis:
+    code = icd10_code.strip().upper()
+    problem = rules.icd10_problem(code)
+    errors = {"icd10_code": problem} if problem else {}
+    if not text.strip():
+        errors["text"] = "Describe the diagnosis."
+    if diagnosed_on and diagnosed_on > _clinic_today(by):
+        errors["diagnosed_on"] = "Diagnosis date cannot be in the future."
+    if errors:
+        raise ValidationError(errors)
+    diagnosis = Diagnosis.objects.create(
+        patient=patient,
+        icd10_code=code,
+        text=text.strip(),
+        diagnosed_on=diagnosed_on,
+        recorded_by_id=by.user_id,
+    )
+    audit_record(
+        event_type=EventType.DIAGNOSIS_RECORDED,
+        actor=by,
+        obj=diagnosis,
+        patient_id=patient.pk,
+        changes={"icd10_code": (None, code), "text": (None, diagnosis.text)},
+    )
+    return diagnosis
+
+
+@transaction.atomic
+def allergy_record(
+    *, by: Membership, patient: Patient, substance: str, reaction: str = "", severity: str
+) -> Allergy:
+    if not substance.strip():
+        raise ValidationError({"substance": "Name the substance."})
+    allergy = Allergy(
+        patient=patient,
+        substance=substance.strip(),
+        reaction=reaction.strip(),
+        severity=severity,
+        recorded_by_id=by.user_id,
+    )
+    allergy.full_clean(exclude=["patient", "recorded_by"])
+    allergy.save()
+    audit_record(
+        event_type=EventType.ALLERGY_RECORDED,
+        actor=by,
+        obj=allergy,
+        patient_id=patient.pk,
+        changes={"substance": (None, allergy.substance), "severity": (None, severity)},
+    )
+    return allergy
+
+
+MEDICATION_FLAGS = (
+    "is_benzodiazepine",
+    "is_non_benzo_sedative",
+    "is_psychostimulant",
+    "is_maoi",
+    "is_opioid",
+)
+
+
+@transaction.atomic
+def medication_record(
+    *,
+    by: Membership,
+    patient: Patient,
+    name: str,
+    dose_text: str = "",
+    started_on: date | None = None,
+    **flags: bool,
+) -> Medication:
+    unknown = set(flags) - set(MEDICATION_FLAGS)
+    if unknown:
+        raise ValidationError(f"Unknown medication flags: {', '.join(sorted(unknown))}")
+    if not name.strip():
+        raise ValidationError({"name": "Name the medication."})
+    medication = Medication.objects.create(
+        patient=patient,
+        name=name.strip(),
+        dose_text=dose_text.strip(),
+        started_on=started_on,
+        recorded_by_id=by.user_id,
+        **flags,
+    )
+    audit_record(
+        event_type=EventType.MEDICATION_RECORDED,
+        actor=by,
+        obj=medication,
+        patient_id=patient.pk,
+        changes={"name": (None, medication.name), **{f: (None, v) for f, v in flags.items() if v}},
+    )
+    return medication
+
+
+@transaction.atomic
+def medication_stop(
+    *, by: Membership, medication: Medication, stopped_on: date, reason: str
+) -> Medication:
+    if medication.stopped_on is not None:
+        raise ValidationError({"stopped_on": "This medication is already recorded as stopped."})
+    if medication.started_on and stopped_on < medication.started_on:
+        raise ValidationError(
+            {"stopped_on": f"Stop date cannot be before the start date {medication.started_on}."}
+        )
+    medication.stopped_on = stopped_on
+    medication.save(update_fields=["stopped_on"])
+    audit_record(
+        event_type=EventType.MEDICATION_UPDATED,
+        actor=by,
+        obj=medication,
+        patient_id=medication.patient_id,
+        reason=reason.strip(),
+        changes={"stopped_on": (None, stopped_on)},
+    )
+    return medication
+
+
+@transaction.atomic
+def chart_entry_mark_in_error(
+    *, by: Membership, entry: Diagnosis | Allergy | Medication, reason: str
+) -> None:
+    """Withdraw a diagnosis, allergy or medication that was entered in error (kept, struck through)."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this entry was wrong."})
+    _mark_entered_in_error(entry, reason)
+    event = {
+        Diagnosis: EventType.DIAGNOSIS_UPDATED,
+        Allergy: EventType.ALLERGY_UPDATED,
+        Medication: EventType.MEDICATION_UPDATED,
+    }[type(entry)]
+    audit_record(
+        event_type=event,
+        actor=by,
+        obj=entry,
+        patient_id=entry.patient_id,
+        reason=reason.strip(),
+        changes={"status": (RecordStatus.ACTIVE.value, RecordStatus.ENTERED_IN_ERROR.value)},
+    )

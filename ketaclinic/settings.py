@@ -1,0 +1,263 @@
+"""ketaclinic settings: everything comes from environment variables, parsed strictly.
+
+Two modes:
+- default (demo and development): SQLite under ``var/``, plain HTTP on 127.0.0.1 allowed.
+- ``KETACLINIC_DEPLOY=true`` (production): HTTPS-only cookies with ``__Host-`` names, HSTS, a secret key
+  that must be supplied, ``ALLOWED_HOSTS`` that must be supplied. ``ketaclinic check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from ketaclinic.lib.env import SettingError, envbool, envint, envlist, envsecret, envstr
+
+django_stubs_ext.monkeypatch()  # lets ModelForm[Patient] and friends be subscripted at run time
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+VAR_DIR = Path(envstr("KETACLINIC_VAR_DIR", str(PROJECT_DIR / "var")))
+
+try:
+    DEPLOY = envbool("KETACLINIC_DEPLOY", False)
+    DEBUG = envbool("KETACLINIC_DEBUG", False)
+    HTTPS = envbool("KETACLINIC_HTTPS", DEPLOY)
+    SESSION_IDLE_SECONDS = envint("KETACLINIC_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+    SESSION_ABSOLUTE_SECONDS = envint("KETACLINIC_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=600)
+    SECRET_KEY_FROM_ENV = envsecret("KETACLINIC_SECRET_KEY")
+    ALLOWED_HOSTS = envlist(
+        "KETACLINIC_ALLOWED_HOSTS", [] if DEPLOY else ["127.0.0.1", "localhost", "testserver"]
+    )
+    DATABASE_URL = envstr("DATABASE_URL", "")
+    AXES_FAILURE_LIMIT = envint("KETACLINIC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    AXES_COOLOFF_MINUTES = envint("KETACLINIC_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+    TRUSTED_PROXY_HEADER = envstr("KETACLINIC_CLIENT_IP_HEADER", "")
+except SettingError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+if SECRET_KEY_FROM_ENV:
+    SECRET_KEY = SECRET_KEY_FROM_ENV
+elif DEPLOY:
+    raise ImproperlyConfigured(
+        "KETACLINIC_SECRET_KEY (or KETACLINIC_SECRET_KEY_FILE) is required when KETACLINIC_DEPLOY=true"
+    )
+else:
+    # Development and demo: a random key kept in var/ so sessions survive a restart.
+    _key_file = VAR_DIR / "secret_key"
+    if not _key_file.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text(encoding="utf-8").strip()
+
+if DEPLOY and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("KETACLINIC_ALLOWED_HOSTS is required when KETACLINIC_DEPLOY=true")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_htmx",
+    "csp",
+    "ketaclinic.core",
+    "ketaclinic.audit",
+    "ketaclinic.accounts",
+    "ketaclinic.patients",
+    "ketaclinic.pharmacology",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ketaclinic.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ketaclinic.accounts.middleware.SessionLifetimeMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
+    "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ketaclinic.core.middleware.PrivateCacheMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "ketaclinic.urls"
+WSGI_APPLICATION = "ketaclinic.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ketaclinic.accounts.context_processors.clinic",
+            ],
+            "string_if_invalid": "",
+        },
+    }
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'ketaclinic.sqlite3'}"
+    if not url.startswith(("sqlite:", "postgres:", "postgresql:")):
+        raise ImproperlyConfigured(
+            "DATABASE_URL must start with sqlite:/// or postgres:// (got another scheme)"
+        )
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL with synchronous=FULL: a committed write survives power loss (NORMAL may lose it).
+        # IMMEDIATE transactions take the write lock at BEGIN, so writers queue instead of failing.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+    else:
+        config.setdefault("OPTIONS", {})
+        config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    # Argon2id, argon2-cffi defaults (t=2, m=100 MiB, p=8): above OWASP ASVS 5.0 Appendix C.
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (OWASP ASVS 2.2.1): lock a username+IP pair after repeated failures.
+AXES_ENABLED = envbool("KETACLINIC_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = AXES_FAILURE_LIMIT
+AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    [TRUSTED_PROXY_HEADER, "REMOTE_ADDR"] if TRUSTED_PROXY_HEADER else ["REMOTE_ADDR"]
+)
+
+OTP_TOTP_ISSUER = "ketaclinic"
+
+# Sessions: server-side rows; 15 minutes idle, 12 hours absolute (OWASP ASVS 3.3.2, 7.3.1-2).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = envbool("KETACLINIC_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = envint("KETACLINIC_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if TRUSTED_PROXY_HEADER:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = envlist("KETACLINIC_CSRF_TRUSTED_ORIGINS", [])
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATE_FORMAT = "Y-m-d"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Static files are served by WhiteNoise straight from the installed packages (no CDN, no build step).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "ketaclinic.core.logging.ScrubFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["scrub"], "formatter": "plain"}
+    },
+    "root": {"handlers": ["console"], "level": envstr("KETACLINIC_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+TEST_RUNNER = "django.test.runner.DiscoverRunner"

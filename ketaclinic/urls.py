@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from ketaclinic.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("account/", include("ketaclinic.accounts.urls")),
+    path("patients/", include("ketaclinic.patients.urls")),
+    path("audit/", include("ketaclinic.audit.urls")),
+]
