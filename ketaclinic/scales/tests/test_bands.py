@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketaclinic.scales import score
+from ketaclinic.scales import get_definition, score
 from ketaclinic.scales.tests.helpers import answers_for_total, qids_answers_for_total
 
 BOUNDARIES = {
@@ -68,8 +68,6 @@ def test_bpi_band_follows_worst_pain(worst: int, band: str) -> None:
     "code", ["hamd17", "pcl5", "nrs_pain", "cadss", "moaas", "bprs", "cgi_s", "cgi_i"]
 )
 def test_scales_without_published_bands_give_no_band(code: str) -> None:
-    from ketaclinic.scales import get_definition
-
     answers = [item.max for item in get_definition(code).items]
     result = score(code, answers)
     assert result.total is not None

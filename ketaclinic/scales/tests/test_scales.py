@@ -50,7 +50,7 @@ def test_gad7_flags_further_evaluation_from_10() -> None:
 
 
 def test_gad7_refuses_an_item_above_3() -> None:
-    with pytest.raises(ScaleInputError, match="gad7 item 7: 4 is outside .* 0-3"):
+    with pytest.raises(ScaleInputError, match=r"gad7 item 7: 4 is outside .* 0-3"):
         score("gad7", [0] * 6 + [4])
 
 
@@ -59,7 +59,7 @@ def test_gad7_refuses_an_item_above_3() -> None:
 
 def test_madrs_items_range_from_0_to_6() -> None:
     assert score("madrs", [6] * 9 + [0]).total == 54
-    with pytest.raises(ScaleInputError, match="madrs item 1: 7 is outside .* 0-6"):
+    with pytest.raises(ScaleInputError, match=r"madrs item 1: 7 is outside .* 0-6"):
         score("madrs", [7] + [0] * 9)
 
 
@@ -281,14 +281,14 @@ def test_cssrs_refuses_2_for_a_yes_no_item() -> None:
 
 
 def test_bpi_total_is_the_mean_severity_and_interference_is_the_mean_of_seven() -> None:
-    result = score("bpi_sf", [8, 2, 5, 5] + [1, 2, 3, 4, 5, 6, 7])
+    result = score("bpi_sf", [8, 2, 5, 5, 1, 2, 3, 4, 5, 6, 7])
     assert result.total == 5.0
     assert result.subscores == {"severity": 5.0, "interference": 4.0, "worst": 8}
     assert result.band == "severe"
 
 
 def test_bpi_refuses_11() -> None:
-    with pytest.raises(ScaleInputError, match="bpi_sf item enjoyment: 11 is outside .* 0-10"):
+    with pytest.raises(ScaleInputError, match=r"bpi_sf item enjoyment: 11 is outside .* 0-10"):
         score("bpi_sf", [0] * 10 + [11])
 
 
@@ -342,7 +342,7 @@ def test_cadss_sums_23_items_from_0_to_4() -> None:
 
 def test_bprs_items_run_from_1_to_7_and_0_is_refused() -> None:
     assert score("bprs", [1] * 18).total == 18
-    with pytest.raises(ScaleInputError, match="bprs item 1: 0 is outside .* 1-7"):
+    with pytest.raises(ScaleInputError, match=r"bprs item 1: 0 is outside .* 1-7"):
         score("bprs", [0] + [1] * 17)
 
 
