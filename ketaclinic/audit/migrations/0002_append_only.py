@@ -28,7 +28,9 @@ DROP FUNCTION IF EXISTS audit_refuse_change();
 
 def add_trigger(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER_SQL)
+        # A plain cursor: no parameters, so the '%' placeholders of RAISE reach PL/pgSQL untouched.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(TRIGGER_SQL)
 
 
 def drop_trigger(apps, schema_editor):  # type: ignore[no-untyped-def]
