@@ -12,9 +12,10 @@ repeat hour) take the first occurrence (``fold=0``, still daylight time).
 How sessions are placed: each phase is cut into periods of ``per_weeks`` weeks from the phase's
 start; in each period the ``sessions`` sessions aim at evenly spaced days (twice weekly from a
 Monday aims at Monday and Thursday). Each takes the first open day on or after its target, no
-sooner than ``min_days_between_sessions`` after the previous session; failing that, the latest
-open day before the target that keeps the spacing. A session that finds no day in its period is
-not silently dropped: it is reported as a shortfall for a human to resolve.
+sooner than ``min_days_between_sessions`` after the previous session, that still leaves room for
+the period's remaining sessions; failing that, the latest such day before the target. A session
+that finds no day in its period is not silently dropped: it is reported as a shortfall for a
+human to resolve.
 """
 
 from __future__ import annotations
@@ -141,27 +142,35 @@ def _periods(phase: Phase, freq: Frequency, horizon_weeks: int) -> int:
     return -(-weeks // freq.per_weeks)  # ceiling
 
 
+def _fits(candidates: Sequence[dt.date], after: dt.date, gap: dt.timedelta, need: int) -> bool:
+    """Whether ``need`` more sessions fit after ``after`` among ``candidates`` with ``gap``."""
+    placed, last = 0, after
+    for day in candidates:
+        if placed == need:
+            break
+        if day >= last + gap:
+            placed, last = placed + 1, day
+    return placed >= need
+
+
 def _pick_day(
-    clinic: ClinicCalendar,
+    candidates: Sequence[dt.date],
     *,
     target: dt.date,
     earliest: dt.date,
-    period_start: dt.date,
-    period_end: dt.date,
-    used: set[dt.date],
+    gap: dt.timedelta,
+    still_needed: int,
 ) -> dt.date | None:
-    lo = max(earliest, period_start)
-    day = max(target, lo)
-    while day <= period_end:
-        if clinic.is_open(day) and day not in used:
-            return day
-        day += dt.timedelta(days=1)
-    day = min(target, period_end + dt.timedelta(days=1)) - dt.timedelta(days=1)
-    while day >= lo:
-        if clinic.is_open(day) and day not in used:
-            return day
-        day -= dt.timedelta(days=1)
-    return None
+    """The open day nearest after ``target`` (else before it) that leaves room for the
+    sessions still to place in the period; if none does, the earliest possible day."""
+    options = [d for d in candidates if d >= earliest]
+    feasible = [d for d in options if _fits(candidates, d, gap, still_needed)]
+    later = [d for d in feasible if d >= target]
+    if later:
+        return later[0]
+    if feasible:
+        return feasible[-1]
+    return options[0] if options else None
 
 
 def generate_calendar(
@@ -203,27 +212,32 @@ def generate_calendar(
     for phase in phases:
         freq = chosen.get(phase.code, phase.frequency)
         period_days = 7 * freq.per_weeks
-        gap = dt.timedelta(days=phase.min_days_between_sessions)
+        # Never two sessions of a course on one day, whatever the phase's minimum.
+        step = dt.timedelta(days=max(phase.min_days_between_sessions, 1))
         in_phase = 0
         for k in range(_periods(phase, freq, horizon_weeks)):
             ps = phase_start + dt.timedelta(days=k * period_days)
-            pe = ps + dt.timedelta(days=period_days - 1)
+            pe = ps + dt.timedelta(days=period_days - 1)  # inclusive
             wanted = freq.sessions
             if phase.session_count is not None:
                 wanted = min(wanted, phase.session_count - in_phase)
             if wanted <= 0:
                 break
             placed = 0
+            candidates = [
+                d
+                for d in (ps + dt.timedelta(days=n) for n in range(period_days))
+                if clinic.is_open(d) and d not in used
+            ]
             for i in range(wanted):
                 target = ps + dt.timedelta(days=(i * period_days) // freq.sessions)
-                earliest = ps if last is None else last + max(gap, dt.timedelta(days=1))
+                earliest = ps if last is None else last + step
                 day = _pick_day(
-                    clinic,
+                    candidates,
                     target=target,
                     earliest=earliest,
-                    period_start=ps,
-                    period_end=pe,
-                    used=used,
+                    gap=step,
+                    still_needed=wanted - i - 1,
                 )
                 if day is None:
                     continue
