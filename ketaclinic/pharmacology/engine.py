@@ -230,6 +230,32 @@ def _values(
     return values
 
 
+def parameter_values(
+    model: ModelArg,
+    n: int = 1,
+    rng: np.random.Generator | None = None,
+    *,
+    options: OptionsArg = None,
+) -> dict[str, FloatArray]:
+    """Per-subject parameters (n,) in engine units (L, L/min, 1/min, min); typical if rng is None."""
+    spec = get_model(model)
+    return _values(spec, _resolve_options(spec, options), n, rng)
+
+
+def typical_disposition(
+    model: ModelArg,
+    weight_kg: float,
+    *,
+    age_years: float | None = None,
+    options: OptionsArg = None,
+) -> Disposition:
+    """Volumes, flows and clearance of the typical patient (batch of one), engine units."""
+    spec = get_model(model)
+    resolved = _resolve_options(spec, options)
+    values = _values(spec, resolved, 1, None)
+    return spec.build(values, _check_weight(weight_kg), resolved, age_years)
+
+
 def _requires_iiv(spec: ModelSpec, resolved: Mapping[str, float | str]) -> None:
     if not any(_effective_iiv(p, resolved) is not None for p in spec.params):
         raise ValueError(
