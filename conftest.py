@@ -25,10 +25,12 @@ def skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:  # type: ignore[no-untyped-def]
+def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:
     """Argon2 costs ~0.2 s a hash by design; tests that are not about hashing use a fast hasher.
     Tests marked ``real_hashing`` (and the browser suite) keep the production hasher."""
-    if request.node.get_closest_marker("real_hashing") or request.node.get_closest_marker("browser"):
+    if request.node.get_closest_marker("real_hashing") or request.node.get_closest_marker(
+        "browser"
+    ):
         return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -37,33 +39,33 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 @pytest.fixture
-def make_clinic(db):  # type: ignore[no-untyped-def]
+def make_clinic(db):
     from ketaclinic.accounts.services import clinic_create
 
-    def _make(code: str, name: str, tz: str = "America/New_York"):  # type: ignore[no-untyped-def]
+    def _make(code: str, name: str, tz: str = "America/New_York"):
         return clinic_create(by=None, code=code, name=name, time_zone=tz)
 
     return _make
 
 
 @pytest.fixture
-def clinic(make_clinic):  # type: ignore[no-untyped-def]
+def clinic(make_clinic):
     return make_clinic("north", "North Clinic")
 
 
 @pytest.fixture
-def other_clinic(make_clinic):  # type: ignore[no-untyped-def]
+def other_clinic(make_clinic):
     return make_clinic("south", "South Clinic", "America/Los_Angeles")
 
 
 @pytest.fixture
-def make_member(db):  # type: ignore[no-untyped-def]
+def make_member(db):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from ketaclinic.accounts.permissions import Role
     from ketaclinic.accounts.services import membership_grant, user_create
 
-    def _make(clinic, username: str, role: Role):  # type: ignore[no-untyped-def]
+    def _make(clinic, username: str, role: Role):
         user = user_create(
             by=None,
             username=username,
@@ -77,9 +79,9 @@ def make_member(db):  # type: ignore[no-untyped-def]
     return _make
 
 
-def _persona(role_name: str, username: str, clinic_fixture: str = "clinic"):  # type: ignore[no-untyped-def]
+def _persona(role_name: str, username: str, clinic_fixture: str = "clinic"):
     @pytest.fixture
-    def fixture(request, make_member):  # type: ignore[no-untyped-def]
+    def fixture(request, make_member):
         from ketaclinic.accounts.permissions import Role
 
         return make_member(request.getfixturevalue(clinic_fixture), username, Role(role_name))
@@ -96,7 +98,7 @@ clinic_admin = _persona("clinic_admin", "morgan")
 outsider = _persona("prescriber", "olga", "other_clinic")
 
 
-def sign_in(client: Client, membership) -> Client:  # type: ignore[no-untyped-def]
+def sign_in(client: Client, membership) -> Client:
     """Sign ``membership.user`` in with a verified second factor, as the real login flow leaves it."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,21 +117,21 @@ def sign_in(client: Client, membership) -> Client:  # type: ignore[no-untyped-de
 
 @pytest.fixture
 def login(client: Client) -> Callable[..., Client]:
-    def _login(membership) -> Client:  # type: ignore[no-untyped-def]
+    def _login(membership) -> Client:
         return sign_in(client, membership)
 
     return _login
 
 
 @pytest.fixture
-def make_patient(db):  # type: ignore[no-untyped-def]
+def make_patient(db):
     import datetime
 
     from ketaclinic.patients.services import patient_create
 
     counter = iter(range(1, 10_000))
 
-    def _make(membership, **fields):  # type: ignore[no-untyped-def]
+    def _make(membership, **fields):
         n = next(counter)
         data = {
             "mrn": f"M{n:04d}",
@@ -144,7 +146,7 @@ def make_patient(db):  # type: ignore[no-untyped-def]
     return _make
 
 
-def totp_code(user) -> str:  # type: ignore[no-untyped-def]
+def totp_code(user) -> str:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from ketaclinic.accounts.totp import current_code

@@ -176,7 +176,6 @@ AUTHENTICATION_BACKENDS = [
 
 # Login throttling (OWASP ASVS 2.2.1): lock a username+IP pair after repeated failures.
 AXES_ENABLED = envbool("KETACLINIC_AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = AXES_FAILURE_LIMIT
 AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -65,7 +65,7 @@ class TwoFactorRequiredMiddleware:
             return None
         if not getattr(view, "login_required", True):
             return None
-        if user.is_verified():  # type: ignore[union-attr]  # added by django_otp's middleware
+        if user.is_verified():  # type: ignore[attr-defined]  # added by django_otp's middleware
             return None
         return HttpResponseRedirect(reverse("accounts:verify"))
 
@@ -86,7 +86,7 @@ class ActiveClinicMiddleware:
         user = request.user
         if not user.is_authenticated or not getattr(view, "login_required", True):
             return None
-        memberships = list(memberships_for_user(user))  # type: ignore[arg-type]
+        memberships = list(memberships_for_user(user))
         request.memberships = memberships  # type: ignore[attr-defined]
         chosen = request.session.get(CLINIC_KEY)
         membership = next((m for m in memberships if m.clinic_id == chosen), None)

@@ -45,7 +45,9 @@ class Clinic(models.Model):
         "DEA registration number", max_length=9, blank=True, validators=[validate_dea_number]
     )
     rems_setting_id = models.CharField("REMS healthcare setting ID", max_length=64, blank=True)
-    opening_days = models.JSONField(default=default_opening_days, validators=[validate_opening_days])
+    opening_days = models.JSONField(
+        default=default_opening_days, validators=[validate_opening_days]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,7 +34,9 @@ ROLE_LABELS = {
 class Perm(StrEnum):
     PATIENT_VIEW = "patient.view"  # identified chart: demographics, history
     PATIENT_REGISTER = "patient.register"  # create and edit demographics and contacts
-    PATIENT_CLINICAL_EDIT = "patient.clinical_edit"  # diagnoses, allergies, medications, measurements
+    PATIENT_CLINICAL_EDIT = (
+        "patient.clinical_edit"  # diagnoses, allergies, medications, measurements
+    )
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
 

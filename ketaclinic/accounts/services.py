@@ -62,7 +62,9 @@ def user_create(
 
 
 @transaction.atomic
-def membership_grant(*, by: Membership | None, user: User, clinic: Clinic, role: Role) -> Membership:
+def membership_grant(
+    *, by: Membership | None, user: User, clinic: Clinic, role: Role
+) -> Membership:
     existing = Membership.objects.filter(user=user, clinic=clinic).first()
     if existing is not None:
         old_role, old_active = existing.role, existing.is_active

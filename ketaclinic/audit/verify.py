@@ -24,8 +24,11 @@ def audit_chain_verify(*, chunk_size: int = 5000) -> VerifyResult:
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
         if event.id != prev_id + 1:
             return VerifyResult(
-                False, count, f"event {event.id} follows event {prev_id}: events are missing "
-                "or were inserted outside the application", event.id
+                False,
+                count,
+                f"event {event.id} follows event {prev_id}: events are missing "
+                "or were inserted outside the application",
+                event.id,
             )
         if event.prev_hash != prev_hash:
             return VerifyResult(

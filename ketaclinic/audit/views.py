@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -44,16 +46,18 @@ class AuditFilterForm(forms.Form):
         label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            memberships__clinic_id=clinic_id
-        ).order_by("username")
+    def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)  # noqa: S101  (narrowing for mypy)
+        user_field.queryset = User.objects.filter(memberships__clinic_id=clinic_id).order_by(
+            "username"
+        )
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
-        if start and end and end < start:  # type: ignore[operator]
+        if start and end and end < start:
             self.add_error("end", "The end date must be on or after the start date.")
         return data
 
@@ -112,7 +116,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     events = audit_events_for_clinic(clinic_id=membership.clinic_id, filters=filters)
     writer = csv.writer(_Echo())
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for e in events.iterator(chunk_size=2000):
             yield writer.writerow(

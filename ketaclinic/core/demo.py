@@ -48,15 +48,58 @@ DEMO_USERS = (
 )
 
 GIVEN = [
-    "Avery", "Blake", "Casey", "Dakota", "Emerson", "Finley", "Harper", "Jordan", "Kendall",
-    "Logan", "Morgan", "Parker", "Quinn", "Reese", "Rowan", "Sawyer", "Skyler", "Taylor",
-    "Marlow", "Ellis", "Hollis", "Indigo", "Juniper", "Linden", "Oakley", "Peyton",
+    "Avery",
+    "Blake",
+    "Casey",
+    "Dakota",
+    "Emerson",
+    "Finley",
+    "Harper",
+    "Jordan",
+    "Kendall",
+    "Logan",
+    "Morgan",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Rowan",
+    "Sawyer",
+    "Skyler",
+    "Taylor",
+    "Marlow",
+    "Ellis",
+    "Hollis",
+    "Indigo",
+    "Juniper",
+    "Linden",
+    "Oakley",
+    "Peyton",
 ]
 FAMILY = [
-    "Ashdown", "Brightwater", "Calloway", "Dunmore", "Everly", "Fairhurst", "Glenning",
-    "Hartwell", "Ivesdale", "Kestrel", "Larkmoor", "Merriweather", "Northcott", "Oakhaven",
-    "Pennifold", "Quillby", "Rosslyn", "Stilwater", "Thistlewood", "Underhay", "Vantrell",
-    "Westbrook", "Yarrowby", "Zellmore",
+    "Ashdown",
+    "Brightwater",
+    "Calloway",
+    "Dunmore",
+    "Everly",
+    "Fairhurst",
+    "Glenning",
+    "Hartwell",
+    "Ivesdale",
+    "Kestrel",
+    "Larkmoor",
+    "Merriweather",
+    "Northcott",
+    "Oakhaven",
+    "Pennifold",
+    "Quillby",
+    "Rosslyn",
+    "Stilwater",
+    "Thistlewood",
+    "Underhay",
+    "Vantrell",
+    "Westbrook",
+    "Yarrowby",
+    "Zellmore",
 ]
 CITIES = [("Riverton", "NY", "12601"), ("Millbrook", "NY", "12545"), ("Cold Spring", "NY", "10516")]
 HISTORIES = [
@@ -79,8 +122,11 @@ MEDICATIONS = [
     ("Gabapentin", "300 mg three times daily", {}),
     ("Lithium carbonate", "600 mg at night", {}),
 ]
-ALLERGIES = [("Penicillin", "Rash", "moderate"), ("Sulfonamides", "Hives", "mild"),
-             ("Latex", "Contact dermatitis", "mild")]
+ALLERGIES = [
+    ("Penicillin", "Rash", "moderate"),
+    ("Sulfonamides", "Hives", "mild"),
+    ("Latex", "Contact dermatitis", "mild"),
+]
 
 
 def demo_totp_key(username: str) -> str:
@@ -175,27 +221,42 @@ def _patients(admin: Membership, nurse: Membership, rng: random.Random) -> int:
                 patient_services.weight_record(
                     by=nurse,
                     patient=patient,
-                    value=(weight0 + drift) if i % 2 else ((weight0 + drift) / Decimal("0.45359237")).quantize(Decimal("0.1")),
+                    value=(weight0 + drift)
+                    if i % 2
+                    else ((weight0 + drift) / Decimal("0.45359237")).quantize(Decimal("0.1")),
                     unit="kg" if i % 2 else "lb",
                     measured_at=now - timedelta(days=30 * months_ago + rng.randint(1, 20)),
                 )
             patient_services.height_record(
-                by=nurse, patient=patient, value=height, unit="cm",
+                by=nurse,
+                patient=patient,
+                value=height,
+                unit="cm",
                 measured_at=now - timedelta(days=180),
             )
             for code, text in history:
                 patient_services.diagnosis_record(
-                    by=admin_as_prescriber(admin, nurse), patient=patient, icd10_code=code,
-                    text=text, diagnosed_on=today - timedelta(days=rng.randint(400, 4000)),
+                    by=admin_as_prescriber(admin, nurse),
+                    patient=patient,
+                    icd10_code=code,
+                    text=text,
+                    diagnosed_on=today - timedelta(days=rng.randint(400, 4000)),
                 )
             for name, dose, flags in meds:
                 patient_services.medication_record(
-                    by=nurse, patient=patient, name=name, dose_text=dose,
-                    started_on=today - timedelta(days=rng.randint(30, 900)), **flags,
+                    by=nurse,
+                    patient=patient,
+                    name=name,
+                    dose_text=dose,
+                    started_on=today - timedelta(days=rng.randint(30, 900)),
+                    **flags,
                 )
             if allergy:
                 patient_services.allergy_record(
-                    by=nurse, patient=patient, substance=allergy[0], reaction=allergy[1],
+                    by=nurse,
+                    patient=patient,
+                    substance=allergy[0],
+                    reaction=allergy[1],
                     severity=allergy[2],
                 )
         created += 1
@@ -217,8 +278,10 @@ def seed_foundation(out: Callable[[str], None]) -> None:
         if spec.role != Role.CLINIC_ADMIN:
             memberships[spec.role] = _user(clinic, spec, memberships[Role.CLINIC_ADMIN])
     created = _patients(memberships[Role.CLINIC_ADMIN], memberships[Role.NURSE], rng)
-    out(f"Demo clinic '{clinic.name}': {created} patients created, "
-        f"{Patient.objects.filter(clinic=clinic).count()} in all.")
+    out(
+        f"Demo clinic '{clinic.name}': {created} patients created, "
+        f"{Patient.objects.filter(clinic=clinic).count()} in all."
+    )
 
 
 DEMO_STEPS: list[Callable[[Callable[[str], None]], None]] = [seed_foundation]

@@ -12,7 +12,7 @@ T = TypeVar("T")
 _FIELD_ALIASES = {"weight": "value", "height": "value", "unit": "unit"}
 
 
-def run_service(form: forms.Form, call: Callable[[], T]) -> T | None:
+def run_service(form: forms.BaseForm, call: Callable[[], T]) -> T | None:
     """Call a service; put its validation errors next to the matching form fields (or on top)."""
     try:
         return call()

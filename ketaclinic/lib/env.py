@@ -34,7 +34,9 @@ def envbool(name: str, default: bool) -> bool:
     raise SettingError(f"{name}={raw!r} is not a boolean; use one of: {allowed}")
 
 
-def envint(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def envint(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default

@@ -38,7 +38,9 @@ def weight_problem(kg: Decimal) -> str | None:
 
 def height_problem(cm: Decimal) -> str | None:
     if not MIN_HEIGHT_CM <= cm <= MAX_HEIGHT_CM:
-        return f"Height must be between {MIN_HEIGHT_CM} and {MAX_HEIGHT_CM} cm; {cm} cm was entered."
+        return (
+            f"Height must be between {MIN_HEIGHT_CM} and {MAX_HEIGHT_CM} cm; {cm} cm was entered."
+        )
     return None
 
 

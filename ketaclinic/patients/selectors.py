@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -25,7 +25,7 @@ from ketaclinic.patients.models import (
     WeightMeasurement,
 )
 
-T = TypeVar("T", WeightMeasurement, HeightMeasurement, Diagnosis, Allergy, Medication)
+T = TypeVar("T", bound=WeightMeasurement | HeightMeasurement | Diagnosis | Allergy | Medication)
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 
@@ -73,9 +73,11 @@ def get_patient_for_user(*, membership: Membership | None, pk: UUID, perm: Perm)
     there (else 403)."""
     if membership is None:
         raise Http404
-    patient = Patient.objects.select_related("clinic").filter(
-        pk=pk, clinic_id=membership.clinic_id
-    ).first()
+    patient = (
+        Patient.objects.select_related("clinic")
+        .filter(pk=pk, clinic_id=membership.clinic_id)
+        .first()
+    )
     if patient is None:
         raise Http404
     if not membership.can(perm):
@@ -138,9 +140,12 @@ def get_chart_entry_for_user(
 ) -> T:
     if membership is None:
         raise Http404
-    entry = model.objects.select_related("patient").filter(
-        pk=pk, patient__clinic_id=membership.clinic_id
-    ).first()
+    entry = cast(
+        "T | None",
+        model._default_manager.select_related("patient")
+        .filter(pk=pk, patient__clinic_id=membership.clinic_id)
+        .first(),
+    )
     if entry is None:
         raise Http404
     if not membership.can(perm):

@@ -103,9 +103,7 @@ def patient_update(*, by: Membership, patient: Patient, reason: str, **fields: A
     if unknown:
         raise ValidationError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
     locked = Patient.objects.select_for_update().get(pk=patient.pk, clinic_id=by.clinic_id)
-    changes = {
-        f: (getattr(locked, f), v) for f, v in fields.items() if getattr(locked, f) != v
-    }
+    changes = {f: (getattr(locked, f), v) for f, v in fields.items() if getattr(locked, f) != v}
     if not changes:
         return locked
     if not reason.strip():

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +30,8 @@ PAGE_SIZE = 25
 
 def _membership(request: HttpRequest) -> Membership:
     membership: Membership | None = getattr(request, "membership", None)
-    assert membership is not None  # ActiveClinicMiddleware refuses requests without one
+    if membership is None:  # ActiveClinicMiddleware answers 403 before a view is reached
+        raise PermissionDenied
     return membership
 
 
@@ -63,9 +65,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     membership = _membership(request)
-    patient = selectors.get_patient_for_user(
-        membership=membership, pk=pk, perm=Perm.PATIENT_VIEW
-    )
+    patient = selectors.get_patient_for_user(membership=membership, pk=pk, perm=Perm.PATIENT_VIEW)
     services.patient_viewed(by=membership, patient=patient)
     context = {
         "chart": selectors.patient_chart(patient=patient),
@@ -235,10 +235,12 @@ def entry_in_error(request: HttpRequest, kind: str, entry_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         done = run_service(
             form,
-            lambda: services.chart_entry_mark_in_error(
-                by=membership, entry=entry, reason=form.cleaned_data["reason"]
-            )
-            or True,
+            lambda: (
+                services.chart_entry_mark_in_error(
+                    by=membership, entry=entry, reason=form.cleaned_data["reason"]
+                )
+                or True
+            ),
         )
         if done:
             messages.success(request, f"{kind.title()} marked as entered in error.")
@@ -259,12 +261,14 @@ def medication_stop(request: HttpRequest, entry_id: int) -> HttpResponse:
         result = run_service(
             form,
             lambda: services.medication_stop(
-                by=membership, medication=medication, stopped_on=d["stopped_on"],
+                by=membership,
+                medication=medication,
+                stopped_on=d["stopped_on"],
                 reason=d["reason"],
             ),
         )
         if result is not None:
             messages.success(request, f"{medication.name} recorded as stopped.")
             return redirect("patients:detail", pk=medication.patient_id)
-    messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+    messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("patients:detail", pk=medication.patient_id)

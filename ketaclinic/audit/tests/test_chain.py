@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Any
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -9,7 +12,7 @@ from ketaclinic.audit.services import AuditOutsideTransactionError, audit_record
 from ketaclinic.audit.verify import audit_chain_verify
 
 
-def _record_events(n: int, membership) -> None:  # type: ignore[no-untyped-def]
+def _record_events(n: int, membership) -> None:
     for i in range(n):
         with transaction.atomic():
             audit_record(
@@ -28,7 +31,7 @@ def _verify_output() -> str:
     return out.getvalue()
 
 
-def _raw(sql: str, params: list[object]) -> None:
+def _raw(sql: str, params: list[Any]) -> None:
     """Tamper as an attacker with database access would: raw SQL, triggers disabled on PostgreSQL."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -38,7 +41,7 @@ def _raw(sql: str, params: list[object]) -> None:
             cursor.execute("SET session_replication_role = DEFAULT")
 
 
-def test_verify_counts_every_event_of_an_intact_chain(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_verify_counts_every_event_of_an_intact_chain(nurse) -> None:
     before = AuditEvent.objects.count()
     _record_events(5, nurse)
     result = audit_chain_verify()
@@ -47,15 +50,15 @@ def test_verify_counts_every_event_of_an_intact_chain(nurse) -> None:  # type: i
     assert f"{before + 5} events" in _verify_output()
 
 
-def test_each_event_links_to_the_hash_of_the_one_before(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_each_event_links_to_the_hash_of_the_one_before(nurse) -> None:
     _record_events(3, nurse)
     events = list(AuditEvent.objects.order_by("id"))
-    for prev, event in zip(events, events[1:], strict=False):
+    for prev, event in pairwise(events):
         assert event.prev_hash == prev.hash
         assert event.id == prev.id + 1
 
 
-def test_an_event_keeps_who_what_old_and_new_values(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_keeps_who_what_old_and_new_values(nurse) -> None:
     _record_events(1, nurse)
     event = AuditEvent.objects.order_by("-id").first()
     assert event is not None
@@ -68,12 +71,12 @@ def test_an_event_keeps_who_what_old_and_new_values(nurse) -> None:  # type: ign
 
 
 @pytest.mark.django_db(transaction=True)
-def test_recording_outside_a_transaction_is_refused(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_recording_outside_a_transaction_is_refused(nurse) -> None:
     with pytest.raises(AuditOutsideTransactionError):
         audit_record(event_type=EventType.PATIENT_VIEWED, actor=nurse)
 
 
-def test_an_edited_row_breaks_verification_at_that_event(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_row_breaks_verification_at_that_event(nurse) -> None:
     _record_events(5, nurse)
     target = AuditEvent.objects.order_by("id")[2]
     _raw("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ["tampered", target.id])
@@ -84,7 +87,7 @@ def test_an_edited_row_breaks_verification_at_that_event(nurse) -> None:  # type
         _verify_output()
 
 
-def test_a_deleted_row_breaks_verification(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_row_breaks_verification(nurse) -> None:
     _record_events(5, nurse)
     target = AuditEvent.objects.order_by("id")[2]
     _raw("DELETE FROM audit_auditevent WHERE id = %s", [target.id])
@@ -95,7 +98,7 @@ def test_a_deleted_row_breaks_verification(nurse) -> None:  # type: ignore[no-un
         _verify_output()
 
 
-def test_deleting_the_newest_rows_breaks_verification(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_the_newest_rows_breaks_verification(nurse) -> None:
     _record_events(4, nurse)
     last = AuditEvent.objects.order_by("-id").first()
     assert last is not None
@@ -105,7 +108,7 @@ def test_deleting_the_newest_rows_breaks_verification(nurse) -> None:  # type: i
     assert "deleted" in result.problem
 
 
-def test_a_row_inserted_outside_the_application_breaks_verification(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_inserted_outside_the_application_breaks_verification(nurse) -> None:
     _record_events(3, nurse)
     last = AuditEvent.objects.order_by("-id").first()
     assert last is not None
@@ -122,7 +125,7 @@ def test_a_row_inserted_outside_the_application_breaks_verification(nurse) -> No
 
 
 @pytest.mark.django_db
-def test_postgresql_refuses_update_and_delete_on_the_audit_table(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_postgresql_refuses_update_and_delete_on_the_audit_table(nurse) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only; SQLite relies on the chain")
     from django.db import DatabaseError

@@ -21,4 +21,3 @@ class Command(BaseCommand):
         if device is None:
             raise CommandError(f"user {options['username']!r} has no confirmed TOTP device")
         self.stdout.write(current_code(device))
-

@@ -15,7 +15,9 @@ class Command(BaseCommand):
         for step in DEMO_STEPS:
             step(self.stdout.write)
         self.stdout.write("")
-        self.stdout.write("Demo users (synthetic clinic; never use these credentials for real data):")
+        self.stdout.write(
+            "Demo users (synthetic clinic; never use these credentials for real data):"
+        )
         self.stdout.write(f"  password for every user: {DEMO_PASSWORD}")
         for spec in DEMO_USERS:
             secret = base64.b32encode(bytes.fromhex(demo_totp_key(spec.username))).decode()

@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve ketaclinic with waitress (a production WSGI server) and WhiteNoise for static files."
+    help = (
+        "Serve ketaclinic with waitress (a production WSGI server) and WhiteNoise for static files."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -18,6 +20,13 @@ class Command(BaseCommand):
 
         from ketaclinic.wsgi import application
 
-        self.stdout.write(f"ketaclinic on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
-        serve(application, host=options["host"], port=options["port"], threads=options["threads"],
-              ident="ketaclinic")
+        self.stdout.write(
+            f"ketaclinic on http://{options['host']}:{options['port']}/ (Ctrl-C stops)"
+        )
+        serve(
+            application,
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"],
+            ident="ketaclinic",
+        )
