@@ -55,6 +55,7 @@ __all__ = [
     "dose_mg_from_rule",
     "esketamine_device_count",
     "infusion_rate_ml_per_h",
+    "max_dose_mg",
     "plan_weight_based_dose",
     "pounds_to_kg",
     "round_volume",

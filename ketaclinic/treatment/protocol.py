@@ -27,6 +27,9 @@ from typing import Any
 
 __all__ = [
     "LABEL_RULES_SPRAVATO_2024",
+    "RATE_BASED",
+    "ROUTES_BY_DRUG",
+    "WEIGHT_BASED",
     "Anchor",
     "DeviceRule",
     "DischargeCriterion",
