@@ -276,13 +276,22 @@ def _phi(z: FloatArray) -> FloatArray:
 
 
 def _direct(x: FloatArray, tau: FloatArray, fill: float) -> FloatArray:
-    """Unit-amount response of a mode with rate x to a bolus (fill 0) or a zero-order delivery."""
+    """Unit-amount response of modes with rates x (N, 1, k) > 0 to a bolus (fill 0) or a zero-order
+    delivery over `fill`, at increasing tau (1, T, 1). One exponential per element: tau is sorted,
+    so before, during and after the delivery are contiguous slices.
+    """
+    t = tau[0, :, 0]
+    out = np.zeros((x.shape[0], t.size, x.shape[2]))
+    begin = int(np.searchsorted(t, 0.0, side="left"))
     if fill == 0.0:
-        t = np.maximum(tau, 0.0)
-        return np.where(tau >= 0.0, np.exp(-x * t), 0.0)
-    a = np.maximum(tau - fill, 0.0)
-    w = np.clip(tau, 0.0, fill)
-    return np.exp(-x * a) * (w / fill) * _phi(x * w)
+        out[:, begin:, :] = np.exp(-x * tau[:, begin:, :])
+        return out
+    end = int(np.searchsorted(t, fill, side="left"))
+    xf = x * fill
+    # during: (1 - exp(-x tau)) / (x T); after: exp(-x (tau - T)) (1 - exp(-x T)) / (x T)
+    out[:, begin:end, :] = -np.expm1(-x * tau[:, begin:end, :]) / xf
+    out[:, end:, :] = np.exp(-x * (tau[:, end:, :] - fill)) * (-np.expm1(-xf) / xf)
+    return out
 
 
 def _direct_divided_difference(
@@ -542,7 +551,7 @@ class Exposure:
     cmax_ng_ml: float
     tmax_min: float
     auc_0_t_ng_h_ml: float
-    auc_0_inf_ng_h_ml: float | None
+    auc_0_inf_ng_h_ml: float  # always defined: every model here eliminates the drug
     t_end_min: float
     threshold_ng_ml: float | None
     time_above_threshold_min: float | None

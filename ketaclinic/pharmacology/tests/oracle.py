@@ -36,7 +36,7 @@ def disposition_matrix(
             "hijazi2003": (1.08, (0.0333, 0.0088, None, 0.0030, None)),
         }[model]
         k10, k12, k13, k21, k31 = micro
-        if k13 is None:
+        if k13 is None or k31 is None:
             k = np.array([[-(k10 + k12), k21], [k12, -k21]])
         else:
             k = np.array([[-(k10 + k12 + k13), k21, k31], [k12, -k21, 0], [k13, 0, -k31]])
@@ -112,7 +112,7 @@ def ode_concentration(
     a[:n, :n] = k
     for i, c in enumerate(chans):
         if c.ka is not None:
-            a[n + i, n + i] = -c.ka
+            a[n + i, n + i] = -float(c.ka)
             a[c.target, n + i] = c.ka
 
     def rates(t: float) -> np.ndarray:

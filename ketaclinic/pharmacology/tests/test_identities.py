@@ -15,7 +15,7 @@ from ketaclinic.pharmacology.tests.oracle import disposition_matrix
 RACEMIC = ["kamp2020", "domino1982", "clements1981", "hijazi2003", "herd2007"]
 
 
-def clearance_l_per_h(model, weight):
+def clearance_l_per_h(model: str, weight: float) -> float:
     return float(typical_disposition(model, weight).clearance[0] * 60)
 
 
@@ -160,11 +160,11 @@ def test_it_agrees_with_the_augmented_matrix_exponential_to_1e_12():
     augmented[:n, :n] = k
     augmented[0, n] = 35.0 / 40.0  # mg/min into the central compartment
 
-    def by_expm(t):
+    def by_expm(t: float) -> float:
         x = expm(augmented * min(t, 40.0))[:n, n]
         if t > 40.0:
             x = expm(k * (t - 40.0)) @ x
-        return x[0] / v0 * 1000
+        return float(x[0] / v0 * 1000)
 
     times = np.array([0.5, 1, 5, 10, 20, 39.9, 40, 45, 60, 80, 120, 240, 600, 1440])
     exact = simulate("domino1982", 70.0, [Dose("iv", 35.0, 0.0, 40.0)], times)

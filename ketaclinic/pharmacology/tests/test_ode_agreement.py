@@ -16,7 +16,7 @@ FLOOR_NG_ML = 1e-9
 TIMES = np.concatenate([np.arange(0.0, 120.0, 2.5), np.arange(120.0, 721.0, 15.0)])
 
 
-def assert_close(exact, reference):
+def assert_close(exact: np.ndarray, reference: np.ndarray) -> None:
     error = np.abs(exact - reference)
     worst = np.max(error / np.maximum(np.abs(reference), FLOOR_NG_ML / RELATIVE))
     assert worst <= RELATIVE, f"relative error {worst:.2e}"

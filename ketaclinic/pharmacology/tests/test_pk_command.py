@@ -18,7 +18,7 @@ def _django():
         django.setup()
 
 
-def run(*args):
+def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("pk", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()

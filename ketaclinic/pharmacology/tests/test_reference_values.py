@@ -10,7 +10,7 @@ from ketaclinic.pharmacology.engine import (
     parameter_values,
     typical_disposition,
 )
-from ketaclinic.pharmacology.structures import UNIT_FACTORS
+from ketaclinic.pharmacology.structures import UNIT_FACTORS, Disposition
 
 TIMES = [1, 5, 10, 20, 40, 45, 60, 80, 120, 240]
 INFUSION = [Dose("iv", 35.0, 0.0, 40.0)]
@@ -94,7 +94,7 @@ def test_perez_ruixo_absolute_bioavailability_matches_table_3(mg, published):
     assert nasal.auc_0_inf_ng_h_ml / iv.auc_0_inf_ng_h_ml == pytest.approx(published, abs=5e-4)
 
 
-def _typical_solution(model, weight=70.0):
+def _typical_solution(model: str, weight: float = 70.0) -> Disposition:
     return typical_disposition(model, weight)
 
 
