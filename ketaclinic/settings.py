@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.accounts",
     "ketaclinic.patients",
+    "ketaclinic.alerts",
     "ketaclinic.pharmacology",
 ]
 

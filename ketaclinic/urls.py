@@ -7,4 +7,5 @@ urlpatterns = [
     path("account/", include("ketaclinic.accounts.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("alerts/", include("ketaclinic.alerts.urls")),
 ]

@@ -39,24 +39,43 @@ class Perm(StrEnum):
     )
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
+    ALERT_VIEW = "alert.view"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"  # a prescriber reviews and acknowledges safety alerts
+    SCALE_RECORD = "scale.record"  # enter rating scales, send self-report links
+    TREATMENT_PLAN = "treatment.plan"  # enrol in a course, decide, override, sign (prescriber)
+    TREATMENT_ADMINISTER = "treatment.administer"  # run the session at the chair
+    PROTOCOL_MANAGE = "protocol.manage"
+    SCHEDULE_MANAGE = "schedule.manage"  # move, miss or cancel a session; check in
 
 
 _CLINICAL_STAFF = {
     Perm.PATIENT_VIEW,
     Perm.PATIENT_REGISTER,
     Perm.PATIENT_CLINICAL_EDIT,
+    Perm.ALERT_VIEW,
+    Perm.SCALE_RECORD,
+    Perm.TREATMENT_ADMINISTER,
+    Perm.SCHEDULE_MANAGE,
 }
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.PRESCRIBER: frozenset(_CLINICAL_STAFF),
+    Role.PRESCRIBER: frozenset(_CLINICAL_STAFF | {Perm.ALERT_ACKNOWLEDGE, Perm.TREATMENT_PLAN}),
     Role.NURSE: frozenset(_CLINICAL_STAFF),
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER}),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER, Perm.SCHEDULE_MANAGE}),
     # The controlled-substance record keeper sees the ledger (a later issue), not charts.
     Role.INVENTORY_MANAGER: frozenset(),
     # Researchers see de-identified data only (the research issue), never an identified chart.
     Role.RESEARCHER: frozenset(),
     Role.CLINIC_ADMIN: frozenset(
-        {Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER, Perm.AUDIT_VIEW, Perm.CLINIC_MANAGE}
+        {
+            Perm.PATIENT_VIEW,
+            Perm.PATIENT_REGISTER,
+            Perm.AUDIT_VIEW,
+            Perm.CLINIC_MANAGE,
+            Perm.ALERT_VIEW,
+            Perm.PROTOCOL_MANAGE,
+            Perm.SCHEDULE_MANAGE,
+        }
     ),
 }
 

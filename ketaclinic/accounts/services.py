@@ -105,3 +105,16 @@ def totp_device_confirm(*, user: User, device: TOTPDevice) -> TOTPDevice:
         extra={"device_id": device.pk},
     )
     return device
+
+
+def reauthenticate(*, membership: Membership, password: str, token: str) -> bool:
+    """Step-up check before a signature or a witness (21 CFR 11.200; OWASP ASVS 3.7.1): both the
+    password and a current TOTP code, every time. A failure is audited."""
+    user = membership.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    ok = bool(password) and user.check_password(password)
+    ok = ok and device is not None and bool(token) and device.verify_token(token.strip())
+    if not ok:
+        with transaction.atomic():
+            audit_record(event_type=EventType.REAUTH_FAILED, actor=membership)
+    return ok

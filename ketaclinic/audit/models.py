@@ -42,6 +42,35 @@ class EventType(models.TextChoices):
     MEDICATION_UPDATED = "patient.medication_updated", "Medication updated"
     # audit
     AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
+    SIGNATURE_APPLIED = "audit.signature_applied", "Record signed"
+    REAUTH_FAILED = "auth.reauth_failed", "Re-authentication for a signature failed"
+    # alerts
+    ALERT_RAISED = "alert.raised", "Alert raised"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
+    # scales (issue 3)
+    SCALE_RESPONSE_RECORDED = "scale.response_recorded", "Rating scale recorded"
+    SCALE_RESPONSE_AMENDED = "scale.response_amended", "Rating scale corrected"
+    SCALE_RESPONSE_VIEWED = "scale.response_viewed", "Rating scale viewed"
+    SELF_REPORT_LINK_CREATED = "scale.self_report_link_created", "Self-report link sent"
+    SELF_REPORT_SUBMITTED = "scale.self_report_submitted", "Self-report submitted"
+    SCALE_TEXT_LOADED = "scale.text_loaded", "Licensed scale text loaded"
+    # treatment (issue 4)
+    PROTOCOL_CREATED = "treatment.protocol_created", "Protocol created"
+    PROTOCOL_VERSIONED = "treatment.protocol_versioned", "Protocol version created"
+    COURSE_ENROLLED = "treatment.course_enrolled", "Patient enrolled in a course"
+    COURSE_UPDATED = "treatment.course_updated", "Course updated"
+    SESSION_SCHEDULED = "treatment.session_scheduled", "Session scheduled"
+    SESSION_UPDATED = "treatment.session_updated", "Session moved, missed or cancelled"
+    SESSION_PHASE_CHANGED = "treatment.session_phase_changed", "Session phase changed"
+    CHECKLIST_RECORDED = "treatment.checklist_recorded", "Pre-dose checklist recorded"
+    PRESCRIBER_DECISION = "treatment.prescriber_decision", "Prescriber decision recorded"
+    DOSE_RECORDED = "treatment.dose_recorded", "Dose recorded"
+    OBSERVATION_RECORDED = "treatment.observation_recorded", "Observation recorded"
+    ADVERSE_EVENT_RECORDED = "treatment.adverse_event_recorded", "Adverse event recorded"
+    SESSION_DISCHARGED = "treatment.session_discharged", "Patient discharged"
+    SESSION_SIGNED = "treatment.session_signed", "Session signed"
+    SESSION_AMENDED = "treatment.session_amended", "Signed session amended"
+    REMS_FORM_SUBMITTED = "treatment.rems_form_submitted", "REMS monitoring form submitted"
 
 
 class AuditEvent(models.Model):
@@ -54,7 +83,8 @@ class AuditEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     event_time = models.DateTimeField(db_index=True)
-    event_type = models.CharField(max_length=64, choices=EventType.choices, db_index=True)
+    # No database choices: new event types (one per capability) need no migration of this table.
+    event_type = models.CharField(max_length=64, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -84,6 +114,47 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.event_type}"
+
+    def get_event_type_display(self) -> str:
+        try:
+            return str(EventType(self.event_type).label)
+        except ValueError:
+            return self.event_type
+
+
+class SignatureMeaning(models.TextChoices):
+    """21 CFR 11.50: every signature states its meaning."""
+
+    AUTHORSHIP = "authorship", "Authorship: I recorded this"
+    REVIEW = "review", "Review: I reviewed this"
+    APPROVAL = "approval", "Approval: I approve this"
+    RESPONSIBILITY = "responsibility", "Responsibility: I am responsible for this"
+    WITNESS = "witness", "Witness: I witnessed this"
+
+
+class Signature(models.Model):
+    """An electronic signature bound to the content it signs (21 CFR 11.50, 11.70).
+
+    ``content_hash`` is SHA-256 over the canonical JSON of the signed record as the signer saw it;
+    changing the record afterwards makes ``audit.signatures.signature_matches`` false, so the signature
+    cannot be carried over to other content. Signatures are never updated or deleted.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=32, choices=SignatureMeaning.choices)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_type", "object_id"], name="signature_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name} {self.meaning} {self.signed_at:%Y-%m-%d %H:%M}Z"
 
 
 class ChainHead(models.Model):

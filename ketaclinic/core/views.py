@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, Role
+from ketaclinic.alerts.selectors import open_alert_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -12,6 +13,17 @@ def home(request: HttpRequest) -> HttpResponse:
     membership: Membership = request.membership  # type: ignore[attr-defined]
     role = Role(membership.role)
     panels: list[dict[str, str]] = []
+    if membership.can(Perm.ALERT_VIEW):
+        count = open_alert_count(membership=membership)
+        panels.append(
+            {
+                "title": f"Open alerts: {count}",
+                "text": "Safety signals waiting for a prescriber's review."
+                if count
+                else "No open safety alerts.",
+                "url": "alerts:list",
+            }
+        )
     if membership.can(Perm.PATIENT_VIEW):
         panels.append(
             {

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.alerts.selectors import open_alerts_for_patient
 from ketaclinic.core.forms import run_service
 from ketaclinic.patients import forms, selectors, services
 from ketaclinic.patients.models import (
@@ -72,6 +73,8 @@ def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "patient": patient,
         "can_edit_clinical": membership.can(Perm.PATIENT_CLINICAL_EDIT),
         "can_register": membership.can(Perm.PATIENT_REGISTER),
+        "open_alerts": open_alerts_for_patient(membership=membership, patient=patient),
+        "can_acknowledge": membership.can(Perm.ALERT_ACKNOWLEDGE),
     }
     return render(request, "patients/detail.html", context)
 

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.alerts import selectors, services
+from ketaclinic.core.forms import run_service
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label="Review note", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+def _membership(request: HttpRequest) -> Membership:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        raise PermissionDenied
+    return membership
+
+
+def alert_list(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    show_all = request.GET.get("show") == "all"
+    alerts = selectors.alerts_for_clinic(membership=membership, open_only=not show_all)[:200]
+    context = {
+        "alerts": alerts,
+        "show_all": show_all,
+        "can_acknowledge": membership.can(Perm.ALERT_ACKNOWLEDGE),
+    }
+    return render(request, "alerts/list.html", context)
+
+
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership(request)
+    alert = selectors.get_alert_for_user(membership=membership, pk=pk)
+    if not membership.can(Perm.ALERT_ACKNOWLEDGE):
+        raise PermissionDenied
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = run_service(
+            form,
+            lambda: services.alert_acknowledge(
+                by=membership, alert=alert, note=form.cleaned_data["note"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Alert acknowledged.")
+            if alert.patient_id:
+                return redirect("patients:detail", pk=alert.patient_id)
+            return redirect("alerts:list")
+    return render(request, "alerts/acknowledge.html", {"alert": alert, "form": form})
