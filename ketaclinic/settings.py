@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "ketaclinic.accounts",
     "ketaclinic.patients",
     "ketaclinic.alerts",
+    "ketaclinic.scales",
+    "ketaclinic.treatment",
     "ketaclinic.pharmacology",
 ]
 

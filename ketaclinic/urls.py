@@ -8,4 +8,7 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
     path("alerts/", include("ketaclinic.alerts.urls")),
+    path("scales/", include("ketaclinic.scales.urls")),
+    path("treatment/", include("ketaclinic.treatment.urls")),
+    path("exposure/", include("ketaclinic.pharmacology.urls")),
 ]

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, Role
 from ketaclinic.alerts.selectors import open_alert_count
+from ketaclinic.scales import home as scales_home
+from ketaclinic.treatment import home as treatment_home
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -44,5 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "url": "audit:list",
             }
         )
+    for provider in (treatment_home, scales_home):
+        panels.extend(provider.home_panels(membership))
     context = {"role": role, "panels": panels}
     return render(request, "core/home.html", context)
