@@ -5,8 +5,9 @@ Sources are the short keys of ``shared/domain/clinical.md``. Where clinical.md m
 the protocol version (a clinic copies the protocol and adjusts it, which makes a new version), and
 the comment says so. Nothing here is clinical guidance; the clinic's prescribers own every value.
 
-Scale codes in ``pre_session_scales`` (``phq9``, ``cssrs_screen``, ``pain_nrs``, ``bpi``) are the
-codes the ``scales`` app is expected to register; the Django side must check they exist.
+Scale codes in ``pre_session_scales`` (``phq9``, ``cssrs_screener``, ``nrs_pain``, ``bpi_sf``) are
+codes the ``scales`` app registers (``ketaclinic.scales.list_scales()``); a test checks that every
+shipped protocol names only registered scales.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ _ESKETAMINE_DEVICES = DeviceRule(
 
 # Pre-session scales: the issue asks for PHQ-9 (item 9 blocks dosing) and the C-SSRS screen;
 # APA consensus asks for baseline scales [APA]; MBC every visit (clinical.md section 7).
-_DEPRESSION_SCALES = ("phq9", "cssrs_screen")
+_DEPRESSION_SCALES = ("phq9", "cssrs_screener")
 
 _SOURCES_ESKETAMINE_COMMON = (
     Source("DailyMed", ">= 2 h observation every session, readiness-to-leave (boxed warning)"),
@@ -378,7 +379,7 @@ IV_RACEMIC_CRPS = Protocol(
     discharge_criteria=_RACEMIC_DISCHARGE,
     # Response: NRS drop >= 30% moderate, >= 50% substantial; BPI interference >= 1 point
     # [bandolier.org.uk IMMPACT]; ~2 NRS points clinically important (Farrar 2001).
-    pre_session_scales=("pain_nrs", "bpi"),
+    pre_session_scales=("nrs_pain", "bpi_sf"),
     off_label=True,
     experimental=False,
     sources=(

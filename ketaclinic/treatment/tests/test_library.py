@@ -130,3 +130,13 @@ def test_the_shipped_pre_dose_hold_is_140_over_90_and_the_rise_alert_40_over_25(
         t = p.thresholds
         assert (t.predose_systolic_max_mmhg, t.predose_diastolic_max_mmhg) == (140, 90)
         assert (t.bp_rise_systolic_mmhg, t.bp_rise_diastolic_mmhg) == (40, 25)
+
+
+def test_every_pre_session_scale_is_a_code_the_scales_app_registers() -> None:
+    from ketaclinic.scales import list_scales
+
+    registered = {s.code for s in list_scales()}
+    for p in SHIPPED_PROTOCOLS.values():
+        assert set(p.pre_session_scales) <= registered, (p.code, p.pre_session_scales)
+    assert ESKETAMINE_TRD.pre_session_scales == ("phq9", "cssrs_screener")
+    assert IV_RACEMIC_CRPS.pre_session_scales == ("nrs_pain", "bpi_sf")
