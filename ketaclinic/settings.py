@@ -90,12 +90,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before SessionLifetimeMiddleware, which tells the user why their session ended.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "ketaclinic.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -191,7 +192,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 OTP_TOTP_ISSUER = "ketaclinic"
 
 # Sessions: server-side rows; 15 minutes idle, 12 hours absolute (OWASP ASVS 3.3.2, 7.3.1-2).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions; an expired session's row is deleted when it is next presented.
+SESSION_ENGINE = "ketaclinic.accounts.sessions"
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
