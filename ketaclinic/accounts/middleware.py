@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from ketaclinic.accounts.selectors import memberships_for_user
 
@@ -77,7 +78,10 @@ class ActiveClinicMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     def process_view(
         self, request: HttpRequest, view: View, args: Any, kwargs: Any
@@ -94,6 +98,9 @@ class ActiveClinicMiddleware:
             membership = memberships[0]
             request.session[CLINIC_KEY] = membership.clinic_id
         request.membership = membership  # type: ignore[attr-defined]
+        if membership is not None:
+            # Times are stored in UTC and shown in the clinic's own time zone.
+            timezone.activate(membership.clinic.tzinfo)
         if membership is None and not getattr(view, "clinic_exempt", False):
             return render(request, "accounts/no_clinic.html", status=403)
         return None
