@@ -169,11 +169,6 @@ def test_a_weight_entered_in_pounds_is_shown_in_kilograms_and_an_implausible_wei
     expect(row).to_contain_text("Sam Tester")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Times on the chart are shown in UTC: no middleware activates the clinic's time zone "
-    "(timezone.activate) for the request, while the entry form reads the time in the clinic's zone.",
-)
 def test_a_weight_is_shown_at_the_local_time_it_was_entered_in_the_clinics_time_zone(
     new_page, nurse, make_patient
 ):
