@@ -127,10 +127,13 @@ def test_only_the_sign_in_steps_are_exempt_from_the_second_factor() -> None:
 class North:
     patient: Any
     entries: dict[str, Any]  # kind -> one chart entry of that kind
+    alert: Any
 
 
 @pytest.fixture
 def north(prescriber, make_patient) -> North:
+    from ketaclinic.alerts import services as alerts
+    from ketaclinic.alerts.models import AlertKind, Severity
     from ketaclinic.patients import services
 
     patient = make_patient(prescriber, given_name="Nora", family_name="Northway")
@@ -152,7 +155,15 @@ def north(prescriber, make_patient) -> North:
             by=prescriber, patient=patient, name="Sertraline", dose_text="100 mg daily"
         ),
     }
-    return North(patient=patient, entries=entries)
+    alert = alerts.alert_raise(
+        by=prescriber,
+        clinic_id=prescriber.clinic_id,
+        kind=AlertKind.OTHER,
+        severity=Severity.WARNING,
+        title="Check blood pressure log",
+        patient=patient,
+    )
+    return North(patient=patient, entries=entries, alert=alert)
 
 
 # (keyword, converter) -> candidate values from North Clinic. The first combination of candidates that
@@ -161,6 +172,7 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("pk", "uuid"): lambda n: [n.patient.pk],
     ("entry_id", "int"): lambda n: [entry.pk for entry in n.entries.values()],
     ("kind", "str"): lambda n: list(n.entries),
+    ("pk", "int"): lambda n: [n.alert.pk],  # alerts:acknowledge
 }
 
 
@@ -446,4 +458,6 @@ def test_every_page_a_signed_in_user_gets_is_marked_no_store(
     assert {"home", "patients:list", "patients:detail", "patients:edit", "audit:list"} <= set(
         seen_ok
     )
-    assert {"patients:weight_add", "audit:export"} <= set(seen_ok)
+    assert {"patients:weight_add", "audit:export", "alerts:list", "alerts:acknowledge"} <= set(
+        seen_ok
+    )
