@@ -1,0 +1,493 @@
+"""Reads of treatment records. Every ``get_*_for_user`` returns only the caller's active clinic's
+objects (another clinic's object is a 404) and checks the role (403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.patients.models import Patient
+from ketaclinic.treatment import monitoring
+from ketaclinic.treatment.models import (
+    OPEN_PHASES,
+    Course,
+    DecisionKind,
+    DecisionOutcome,
+    Observation,
+    PreDoseChecklist,
+    Protocol,
+    ProtocolVersion,
+    RemsMonitoringForm,
+    SessionPhase,
+    TreatmentSession,
+)
+from ketaclinic.treatment.protocol import RATE_BASED, Measure, Route
+
+# Who may read treatment records: everyone who runs or plans sessions, and the clinic admin for
+# protocols. Patient-level pages need PATIENT_VIEW as well.
+_READ_PERMS = (Perm.TREATMENT_ADMINISTER, Perm.TREATMENT_PLAN, Perm.PROTOCOL_MANAGE)
+
+
+def _need(membership: Membership | None) -> Membership:
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def can_read_treatment(membership: Membership) -> bool:
+    return any(membership.can(p) for p in _READ_PERMS)
+
+
+def can_read_protocols(membership: Membership) -> bool:
+    return can_read_treatment(membership)
+
+
+def protocols_for_clinic(*, membership: Membership) -> QuerySet[Protocol]:
+    if not can_read_protocols(membership):
+        raise PermissionDenied
+    return Protocol.objects.filter(clinic_id=membership.clinic_id).prefetch_related(
+        Prefetch("versions", queryset=ProtocolVersion.objects.order_by("-number"))
+    )
+
+
+def get_protocol_for_user(*, membership: Membership | None, pk: int) -> Protocol:
+    m = _need(membership)
+    protocol = Protocol.objects.filter(pk=pk, clinic_id=m.clinic_id).first()
+    if protocol is None:
+        raise Http404
+    if not can_read_protocols(m):
+        raise PermissionDenied
+    return protocol
+
+
+def get_protocol_version_for_user(*, membership: Membership | None, pk: int) -> ProtocolVersion:
+    """A protocol version of the caller's clinic (404 otherwise). ``.protocol`` is the pure
+    :class:`ketaclinic.treatment.protocol.Protocol` parsed from the stored JSON. Used by the
+    exposure pages (pharmacology)."""
+    m = _need(membership)
+    version = (
+        ProtocolVersion.objects.select_related("family")
+        .filter(pk=pk, family__clinic_id=m.clinic_id)
+        .first()
+    )
+    if version is None:
+        raise Http404
+    if not can_read_protocols(m):
+        raise PermissionDenied
+    return version
+
+
+def latest_version(protocol: Protocol) -> ProtocolVersion:
+    version = protocol.versions.order_by("-number").first()
+    if version is None:  # a protocol is always created with its first version
+        raise Http404
+    return version
+
+
+def active_versions(*, membership: Membership) -> list[ProtocolVersion]:
+    """The newest version of each active protocol of the clinic (what a course can use)."""
+    result = []
+    for protocol in Protocol.objects.filter(
+        clinic_id=membership.clinic_id, is_active=True
+    ).prefetch_related("versions"):
+        versions = sorted(protocol.versions.all(), key=lambda v: -v.number)
+        if versions:
+            result.append(versions[0])
+    return result
+
+
+def get_course_for_user(*, membership: Membership | None, pk: int) -> Course:
+    m = _need(membership)
+    course = (
+        Course.objects.select_related("patient", "protocol_version", "enrolled_by")
+        .filter(pk=pk, clinic_id=m.clinic_id)
+        .first()
+    )
+    if course is None:
+        raise Http404
+    if not (can_read_treatment(m) and m.can(Perm.PATIENT_VIEW)):
+        raise PermissionDenied
+    return course
+
+
+def get_session_for_user(
+    *, membership: Membership | None, pk: int, perm: Perm | None = None
+) -> TreatmentSession:
+    m = _need(membership)
+    session = (
+        TreatmentSession.objects.select_related(
+            "patient", "course", "protocol_version", "clinic", "signature"
+        )
+        .filter(pk=pk, clinic_id=m.clinic_id)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    if perm is not None:
+        if not m.can(perm):
+            raise PermissionDenied
+    elif not (m.can(Perm.TREATMENT_ADMINISTER) or m.can(Perm.TREATMENT_PLAN)):
+        raise PermissionDenied
+    return session
+
+
+def get_rems_form_for_user(*, membership: Membership | None, pk: int) -> RemsMonitoringForm:
+    m = _need(membership)
+    form = (
+        RemsMonitoringForm.objects.select_related("session", "session__patient")
+        .filter(pk=pk, clinic_id=m.clinic_id)
+        .first()
+    )
+    if form is None:
+        raise Http404
+    if not (m.can(Perm.TREATMENT_ADMINISTER) or m.can(Perm.TREATMENT_PLAN)):
+        raise PermissionDenied
+    return form
+
+
+def courses_for_patient(*, membership: Membership, patient: Patient) -> list[Course]:
+    if patient.clinic_id != membership.clinic_id or not can_read_treatment(membership):
+        return []
+    return list(
+        Course.objects.filter(patient=patient)
+        .select_related("protocol_version")
+        .prefetch_related("sessions")
+        .order_by("-enrolled_at")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The pure view of a session
+
+
+def pure_observations(observations: list[Observation]) -> list[monitoring.Observation]:
+    return [
+        monitoring.Observation(
+            measure=Measure(o.code),
+            taken_at=o.measured_at,
+            value=o.value,
+            systolic_mmhg=o.systolic_mmhg,
+            diastolic_mmhg=o.diastolic_mmhg,
+            text=o.text,
+        )
+        for o in observations
+    ]
+
+
+def derived_phase(session: TreatmentSession, now: dt.datetime) -> str:
+    """The phase shown on the board: dosing runs until the infusion (or the last device) ends,
+    then monitoring until the observation time is reached, then ready for discharge."""
+    if session.phase not in (
+        SessionPhase.DOSING,
+        SessionPhase.MONITORING,
+        SessionPhase.READY_FOR_DISCHARGE,
+    ):
+        return session.phase
+    start = session.dose_started_at
+    if start is None:
+        return session.phase
+    protocol = session.protocol_version.protocol
+    end_of_dosing = start
+    if protocol.route is Route.IV_INFUSION and protocol.infusion_minutes:
+        end_of_dosing = start + dt.timedelta(minutes=protocol.infusion_minutes)
+    elif protocol.devices is not None:
+        dose = getattr(session, "dose", None)
+        count = dose.device_count if dose is not None and dose.device_count else 1
+        end_of_dosing = start + dt.timedelta(
+            minutes=(count - 1) * protocol.devices.minutes_between_devices
+        )
+    if now < end_of_dosing:
+        return SessionPhase.DOSING
+    minutes = monitoring.effective_observation_minutes(protocol)
+    if now >= start + dt.timedelta(minutes=minutes):
+        return SessionPhase.READY_FOR_DISCHARGE
+    return SessionPhase.MONITORING
+
+
+def is_rate_based_or_infusion(session: TreatmentSession) -> bool:
+    p = session.protocol_version.protocol
+    return p.route is Route.IV_INFUSION or p.dose.basis in RATE_BASED
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    session: TreatmentSession
+    phase: str
+    phase_label: str
+    next_item: monitoring.ItemStatus | None
+    next_label: str
+    state: str  # pending, due, overdue, done: the colour class
+    open_alerts: int
+    waiting_for_prescriber: bool
+
+
+def _item_label(item: monitoring.ItemStatus | None, tz: Any) -> str:
+    if item is None:
+        return ""
+    measure = dict(_MEASURE_LABELS).get(item.planned.measure.value, item.planned.measure.value)
+    when = ""
+    if item.planned.anchor == "pre_dose":
+        when = "before dosing"
+    elif item.planned.anchor == "before_discharge":
+        when = "before discharge"
+    else:
+        when = f"at {item.planned.minute} min"
+    at = f" ({item.due_at.astimezone(tz):%H:%M})" if item.due_at else ""
+    return f"{measure} {when}{at}"
+
+
+_MEASURE_LABELS = [
+    ("blood_pressure", "Blood pressure"),
+    ("heart_rate", "Heart rate"),
+    ("spo2", "SpO2"),
+    ("respiratory_rate", "Respiratory rate"),
+    ("moaa_s", "MOAA/S"),
+    ("cadss", "CADSS"),
+    ("bprs_plus", "BPRS+"),
+    ("pain_nrs", "Pain NRS"),
+    ("iv_site", "IV site"),
+    ("note", "Note"),
+]
+
+
+def session_timeline(
+    session: TreatmentSession, now: dt.datetime, observations: list[Observation] | None = None
+) -> list[monitoring.ItemStatus]:
+    obs = observations if observations is not None else list(session.observations.all())
+    return monitoring.timeline(
+        session.protocol_version.protocol,
+        dose_started_at=session.dose_started_at,
+        now=now,
+        observations=pure_observations(obs),
+    )
+
+
+def board(*, membership: Membership, now: dt.datetime | None = None) -> list[BoardRow]:
+    """Today's sessions (the clinic's local day) with phase and what is due next."""
+    if not (membership.can(Perm.TREATMENT_ADMINISTER) or membership.can(Perm.TREATMENT_PLAN)):
+        raise PermissionDenied
+    from ketaclinic.alerts.models import Alert
+
+    now = now or timezone.now()
+    tz = membership.clinic.tzinfo
+    local_day = now.astimezone(tz).date()
+    start = dt.datetime.combine(local_day, dt.time(0), tzinfo=tz)
+    end = start + dt.timedelta(days=1)
+    sessions = list(
+        TreatmentSession.objects.filter(
+            clinic_id=membership.clinic_id, scheduled_at__gte=start, scheduled_at__lt=end
+        )
+        .exclude(phase__in=[SessionPhase.CANCELLED])
+        .select_related("patient", "protocol_version", "dose", "checklist")
+        .prefetch_related("observations", "decisions")
+        .order_by("chair", "scheduled_at")
+    )
+    owner = {str(o.pk): str(s.pk) for s in sessions for o in s.observations.all()}
+    alert_counts: dict[str, int] = {}
+    for source_id in Alert.objects.filter(
+        source_type="treatment.observation",
+        source_id__in=list(owner),
+        acknowledged_at__isnull=True,
+    ).values_list("source_id", flat=True):
+        key = owner[source_id]
+        alert_counts[key] = alert_counts.get(key, 0) + 1
+    rows = []
+    labels = dict(SessionPhase.choices)
+    for s in sessions:
+        phase = derived_phase(s, now)
+        item = None
+        if phase in OPEN_PHASES and phase != SessionPhase.SCHEDULED:
+            item = monitoring.next_due(session_timeline(s, now, list(s.observations.all())))
+        rows.append(
+            BoardRow(
+                session=s,
+                phase=phase,
+                phase_label=labels.get(phase, phase),
+                next_item=item,
+                next_label=_item_label(item, tz),
+                state=item.status.value if item else "",
+                open_alerts=alert_counts.get(str(s.pk), 0),
+                waiting_for_prescriber=bool(dosing_blockers(s, prescriber_only=True))
+                if phase in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE)
+                else False,
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Gates before dosing
+
+
+SUICIDALITY_FLAGS = frozenset({"suicidal_ideation", "risk_moderate", "risk_high"})
+
+
+@dataclass(frozen=True)
+class ScaleFlag:
+    code: str
+    response_id: str
+    flags: tuple[str, ...]
+    effective_at: dt.datetime | None
+
+
+def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
+    """Positive PHQ-9 item 9 or C-SSRS risk flags in the scales recorded for this session (since
+    the start of the clinic-local day before the session; the scales app's latest responses)."""
+    try:
+        from ketaclinic.scales import selectors as scale_selectors
+    except ImportError:  # pragma: no cover - the scales models land with issue 3
+        return []
+    latest = getattr(scale_selectors, "latest_responses", None)
+    if latest is None:  # pragma: no cover
+        return []
+    tz = session.clinic.tzinfo
+    day = session.scheduled_at.astimezone(tz).date()
+    since = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    codes = ["phq9", "cssrs_screener"]
+    found = latest(patient=session.patient, codes=codes, since=since)
+    result = []
+    for code, response in found.items():
+        flags = tuple(sorted(set(getattr(response, "flags", None) or ()) & SUICIDALITY_FLAGS))
+        if flags:
+            result.append(
+                ScaleFlag(
+                    code=code,
+                    response_id=str(response.pk),
+                    flags=flags,
+                    effective_at=getattr(response, "effective_at", None),
+                )
+            )
+    return result
+
+
+def baseline_observations(session: TreatmentSession) -> list[Observation]:
+    return list(session.observations.all())
+
+
+def predose_bp(session: TreatmentSession) -> Observation | None:
+    qs = session.observations.filter(code=Measure.BLOOD_PRESSURE.value)
+    if session.dose_started_at is not None:
+        qs = qs.filter(measured_at__lt=session.dose_started_at)
+    return qs.order_by("-measured_at", "-id").first()
+
+
+def _checklist_blockers(checklist: PreDoseChecklist) -> list[str]:
+    reasons: list[str] = []
+    if not checklist.fasting_confirmed:
+        reasons.append("Fasting is not confirmed (no food 2 h, no liquids 30 min).")
+    if not checklist.ride_home_confirmed:
+        reasons.append("No ride home is confirmed: confirm it or reschedule [LADMH].")
+    if checklist.nasal_medication_timing_ok is False:
+        reasons.append("Nasal steroid or decongestant less than 1 hour ago [DrOracle; LADMH].")
+    if checklist.pregnancy_status == "positive":
+        reasons.append("Pregnancy: embryo-fetal toxicity [Label]; do not dose.")
+    if not checklist.scales_reviewed:
+        reasons.append("Today's rating scales are not reviewed.")
+    return reasons
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    """Something only a prescriber's recorded decision can clear: kind, subject, message."""
+
+    kind: str
+    subject: str
+    message: str
+
+
+def pending_decisions(session: TreatmentSession) -> list[PendingDecision]:
+    """Suicidality flags without a review; a pre-dose BP above the threshold without a decision."""
+    pending: list[PendingDecision] = []
+    decisions = list(session.decisions.all())
+
+    def decided(kind: str, subject: str) -> bool:
+        return any(
+            d.kind == kind and d.outcome == DecisionOutcome.PROCEED and d.subject == subject
+            for d in decisions
+        )
+
+    for flag in suicidality_flags(session):
+        subject = f"{flag.code}:{flag.response_id}"
+        if not decided(DecisionKind.SUICIDALITY_REVIEW, subject):
+            pending.append(
+                PendingDecision(
+                    DecisionKind.SUICIDALITY_REVIEW,
+                    subject,
+                    f"{flag.code}: {', '.join(flag.flags)} flagged; a prescriber must review it "
+                    "before dosing.",
+                )
+            )
+    bp = predose_bp(session)
+    if bp is not None and bp.systolic_mmhg is not None and bp.diastolic_mmhg is not None:
+        verdict, message = monitoring.evaluate_predose_bp(
+            bp.systolic_mmhg, bp.diastolic_mmhg, session.protocol_version.protocol.thresholds
+        )
+        subject = f"observation:{bp.pk}"
+        if verdict is monitoring.PredoseDecision.NEEDS_PRESCRIBER_DECISION and not decided(
+            DecisionKind.PROCEED_DESPITE_BP, subject
+        ):
+            pending.append(PendingDecision(DecisionKind.PROCEED_DESPITE_BP, subject, message))
+    return pending
+
+
+def _state_blockers(session: TreatmentSession) -> list[str]:
+    reasons: list[str] = []
+    if session.is_locked:
+        reasons.append("The session is signed and locked.")
+    if session.phase in (SessionPhase.MISSED, SessionPhase.CANCELLED, SessionPhase.DONE):
+        reasons.append(f"The session is {session.get_phase_display().lower()}.")
+    if session.checked_in_at is None:
+        reasons.append("The patient is not checked in.")
+    checklist = getattr(session, "checklist", None)
+    if checklist is None:
+        reasons.append("The pre-dose checklist is not recorded.")
+    else:
+        reasons += _checklist_blockers(checklist)
+    if predose_bp(session) is None:
+        reasons.append("No pre-dose blood pressure is recorded.")
+    return reasons
+
+
+def dosing_blockers(session: TreatmentSession, *, prescriber_only: bool = False) -> list[str]:
+    """Why this session may not be dosed yet, each in words a nurse can act on.
+
+    ``prescriber_only``: only the reasons that wait for a prescriber's recorded decision."""
+    reasons = [] if prescriber_only else _state_blockers(session)
+    held = [d for d in session.decisions.all() if d.outcome == DecisionOutcome.HOLD]
+    if held:
+        reasons.append(f"A prescriber decided to hold dosing: {held[-1].reason}")
+    reasons += [p.message for p in pending_decisions(session)]
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# REMS
+
+
+def rems_forms_due(*, membership: Membership) -> QuerySet[RemsMonitoringForm]:
+    if not (membership.can(Perm.TREATMENT_ADMINISTER) or membership.can(Perm.TREATMENT_PLAN)):
+        raise PermissionDenied
+    return (
+        RemsMonitoringForm.objects.filter(clinic_id=membership.clinic_id)
+        .select_related("session", "session__patient", "submitted_by")
+        .order_by("submitted_at", "due_date")
+    )
+
+
+def decisions_waiting(*, membership: Membership) -> list[TreatmentSession]:
+    """Today's open sessions whose dosing waits for a prescriber's decision."""
+    if not membership.can(Perm.TREATMENT_PLAN):
+        return []
+    return [row.session for row in board(membership=membership) if row.waiting_for_prescriber]
+
+
+def sessions_for_course(course: Course) -> list[TreatmentSession]:
+    return list(course.sessions.order_by("number"))
