@@ -83,11 +83,12 @@ def walk(
 
 ROUTES: list[Route] = list(walk(get_resolver().url_patterns))
 ROUTE_IDS = [r.name or r.route for r in ROUTES]
-OBJECT_ROUTES = [r for r in ROUTES if r.params]
+# The public self-report page (a token, no sign-in) is tested in scales/tests/test_self_report.py.
+OBJECT_ROUTES = [r for r in ROUTES if r.params and not r.is_public]
 
 # The reviewed allowlist (security check S1): the only pages reachable without signing in. Static files
 # are served by WhiteNoise before URL routing, so they are not URL patterns.
-PUBLIC_ROUTES = {"accounts:login", "accounts:logout"}
+PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "scales:self_report"}
 # Pages a signed-in user whose second factor is not yet verified may reach: the second step itself,
 # enrolment, and signing out (plus the public pages).
 TWO_FACTOR_EXEMPT_ROUTES = {*PUBLIC_ROUTES, "accounts:verify", "accounts:enrol"}
@@ -111,7 +112,8 @@ def test_the_public_allowlist_is_exactly_login_and_logout() -> None:
         "a view was marked login_not_required; public pages are a security decision: review it "
         f"and update PUBLIC_ROUTES (public now: {sorted(public)})"
     )
-    assert PUBLIC_ROUTES == {"accounts:login", "accounts:logout"}
+    # scales:self_report: a patient's single-use questionnaire link (issue 3), rate-limited, no PHI.
+    assert PUBLIC_ROUTES == {"accounts:login", "accounts:logout", "scales:self_report"}
 
 
 def test_only_the_sign_in_steps_are_exempt_from_the_second_factor() -> None:
@@ -172,15 +174,49 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("pk", "uuid"): lambda n: [n.patient.pk],
     ("entry_id", "int"): lambda n: [entry.pk for entry in n.entries.values()],
     ("kind", "str"): lambda n: list(n.entries),
-    ("pk", "int"): lambda n: [n.alert.pk],  # alerts:acknowledge
+    ("response_id", "int"): lambda n: [_scale_response(n).pk],  # scales:detail, fhir, amend
+    ("token", "str"): lambda n: [_self_report_token(n)],  # scales:self_report (public)
+}
+# Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
+# (route name, keyword) -> candidates. Looked up before FILLERS.
+ROUTE_FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
+    ("alerts:acknowledge", "pk"): lambda n: [n.alert.pk],
 }
 
 
+def filler_for(route: Route, param: tuple[str, str]) -> Callable[[North], list[Any]] | None:
+    return ROUTE_FILLERS.get((route.name, param[0])) or FILLERS.get(param)
+
+
+def _north_prescriber(n: North) -> Any:
+    from ketaclinic.accounts.models import Membership
+
+    return Membership.objects.get(clinic_id=n.patient.clinic_id, role="prescriber")
+
+
+def _scale_response(n: North) -> Any:
+    from ketaclinic.scales.services import scale_response_record
+
+    return scale_response_record(
+        by=_north_prescriber(n),
+        patient=n.patient,
+        code="gad7",
+        answers=[1] * 7,
+        effective_at=timezone.now(),
+    )
+
+
+def _self_report_token(n: North) -> str:
+    from ketaclinic.scales.services import self_report_link_create
+
+    return self_report_link_create(by=_north_prescriber(n), patient=n.patient, codes=["phq9"])[1]
+
+
 def test_every_url_parameter_has_a_filler() -> None:
-    missing = sorted({(r.name, p) for r in ROUTES for p in r.params if p not in FILLERS})
+    missing = sorted({(r.name, p) for r in ROUTES for p in r.params if not filler_for(r, p)})
     assert not missing, (
-        "add a filler to FILLERS in tests/test_access_control.py for these (route, (keyword, "
-        f"converter)) pairs, so the new view's access control is tested: {missing}"
+        "add a filler to FILLERS or ROUTE_FILLERS in tests/test_access_control.py for these "
+        f"(route, (keyword, converter)) pairs, so the new view's access control is tested: {missing}"
     )
 
 
@@ -195,11 +231,11 @@ def concrete_url(route: Route, north: North, insider: Client) -> str:
         return reverse(route.name)
     choices = []
     for param in route.params:
-        filler = FILLERS.get(param)
+        filler = filler_for(route, param)
         if filler is None:
             pytest.fail(
                 f"{route.name} ({route.route}) has parameter {param!r} with no filler: add one "
-                "to FILLERS in tests/test_access_control.py"
+                "to FILLERS or ROUTE_FILLERS in tests/test_access_control.py"
             )
         choices.append(filler(north))
     keywords = [kw for kw, _ in route.params]
@@ -266,11 +302,14 @@ def test_the_outsider_gets_404_for_every_north_object(
 ) -> None:
     url = concrete_url(route, north, insider)
     client = login(outsider)
+    checked = []
     for method in ("get", "post"):
-        if method == "get" and _status(insider, "get", url) == 405:
-            continue  # POST-only route: GET is refused before any object lookup, for everyone
-        response = getattr(client, method)(url, {})
-        assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+        status = getattr(client, method)(url, {}).status_code
+        if status == 405 and _status(insider, method, url) == 405:
+            continue  # the method is refused for everyone before any object lookup
+        assert status == 404, f"{method.upper()} {url}: {status}"
+        checked.append(method)
+    assert checked, f"neither GET nor POST is allowed on {url}"
 
 
 def test_there_are_object_routes_to_check() -> None:
@@ -348,11 +387,11 @@ def test_each_role_reaches_exactly_the_patient_pages_it_may(
     client = login(request.getfixturevalue(role))
     for route in PATIENT_ROUTES:
         url = concrete_url(route, north, insider)
-        post_only = _status(insider, "get", url) == 405
         allowed = PATIENT_ROUTE_NEEDS[route.name] in ROLE_MAY[role]
-        methods = ["post"] if post_only else ["get", "post"]
-        for method in methods:
+        for method in ("get", "post"):
             status = getattr(client, method)(url, {}).status_code
+            if status == 405 and _status(insider, method, url) == 405:
+                continue  # the method is refused for everyone (a POST-only or GET-only page)
             if allowed:
                 # An empty POST re-shows the form (200) or redirects with an error message (302).
                 assert status in (200, 302), f"{role} {method.upper()} {url}: {status}"
