@@ -15,6 +15,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients.models import Patient
+from ketaclinic.scales.selectors import latest_responses
 from ketaclinic.treatment import monitoring
 from ketaclinic.treatment.models import (
     OPEN_PHASES,
@@ -341,28 +342,21 @@ class ScaleFlag:
 def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
     """Positive PHQ-9 item 9 or C-SSRS risk flags in the scales recorded for this session (since
     the start of the clinic-local day before the session; the scales app's latest responses)."""
-    try:
-        from ketaclinic.scales import selectors as scale_selectors
-    except ImportError:  # pragma: no cover - the scales models land with issue 3
-        return []
-    latest = getattr(scale_selectors, "latest_responses", None)
-    if latest is None:  # pragma: no cover
-        return []
     tz = session.clinic.tzinfo
     day = session.scheduled_at.astimezone(tz).date()
     since = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     codes = ["phq9", "cssrs_screener"]
-    found = latest(patient=session.patient, codes=codes, since=since)
+    found = latest_responses(patient=session.patient, codes=codes, since=since)
     result = []
     for code, response in found.items():
-        flags = tuple(sorted(set(getattr(response, "flags", None) or ()) & SUICIDALITY_FLAGS))
+        flags = tuple(sorted(set(response.flags or ()) & SUICIDALITY_FLAGS))
         if flags:
             result.append(
                 ScaleFlag(
                     code=code,
                     response_id=str(response.pk),
                     flags=flags,
-                    effective_at=getattr(response, "effective_at", None),
+                    effective_at=response.effective_at,
                 )
             )
     return result

@@ -120,6 +120,6 @@ def esk_dose(nurse: Any, session: Any, mg: str = "56", minutes_ago: int = 6) -> 
         dose_mg=Decimal(mg),
         product="Spravato 56 mg kit",
         lot_number="LOT123",
-        expiry_date=dt.date.today() + dt.timedelta(days=300),
+        expiry_date=timezone.now().date() + dt.timedelta(days=300),
         device_times=[first + dt.timedelta(minutes=5 * i) for i in range(count)],
     )

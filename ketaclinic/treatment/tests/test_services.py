@@ -210,7 +210,7 @@ def test_iv_dose_is_computed_from_the_latest_weight_in_mg_ml_and_ml_per_h(
         concentration_mg_per_ml=Decimal("10"),
         product="Ketamine HCl 10 mg/mL",
         lot_number="K-1",
-        expiry_date=dt.date.today() + dt.timedelta(days=100),
+        expiry_date=timezone.now().date() + dt.timedelta(days=100),
     )
     # 0.5 mg/kg x 70 kg = 35 mg = 3.5 mL at 10 mg/mL; over 40 min = 5.3 mL/h (5.25 half-up)
     assert dose.dose_mg == Decimal("35")
@@ -232,7 +232,7 @@ def test_a_weight_older_than_30_days_must_be_measured_again(
                 concentration_mg_per_ml=Decimal("10"),
                 product="Ketamine",
                 lot_number="K-1",
-                expiry_date=dt.date.today() + dt.timedelta(days=100),
+                expiry_date=timezone.now().date() + dt.timedelta(days=100),
             )
 
 
@@ -245,7 +245,7 @@ def test_out_of_range_needs_a_prescriber_and_above_cap_is_refused(
         "concentration_mg_per_ml": Decimal("10"),
         "product": "Ketamine",
         "lot_number": "K-1",
-        "expiry_date": dt.date.today() + dt.timedelta(days=100),
+        "expiry_date": timezone.now().date() + dt.timedelta(days=100),
     }
     with pytest.raises(ValidationError, match="absolute cap"):
         services.dose_record(by=prescriber, amount=Decimal("1.2"), **common)
@@ -281,7 +281,7 @@ def test_esketamine_devices_need_five_minutes_between_them(nurse, esk_version, c
             dose_mg=Decimal("56"),
             product="Spravato",
             lot_number="L",
-            expiry_date=dt.date.today() + dt.timedelta(days=30),
+            expiry_date=timezone.now().date() + dt.timedelta(days=30),
             device_times=[now - dt.timedelta(minutes=3), now - dt.timedelta(minutes=1)],
         )
 
@@ -455,9 +455,11 @@ def test_signature_is_bound_to_the_content_and_an_amendment_breaks_it(
         token=totp_code(prescriber.user),
         meaning=SignatureMeaning.APPROVAL,
     )
-    assert signed.signature.printed_name == prescriber.user.display_name
-    assert signed.signature.meaning == "approval"
-    assert signature_matches(signed.signature, session_content(signed))
+    signature = signed.signature
+    assert signature is not None
+    assert signature.printed_name == prescriber.user.display_name
+    assert signature.meaning == "approval"
+    assert signature_matches(signature, session_content(signed))
 
     # Locked: every write is refused.
     with pytest.raises(ValidationError, match="locked"):
@@ -483,7 +485,7 @@ def test_signature_is_bound_to_the_content_and_an_amendment_breaks_it(
     assert amendment.old_value == "LOT123"
     assert DoseAdministration.objects.get(session=signed).lot_number == "LOT123"  # original kept
     assert Amendment.objects.filter(session=signed).count() == 1
-    assert not signature_matches(signed.signature, session_content(signed))
+    assert not signature_matches(signature, session_content(signed))
 
 
 def test_a_signed_pmf_is_marked_submitted_with_its_confirmation(
@@ -506,3 +508,31 @@ def test_a_signed_pmf_is_marked_submitted_with_its_confirmation(
     done = services.rems_form_mark_submitted(by=nurse, form=form, confirmation_number="C-1")
     assert done.confirmation_number == "C-1"
     assert done.submitted_at is not None
+
+
+def test_a_positive_phq9_item_9_blocks_dosing_until_a_prescriber_reviews_it(
+    nurse, prescriber, esk_version, checked
+) -> None:
+    from ketaclinic.scales.services import scale_response_record
+
+    session = checked(esk_version)
+    scale_response_record(
+        by=nurse,
+        patient=session.patient,
+        code="phq9",
+        answers=[2, 2, 1, 1, 1, 1, 1, 1, 1],  # item 9 answered 1: suicidal ideation flagged
+        effective_at=timezone.now() - dt.timedelta(minutes=20),
+    )
+    (pending,) = pending_decisions(session)
+    assert pending.kind == "suicidality_review"
+    with pytest.raises(ValidationError, match="suicidal_ideation"):
+        esk_dose(nurse, session)
+    services.prescriber_decision_record(
+        by=prescriber,
+        session=session,
+        kind=pending.kind,
+        outcome="proceed",
+        reason="Passive ideation, no plan or intent; safety plan reviewed with the patient.",
+        subject=pending.subject,
+    )
+    assert dosing_blockers(session) == []
