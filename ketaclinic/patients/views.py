@@ -25,6 +25,7 @@ from ketaclinic.patients.models import (
     Medication,
     WeightMeasurement,
 )
+from ketaclinic.scales import selectors as scale_selectors
 
 PAGE_SIZE = 25
 
@@ -75,6 +76,7 @@ def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "can_register": membership.can(Perm.PATIENT_REGISTER),
         "open_alerts": open_alerts_for_patient(membership=membership, patient=patient),
         "can_acknowledge": membership.can(Perm.ALERT_ACKNOWLEDGE),
+        **scale_selectors.patient_chart_context(membership=membership, patient=patient),
     }
     return render(request, "patients/detail.html", context)
 

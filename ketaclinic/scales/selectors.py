@@ -5,7 +5,8 @@ already fetched the patient through a selector (``patients.selectors.get_patient
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -17,6 +18,8 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients.models import Patient
+from ketaclinic.scales import CODES, get_scale
+from ketaclinic.scales.chart import Chart, trajectory
 from ketaclinic.scales.models import (
     LicensedScaleText,
     ResponseStatus,
@@ -96,7 +99,8 @@ def clinic_outcome_series(*, clinic_id: int, codes: Iterable[str]) -> dict[str, 
             current = []
             series[code][patient_id] = current
             last_key = key
-        current.append((effective_at, float(total)))  # total__isnull=False above
+        if total is not None:  # always: total__isnull=False above
+            current.append((effective_at, total))
     return dict(series)
 
 
@@ -117,3 +121,128 @@ def licensed_text(*, clinic_id: int, code: str) -> LicensedText | None:
     """The clinic's newest loaded wording of a licensed scale, or None."""
     row = LicensedScaleText.objects.filter(clinic_id=clinic_id, code=code).first()
     return None if row is None else parse_item_text(row.document)
+
+
+@dataclass(frozen=True)
+class TrajectoryRow:
+    response: ScaleResponse
+    percent_change: float | None
+    marker: str  # "baseline", "remission", "response" or ""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One scale on a patient's chart: the final scored responses in time order and the outcome of
+    the latest against the baseline (the first response)."""
+
+    code: str
+    name: str
+    rows: list[TrajectoryRow]
+    chart: Chart
+    percent_change: float | None
+    response: bool
+    remission: bool
+    remission_rule: str
+
+    @property
+    def baseline(self) -> ScaleResponse:
+        return self.rows[0].response
+
+    @property
+    def latest(self) -> ScaleResponse:
+        return self.rows[-1].response
+
+    @property
+    def newest_first(self) -> list[TrajectoryRow]:
+        return self.rows[::-1]
+
+
+def patient_trajectories(
+    *,
+    membership: Membership,
+    patient: Patient,
+    session_times: Sequence[datetime] | None = None,
+    limit_per_scale: int = 500,
+) -> list[Trajectory]:
+    """The 'Rating scales' section of the chart. ``session_times``: the hook for the treatment
+    issue; each time becomes a marker on the time axis of every trajectory."""
+    if patient.clinic_id != membership.clinic_id or not membership.can(Perm.PATIENT_VIEW):
+        return []
+    by_code: dict[str, list[ScaleResponse]] = defaultdict(list)
+    responses = ScaleResponse.objects.filter(
+        patient=patient, status=ResponseStatus.FINAL, total__isnull=False
+    ).order_by("code", "effective_at", "id")
+    for response in responses:
+        by_code[response.code].append(response)
+    tz = membership.clinic.tzinfo
+    found: list[Trajectory] = []
+    for code in CODES:  # the registry's order
+        series = by_code.get(code, [])[-limit_per_scale:]
+        if not series:
+            continue
+        scale = get_scale(code)
+        definition = scale.definition
+        baseline = series[0].total or 0.0  # total__isnull=False above
+        rows: list[TrajectoryRow] = []
+        last = None
+        for index, response in enumerate(series):
+            if index == 0 or response.total is None:
+                rows.append(TrajectoryRow(response, None, "baseline"))
+                continue
+            last = scale.outcome(baseline, response.total)
+            marker = "remission" if last.remission else "response" if last.response else ""
+            rows.append(TrajectoryRow(response, last.percent_change, marker))
+        rule = definition.outcome_rule
+        chart = trajectory(
+            [
+                (
+                    r.response.effective_at,
+                    float(r.response.total or 0),
+                    r.marker,
+                    bool(r.response.flags),
+                )
+                for r in rows
+            ],
+            min_total=float(definition.min_total),
+            max_total=float(definition.max_total),
+            tz=tz,
+            remission_at_or_below=rule.remission_at_or_below,
+            session_times=session_times,
+        )
+        remission_rule = (
+            f"remission at {rule.remission_at_or_below:g} or less"
+            if rule.remission_at_or_below is not None
+            else "no remission rule"
+        )
+        found.append(
+            Trajectory(
+                code=code,
+                name=definition.name,
+                rows=rows,
+                chart=chart,
+                percent_change=last.percent_change if last else None,
+                response=bool(last and last.response),
+                remission=bool(last and last.remission),
+                remission_rule=remission_rule,
+            )
+        )
+    return found
+
+
+def loaded_texts(*, clinic_id: int) -> list[LicensedScaleText]:
+    """The clinic's licensed texts, newest first (all loads, for the admin page)."""
+    return list(
+        LicensedScaleText.objects.filter(clinic_id=clinic_id).select_related("loaded_by")[:100]
+    )
+
+
+def patient_chart_context(
+    *, membership: Membership, patient: Patient, session_times: Sequence[datetime] | None = None
+) -> dict[str, object]:
+    """What ``templates/scales/_patient_section.html`` needs on the patient chart."""
+    return {
+        "scale_trajectories": patient_trajectories(
+            membership=membership, patient=patient, session_times=session_times
+        ),
+        "can_record_scales": membership.can(Perm.SCALE_RECORD),
+    }

@@ -49,6 +49,19 @@ SOURCE_TYPE = "scales.scaleresponse"
 _ITEM_IN_MESSAGE = re.compile(r"^\S+ item (\S+):")
 
 
+def self_report_codes(*, clinic_id: int) -> list[str]:
+    """Patient-rated scales a link may ask for: free ones, and licensed ones whose wording the
+    clinic has loaded (a patient cannot answer "Item 3" without its text)."""
+    loaded = set(
+        LicensedScaleText.objects.filter(clinic_id=clinic_id).values_list("code", flat=True)
+    )
+    return [
+        code
+        for code in SELF_REPORT_CODES
+        if get_definition(code).licence == "free" or code in loaded
+    ]
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -233,12 +246,12 @@ def self_report_link_create(
     codes = list(dict.fromkeys(codes))
     if not codes:
         raise ValidationError({"codes": "Choose at least one questionnaire."})
-    refused = [c for c in codes if c not in SELF_REPORT_CODES]
+    refused = [c for c in codes if c not in self_report_codes(clinic_id=patient.clinic_id)]
     if refused:
         raise ValidationError(
             {
                 "codes": f"Not a self-report questionnaire here: {', '.join(refused)} "
-                f"(self-report: {', '.join(SELF_REPORT_CODES)})."
+                "(licensed questionnaires need the clinic's licensed wording first)."
             }
         )
     token = secrets.token_urlsafe(32)
