@@ -135,7 +135,7 @@ def _raise_alerts(*, by: Membership | None, response: ScaleResponse) -> None:
             clinic_id=response.clinic_id,
             kind=AlertKind(rule.kind),
             severity=Severity(rule.severity),
-            title=f"{rule.title} ({definition.name.split(':')[0]})",
+            title=f"{rule.title} ({_short_name(definition.name)})",
             patient=response.patient,
             detail=(
                 f"{response.code} recorded {response.effective_at:%Y-%m-%d %H:%M} UTC"
@@ -145,6 +145,12 @@ def _raise_alerts(*, by: Membership | None, response: ScaleResponse) -> None:
             source_type=SOURCE_TYPE,
             source_id=str(response.pk),
         )
+
+
+def _short_name(name: str) -> str:
+    """'Patient Health Questionnaire-9 (PHQ-9)' -> 'PHQ-9'."""
+    match = re.search(r"\(([^()]+)\)$", name)
+    return match.group(1) if match else name
 
 
 def _check_member(by: Membership, patient: Patient) -> None:

@@ -140,7 +140,7 @@ def test_requests_from_one_client_are_rate_limited(sent) -> None:
 
 
 def test_form_posts_through_one_link_are_limited(sent) -> None:
-    link, token = sent
+    _, token = sent
     invalid = {"phq9-item_1": "9"}
     for n in range(services.SUBMIT_LIMIT_PER_LINK):
         client = Client(REMOTE_ADDR=f"198.51.100.{n}")
