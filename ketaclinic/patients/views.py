@@ -26,6 +26,7 @@ from ketaclinic.patients.models import (
     WeightMeasurement,
 )
 from ketaclinic.scales import selectors as scale_selectors
+from ketaclinic.treatment import selectors as treatment_selectors
 
 PAGE_SIZE = 25
 
@@ -77,6 +78,7 @@ def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "open_alerts": open_alerts_for_patient(membership=membership, patient=patient),
         "can_acknowledge": membership.can(Perm.ALERT_ACKNOWLEDGE),
         **scale_selectors.patient_chart_context(membership=membership, patient=patient),
+        **treatment_selectors.patient_chart_context(membership=membership, patient=patient),
     }
     return render(request, "patients/detail.html", context)
 

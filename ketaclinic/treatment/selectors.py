@@ -485,3 +485,12 @@ def decisions_waiting(*, membership: Membership) -> list[TreatmentSession]:
 
 def sessions_for_course(course: Course) -> list[TreatmentSession]:
     return list(course.sessions.order_by("number"))
+
+
+def patient_chart_context(*, membership: Membership, patient: Patient) -> dict[str, Any]:
+    """The patient chart's Treatment section (templates/treatment/_patient_section.html)."""
+    return {
+        "treatment_courses": courses_for_patient(membership=membership, patient=patient),
+        "can_read_treatment": can_read_treatment(membership),
+        "can_enrol": membership.can(Perm.TREATMENT_PLAN),
+    }

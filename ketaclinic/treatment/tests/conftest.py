@@ -84,7 +84,9 @@ def checked(nurse, today_session) -> Callable[..., Any]:
     """A session checked in with its checklist recorded (BP 120/80 unless given)."""
     from ketaclinic.treatment import services
 
-    def _make(version: Any, systolic: int = 120, diastolic: int = 80) -> Any:
+    def _make(
+        version: Any, systolic: int = 120, diastolic: int = 80, vitals_minutes_ago: int = 15
+    ) -> Any:
         session = today_session(version)
         services.session_check_in(by=nurse, session=session)
         esk = version.protocol.devices is not None
@@ -101,7 +103,7 @@ def checked(nurse, today_session) -> Callable[..., Any]:
             spo2=98,
             moaa_s=5,
             nasal_medication_timing_ok=True if esk else None,
-            measured_at=timezone.now() - dt.timedelta(minutes=15),
+            measured_at=timezone.now() - dt.timedelta(minutes=vitals_minutes_ago),
         )
         session.refresh_from_db()
         return session

@@ -1,0 +1,293 @@
+"""Forms of the treatment pages. They parse input; the services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from ketaclinic.audit.models import SignatureMeaning
+from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
+from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.models import (
+    AdverseEventType,
+    AeOutcome,
+    AeSeverity,
+    DecisionOutcome,
+    ObservationCode,
+    PregnancyStatus,
+    ProtocolVersion,
+)
+from ketaclinic.treatment.record import AMENDABLE_FIELDS
+
+YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
+
+
+def _now_local(tz: ZoneInfo) -> str:
+    return timezone.now().astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+class ProtocolForm(forms.Form):
+    """A protocol from a shipped one, with the settings a clinic most often adjusts. Field names
+    are the protocol's field paths with '.' as '__', so the service's messages land beside them."""
+
+    start_from = forms.ChoiceField(
+        label="Start from", choices=[(k, p.title) for k, p in SHIPPED_PROTOCOLS.items()]
+    )
+    code = forms.SlugField(max_length=64)
+    title = forms.CharField(max_length=200)
+    dose__usual = forms.DecimalField(label="Usual dose", max_digits=8, decimal_places=3)
+    dose__minimum = forms.DecimalField(label="Allowed minimum", max_digits=8, decimal_places=3)
+    dose__maximum = forms.DecimalField(label="Allowed maximum", max_digits=8, decimal_places=3)
+    dose__cap = forms.DecimalField(label="Absolute cap", max_digits=8, decimal_places=3)
+    min_observation_minutes = forms.IntegerField(label="Minimum observation (minutes)")
+    thresholds__predose_systolic_max_mmhg = forms.IntegerField(
+        label="Pre-dose systolic above which a prescriber decides (mmHg)"
+    )
+    thresholds__predose_diastolic_max_mmhg = forms.IntegerField(
+        label="Pre-dose diastolic above which a prescriber decides (mmHg)"
+    )
+    thresholds__bp_rise_systolic_mmhg = forms.IntegerField(label="Systolic rise alert (mmHg)")
+    thresholds__bp_rise_diastolic_mmhg = forms.IntegerField(label="Diastolic rise alert (mmHg)")
+    thresholds__spo2_min_percent = forms.IntegerField(label="SpO2 alert below (%)")
+    change_note = forms.CharField(label="Why (kept with the version)", max_length=500)
+
+    @classmethod
+    def initial_from(cls, protocol: Any) -> dict[str, Any]:
+        t = protocol.thresholds
+        return {
+            "code": protocol.code,
+            "title": protocol.title,
+            "dose__usual": protocol.dose.usual,
+            "dose__minimum": protocol.dose.minimum,
+            "dose__maximum": protocol.dose.maximum,
+            "dose__cap": protocol.dose.cap,
+            "min_observation_minutes": protocol.min_observation_minutes,
+            "thresholds__predose_systolic_max_mmhg": t.predose_systolic_max_mmhg,
+            "thresholds__predose_diastolic_max_mmhg": t.predose_diastolic_max_mmhg,
+            "thresholds__bp_rise_systolic_mmhg": t.bp_rise_systolic_mmhg,
+            "thresholds__bp_rise_diastolic_mmhg": t.bp_rise_diastolic_mmhg,
+            "thresholds__spo2_min_percent": t.spo2_min_percent,
+        }
+
+
+class EnrolForm(forms.Form):
+    version = forms.ModelChoiceField(
+        label="Protocol", queryset=ProtocolVersion.objects.none(), empty_label=None
+    )
+    start_date = forms.DateField(label="First session", widget=DATE_WIDGET)
+    session_time = forms.TimeField(
+        label="Session time (clinic time)", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    chair = forms.CharField(label="Chair or room", max_length=32, required=False)
+    closures = forms.CharField(
+        label="Clinic closures",
+        required=False,
+        help_text="Dates the clinic is closed, YYYY-MM-DD, separated by commas.",
+    )
+    decision_note = forms.CharField(
+        label="Prescriber's decision to treat",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Screening is not yet in ketaclinic: record why this patient is enrolled.",
+    )
+
+    def __init__(self, *args: Any, versions: list[ProtocolVersion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["version"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
+        field.queryset = ProtocolVersion.objects.filter(pk__in=[v.pk for v in versions])
+        field.label_from_instance = lambda obj: f"{obj.title} (v{obj.number})"  # type: ignore[method-assign]  # a label per instance, as Django documents
+
+    def clean_closures(self) -> list[dt.date]:
+        text: str = self.cleaned_data.get("closures") or ""
+        days = []
+        for raw in text.replace(";", ",").split(","):
+            part = raw.strip()
+            if not part:
+                continue
+            try:
+                days.append(dt.date.fromisoformat(part))
+            except ValueError:
+                raise forms.ValidationError(f"{part!r} is not a date YYYY-MM-DD.") from None
+        return days
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+class MoveForm(ReasonForm):
+    new_date = forms.DateField(label="New date", widget=DATE_WIDGET)
+    new_time = forms.TimeField(
+        label="New time", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+
+class CheckInForm(forms.Form):
+    chair = forms.CharField(label="Chair or room", max_length=32, required=False)
+
+
+class ChecklistForm(forms.Form):
+    fasting_confirmed = forms.BooleanField(
+        label="Fasting: no food for 2 h, no liquids for 30 min", required=False
+    )
+    ride_home_confirmed = forms.BooleanField(label="Ride home confirmed", required=False)
+    nasal_medication_timing_ok = forms.ChoiceField(
+        label="Nasal steroid or decongestant at least 1 h before (esketamine)",
+        choices=[("", "Not applicable"), ("yes", "Yes"), ("no", "No")],
+        required=False,
+    )
+    pregnancy_status = forms.ChoiceField(label="Pregnancy status", choices=PregnancyStatus.choices)
+    scales_reviewed = forms.BooleanField(label="Today's rating scales reviewed", required=False)
+    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)")
+    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
+    heart_rate = forms.IntegerField(label="Heart rate (/min)")
+    spo2 = forms.IntegerField(label="SpO2 (%)")
+    moaa_s = forms.IntegerField(label="MOAA/S (0-5)", required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class DecisionForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    subject = forms.CharField(widget=forms.HiddenInput, required=False)
+    outcome = forms.ChoiceField(choices=DecisionOutcome.choices)
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DoseForm(forms.Form):
+    dose_mg = forms.DecimalField(label="Dose (mg)", max_digits=8, decimal_places=3, required=False)
+    amount = forms.DecimalField(
+        label="Dose (mg/kg)", max_digits=8, decimal_places=3, required=False
+    )
+    concentration_mg_per_ml = forms.DecimalField(
+        label="Concentration (mg/mL)", max_digits=8, decimal_places=3, required=False
+    )
+    product = forms.CharField(max_length=200, required=False)
+    lot_number = forms.CharField(label="Lot number", max_length=64, required=False)
+    expiry_date = forms.DateField(label="Expiry date", widget=DATE_WIDGET, required=False)
+    override_reason = forms.CharField(
+        label="Override reason (prescriber)", max_length=500, required=False
+    )
+    witnessed_by = forms.ChoiceField(label="Witness", required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        tz: ZoneInfo,
+        esketamine: bool,
+        witnesses: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["witnessed_by"].choices = [("", "—"), *witnesses]  # type: ignore[attr-defined]
+        if esketamine:
+            del self.fields["amount"]
+            del self.fields["concentration_mg_per_ml"]
+            self.fields["dose_mg"] = forms.TypedChoiceField(
+                label="Dose",
+                choices=[("56", "56 mg (2 devices)"), ("84", "84 mg (3 devices)")],
+                coerce=Decimal,
+            )
+            for i in (1, 2, 3):
+                self.fields[f"device_{i}_at"] = LocalDateTimeField(
+                    tz=tz, label=f"Device {i} given at", required=i < 3
+                )
+        else:
+            del self.fields["dose_mg"]
+            self.fields["started_at"] = LocalDateTimeField(
+                tz=tz, label="Dosing started at", required=False
+            )
+            if not self.is_bound:
+                self.initial.setdefault("started_at", _now_local(tz))
+
+
+class ObservationForm(forms.Form):
+    code = forms.ChoiceField(label="Measurement", choices=ObservationCode.choices)
+    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", required=False)
+    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)", required=False)
+    value = forms.IntegerField(label="Value", required=False)
+    text = forms.CharField(label="Text", required=False, max_length=1000)
+
+    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measured_at"] = LocalDateTimeField(
+            tz=tz, label="Measured at", required=False, help_text="Empty: now."
+        )
+
+
+class AdverseEventForm(forms.Form):
+    event_type = forms.ChoiceField(label="Type", choices=AdverseEventType.choices)
+    severity = forms.ChoiceField(choices=AeSeverity.choices)
+    serious = forms.BooleanField(label="Serious", required=False)
+    action_taken = forms.CharField(label="Action taken", max_length=500)
+    outcome = forms.ChoiceField(choices=AeOutcome.choices)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+
+
+class DischargeForm(forms.Form):
+    criteria = forms.MultipleChoiceField(
+        label="Discharge criteria", widget=forms.CheckboxSelectMultiple, required=False
+    )
+    escort = forms.CharField(label="Escort or ride home", max_length=200)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    minutes_until_ready_without_rule = forms.IntegerField(
+        label="REMS: minutes until the patient would have been ready without the 2-hour rule",
+        required=False,
+        min_value=0,
+    )
+    hcp_phone = forms.CharField(label="Monitoring HCP phone", max_length=32, required=False)
+    hcp_email = forms.EmailField(label="Monitoring HCP email", required=False)
+
+    def __init__(
+        self, *args: Any, criteria: list[tuple[str, str]], esketamine: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criteria"].choices = criteria  # type: ignore[attr-defined]
+        if not esketamine:
+            for name in ("minutes_until_ready_without_rule", "hcp_phone", "hcp_email"):
+                del self.fields[name]
+
+
+class PmfFillForm(forms.Form):
+    """The PMF fields still missing, as text inputs (yes/no for flags)."""
+
+    def __init__(self, *args: Any, missing: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in missing:
+            label = name.replace("_", " ").capitalize()
+            if name.startswith(("takes_", "vitals_", "sedation", "dissociation")):
+                self.fields[name] = forms.ChoiceField(label=label, choices=YES_NO)
+            else:
+                self.fields[name] = forms.CharField(label=label, max_length=200)
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    token = forms.CharField(
+        label="6-digit code",
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    meaning = forms.ChoiceField(
+        label="Meaning of this signature",
+        choices=[
+            (SignatureMeaning.RESPONSIBILITY.value, SignatureMeaning.RESPONSIBILITY.label),
+            (SignatureMeaning.APPROVAL.value, SignatureMeaning.APPROVAL.label),
+        ],
+    )
+
+
+class AmendForm(forms.Form):
+    field = forms.ChoiceField(label="Field", choices=sorted(AMENDABLE_FIELDS.items()))
+    new_value = forms.CharField(label="New value", max_length=500)
+    reason = forms.CharField(label="Reason for the amendment", max_length=500)
+
+
+class SubmittedForm(forms.Form):
+    confirmation_number = forms.CharField(label="Confirmation number", max_length=64)

@@ -1,0 +1,125 @@
+"""Treatment pages through the test client: the chair board, the session page, REMS pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.treatment.models import TreatmentSession
+from ketaclinic.treatment.tests.conftest import esk_dose
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_board_lists_todays_sessions_with_what_is_due(nurse, esk_version, checked, login):
+    session = checked(esk_version)
+    client = login(nurse)
+    response = client.get(reverse("treatment:board"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'hx-trigger="every 15s"' in html
+    assert session.patient.family_name in html
+    assert "Pre-dose" in html
+    partial = client.get(reverse("treatment:board_rows"), HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    assert "<html" not in partial.content.decode()
+
+
+def test_overdue_items_turn_red_on_the_board(nurse, esk_version, checked, login):
+    session = checked(esk_version, vitals_minutes_ago=70)
+    esk_dose(nurse, session, minutes_ago=60)
+    client = login(nurse)
+    html = client.get(reverse("treatment:board_rows")).content.decode()
+    assert "state-overdue" in html
+    assert "Overdue: Blood pressure at 40 min" in html
+
+
+def test_the_session_page_walks_checklist_to_dose(nurse, iv_version, today_session, login):
+    session = today_session(iv_version)
+    client = login(nurse)
+    url = reverse("treatment:session", kwargs={"session_id": session.pk})
+    assert client.get(url).status_code == 200
+    client.post(reverse("treatment:check_in", kwargs={"session_id": session.pk}), {"chair": "C2"})
+    checklist = {
+        "fasting_confirmed": "on",
+        "ride_home_confirmed": "on",
+        "pregnancy_status": "not_applicable",
+        "scales_reviewed": "on",
+        "systolic_mmhg": "124",
+        "diastolic_mmhg": "78",
+        "heart_rate": "70",
+        "spo2": "98",
+        "moaa_s": "5",
+    }
+    response = client.post(
+        reverse("treatment:checklist", kwargs={"session_id": session.pk}), checklist
+    )
+    assert response.status_code == 302
+    dose_url = reverse("treatment:dose", kwargs={"session_id": session.pk})
+    expiry = (timezone.now() + dt.timedelta(days=90)).date().isoformat()
+    form = {
+        "amount": "0.5",
+        "concentration_mg_per_ml": "10",
+        "product": "Ketamine HCl 10 mg/mL",
+        "lot_number": "K-9",
+        "expiry_date": expiry,
+    }
+    preview = client.post(dose_url, {**form, "action": "preview"}).content.decode()
+    assert "5.3 mL/h" in preview and "3.5 mL" in preview
+    assert client.post(dose_url, {**form, "action": "record"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "5.3 mL/h" in page
+    session.refresh_from_db()
+    assert session.dose_started_at is not None
+
+
+def test_an_impossible_reading_is_shown_beside_the_field(nurse, esk_version, checked, login):
+    session = checked(esk_version)
+    client = login(nurse)
+    response = client.post(
+        reverse("treatment:observation", kwargs={"session_id": session.pk}),
+        {"code": "spo2", "value": "104"},
+    )
+    assert response.status_code == 200
+    assert "SpO2: allowed 1-100" in response.content.decode()
+
+
+def test_the_patient_chart_has_a_treatment_section(prescriber, esk_version, enrol, login):
+    course = enrol(esk_version)
+    client = login(prescriber)
+    html = client.get(reverse("patients:detail", kwargs={"pk": course.patient_id})).content.decode()
+    assert 'id="treatment"' in html
+    assert reverse("treatment:course", kwargs={"course_id": course.pk}) in html
+
+
+def test_protocol_pages_link_to_predicted_exposure(clinic_admin, esk_version, login):
+    client = login(clinic_admin)
+    url = reverse("treatment:protocol", kwargs={"protocol_id": esk_version.family_id})
+    html = client.get(url).content.decode()
+    assert f"/exposure/version/{esk_version.pk}/?weight=" in html
+    assert "DailyMed" in html
+
+
+def test_the_protocol_form_refuses_an_invalid_protocol_beside_its_field(clinic_admin, login):
+    client = login(clinic_admin)
+    from ketaclinic.treatment.forms import ProtocolForm
+    from ketaclinic.treatment.library import ESKETAMINE_TRD
+
+    data = {k: str(v) for k, v in ProtocolForm.initial_from(ESKETAMINE_TRD).items()}
+    data.update(
+        start_from="esketamine_trd", code="esk_fast", min_observation_minutes="90", change_note="x"
+    )
+    response = client.post(reverse("treatment:protocol_create"), data)
+    assert response.status_code == 200
+    assert "esketamine needs at least 120 minutes" in response.content.decode()
+    assert not TreatmentSession.objects.exists()
+
+
+def test_home_shows_the_treatment_panels(prescriber, login):
+    html = login(prescriber).get(reverse("home")).content.decode()
+    assert "Today&#x27;s sessions" in html or "Today's sessions" in html
+    assert "REMS forms due" in html
+    assert "Decisions waiting" in html
