@@ -31,7 +31,9 @@ def test_the_demo_seeds_trajectories_once_with_one_open_si_alert() -> None:
             .order_by("effective_at")
             .values_list("total", flat=True)
         )
-        ratios.append(totals[-1] / totals[0])
+        first, last = totals[0], totals[-1]
+        assert first is not None and last is not None
+        ratios.append(last / first)
     assert min(ratios) <= 0.5 < max(ratios)
 
     demo.seed(lambda _: None)
