@@ -26,7 +26,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import sign_in
+from conftest import PASSWORD, sign_in
 
 # --------------------------------------------------------------------------------------------------
 # The URL configuration, walked recursively.
@@ -84,7 +84,12 @@ def walk(
 ROUTES: list[Route] = list(walk(get_resolver().url_patterns))
 ROUTE_IDS = [r.name or r.route for r in ROUTES]
 # The public self-report page (a token, no sign-in) is tested in scales/tests/test_self_report.py.
-OBJECT_ROUTES = [r for r in ROUTES if r.params and not r.is_public]
+# Routes whose parameters name shared, non-clinic data (the shipped protocol library): every clinic
+# sees the same page, so there is no other clinic's object to refuse.
+SHARED_DATA_ROUTES = {"pharmacology:library"}
+OBJECT_ROUTES = [
+    r for r in ROUTES if r.params and not r.is_public and r.name not in SHARED_DATA_ROUTES
+]
 
 # The reviewed allowlist (security check S1): the only pages reachable without signing in. Static files
 # are served by WhiteNoise before URL routing, so they are not URL patterns.
@@ -181,6 +186,8 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
 # (route name, keyword) -> candidates. Looked up before FILLERS.
 ROUTE_FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("alerts:acknowledge", "pk"): lambda n: [n.alert.pk],
+    ("pharmacology:library", "key"): lambda n: ["iv_racemic_depression"],
+    ("pharmacology:version", "pk"): lambda n: [_north_protocol_version(n).pk],
 }
 
 
@@ -192,6 +199,24 @@ def _north_prescriber(n: North) -> Any:
     from ketaclinic.accounts.models import Membership
 
     return Membership.objects.get(clinic_id=n.patient.clinic_id, role="prescriber")
+
+
+def _north_protocol_version(n: North) -> Any:
+    """North's copy of a shipped protocol (copied by a North clinic admin, made if needed)."""
+    from ketaclinic.accounts.models import Membership
+    from ketaclinic.accounts.permissions import Role
+    from ketaclinic.accounts.services import membership_grant, user_create
+    from ketaclinic.treatment.services import protocol_copy_from_library
+
+    admin = Membership.objects.filter(clinic_id=n.patient.clinic_id, role=Role.CLINIC_ADMIN).first()
+    if admin is None:
+        user = user_create(
+            by=None, username="north-protocols", password=PASSWORD, first_name="P", last_name="M"
+        )
+        admin = membership_grant(
+            by=None, user=user, clinic=n.patient.clinic, role=Role.CLINIC_ADMIN
+        )
+    return protocol_copy_from_library(by=admin, library_code="iv_racemic_depression")
 
 
 def _scale_response(n: North) -> Any:

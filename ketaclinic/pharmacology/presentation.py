@@ -78,6 +78,7 @@ nasal and swallowed depots cost ~0.35 ms per subject in the engine; racemic IV ~
 
 CURVE_STEP_MIN = 2.0
 TABLE_STEP_MIN = 10.0
+DENSE_UNTIL_MIN = 60.0
 RACEMIC_MODEL = "kamp2020"
 ESKETAMINE_MODEL = "perez_ruixo2021"
 RACEMIC_IV_MODELS = ("kamp2020", "domino1982", "clements1981", "hijazi2003")
@@ -309,6 +310,18 @@ def time_grid(protocol: Protocol) -> FloatArray:
     return np.arange(0.0, end + CURVE_STEP_MIN / 2, CURVE_STEP_MIN)
 
 
+def population_grid(times: FloatArray, protocol: Protocol) -> FloatArray:
+    """The virtual patients' times: every curve time for the first hour (where the peaks are),
+    then every 10 min, plus the end of an infusion (a kink). About half the points of the curve,
+    which halves the cost of the band (the esketamine depots dominate a page's time)."""
+    keep = (times <= DENSE_UNTIL_MIN) | np.isclose(np.mod(times, TABLE_STEP_MIN), 0.0)
+    if protocol.infusion_minutes:
+        keep |= np.isclose(times, float(protocol.infusion_minutes))
+    keep[-1] = True
+    result: FloatArray = times[keep]
+    return result
+
+
 def parse_levels(text: str) -> tuple[float, ...]:
     """'70, 100 250' -> (70.0, 100.0, 250.0); ValueError with a readable message."""
     parts = [p for p in text.replace(",", " ").split() if p]
@@ -379,7 +392,7 @@ class ExposureRow:
 
 @dataclass(frozen=True)
 class PopulationRow:
-    """Median and 5th-95th percentiles over the virtual population (on the 2-min grid)."""
+    """Median and 5th-95th percentiles over the virtual population (on `population_grid`)."""
 
     cmax: tuple[float, float, float]
     tmax: tuple[float, float, float]
@@ -506,20 +519,21 @@ def build_chart(
     times: FloatArray,
     *,
     band: tuple[FloatArray, FloatArray] | None,
-    lines: Sequence[tuple[str, str, FloatArray]],
+    band_times: FloatArray | None = None,
+    lines: Sequence[tuple[str, str, FloatArray, FloatArray]],
     reference_bands: Sequence[ReferenceBand] = REFERENCE_BANDS,
     width: int = 760,
     height: int = 380,
 ) -> Chart:
     """Geometry of the concentration-time chart.
 
-    ``lines`` are (key, label, values); the first is the main (typical-patient) curve. The y axis
+    ``lines`` are (key, label, times, values); the first is the main (typical-patient) curve. The y axis
     runs from 0 to a round number above every curve and the band; reference bands that start
     above it are listed in ``bands_above`` rather than drawn (anaesthesia would flatten the rest).
     """
     left, right, top, bottom = 64, width - 118, 14, height - 50
     x_max = float(times[-1])
-    highest = max(float(np.max(v)) for _, _, v in lines)
+    highest = max(float(np.max(v)) for _, _, _, v in lines)
     if band is not None:
         highest = max(highest, float(np.max(band[1])))
     y_max = _nice_ceiling(highest * 1.1)
@@ -530,20 +544,21 @@ def build_chart(
     def y(c: float) -> float:
         return bottom - (bottom - top) * min(c, y_max) / y_max
 
-    def points(values: FloatArray) -> str:
+    def points(at: FloatArray, values: FloatArray) -> str:
         return " ".join(
-            f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(times, values, strict=True)
+            f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(at, values, strict=True)
         )
 
     band_path = ""
     if band is not None:
         low, high = band
-        upper = [f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(times, high, strict=True)]
-        lower = [f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(times, low, strict=True)]
+        at = times if band_times is None else band_times
+        upper = [f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(at, high, strict=True)]
+        lower = [f"{x(float(t)):.1f},{y(float(c)):.1f}" for t, c in zip(at, low, strict=True)]
         band_path = "M" + " L".join(upper) + " L" + " L".join(reversed(lower)) + " Z"
 
     chart_lines: list[ChartLine] = []
-    for k, (key, label, values) in enumerate(lines):
+    for k, (key, label, at, values) in enumerate(lines):
         if k == 0:
             color, dash, stroke = "#1f5f8b", "", 3.0
         elif key == "median":
@@ -551,7 +566,7 @@ def build_chart(
         else:
             color, dash = _SPREAD_COLORS.get(key, ("#5b6775", "5 3"))
             stroke = 1.6
-        chart_lines.append(ChartLine(key, label, points(values), color, stroke, dash))
+        chart_lines.append(ChartLine(key, label, points(at, values), color, stroke, dash))
 
     drawn: list[ChartBand] = []
     above: list[ReferenceBand] = []
@@ -618,6 +633,7 @@ class ExposureView:
     plan: PlannedDoses
     model: ModelSpec
     times: FloatArray
+    band_times: FloatArray
     typical: Curve
     p5: FloatArray
     p50: FloatArray
@@ -720,6 +736,7 @@ def build_exposure(
     model_id = model_for(protocol)
     spec = get_model(model_id)
     times = time_grid(protocol)
+    band_times = population_grid(times, protocol)
     t_end = float(times[-1])
     levels = tuple(levels)
     with warnings.catch_warnings():
@@ -727,7 +744,7 @@ def build_exposure(
         warnings.simplefilter("ignore", PopulationWarning)
         typical = simulate(model_id, weight_kg, plan.doses, times, age_years=age_years)
         samples = simulate_population(
-            model_id, weight_kg, plan.doses, times, n, seed, age_years=age_years
+            model_id, weight_kg, plan.doses, band_times, n, seed, age_years=age_years
         )
         spread_ids = [m for m in spread_models_for(protocol) if m != model_id]
         spread = tuple(
@@ -759,8 +776,8 @@ def build_exposure(
     peak_index = np.argmax(samples, axis=1)
     population_row = PopulationRow(
         cmax=_triple(np.max(samples, axis=1)),
-        tmax=_triple(times[peak_index]),
-        above=tuple(_triple(time_above_on_grid(times, samples, level)) for level in levels),
+        tmax=_triple(band_times[peak_index]),
+        above=tuple(_triple(time_above_on_grid(band_times, samples, level)) for level in levels),
     )
     model_warnings = [
         ModelWarning(model_id, message)
@@ -770,26 +787,29 @@ def build_exposure(
         model_warnings.extend(
             ModelWarning(m, msg) for msg in population_warnings(m, weight_kg, age_years)
         )
-    step = round(TABLE_STEP_MIN / CURVE_STEP_MIN)
+    table_times = times[np.isclose(np.mod(times, TABLE_STEP_MIN), 0.0)]
+    at_curve = np.searchsorted(times, table_times)
+    at_band = np.searchsorted(band_times, table_times)
     table = tuple(
         TableRow(
             time_min=float(times[i]),
             typical=float(typical[i]),
-            p5=float(p5[i]),
-            p50=float(p50[i]),
-            p95=float(p95[i]),
+            p5=float(p5[j]),
+            p50=float(p50[j]),
+            p95=float(p95[j]),
             spread=tuple(float(c.values[i]) for c in spread),
         )
-        for i in range(0, times.size, step)
+        for i, j in zip(at_curve, at_band, strict=True)
     )
     main_label = f"Typical patient ({_model_label(spec)})"
     chart = build_chart(
         times,
         band=(p5, p95),
+        band_times=band_times,
         lines=[
-            ("typical", main_label, typical),
-            ("median", "Population median", p50),
-            *((c.model_id, c.label, c.values) for c in spread),
+            ("typical", main_label, times, typical),
+            ("median", "Population median", band_times, p50),
+            *((c.model_id, c.label, times, c.values) for c in spread),
         ],
     )
     return ExposureView(
@@ -799,6 +819,7 @@ def build_exposure(
         plan=plan,
         model=spec,
         times=times,
+        band_times=band_times,
         typical=Curve(model_id, main_label, typical),
         p5=p5,
         p50=p50,

@@ -296,9 +296,42 @@ def test_front_desk_may_see_the_patient_page(front_desk, prescriber, login, make
 # --- a stored protocol version ----------------------------------------------------------------
 
 
-def test_the_version_page_refuses_researchers_before_anything(researcher, login):
-    url = reverse("pharmacology:version", kwargs={"pk": 1}) + "?weight=70"
-    assert login(researcher).get(url).status_code == 403
+def _version(membership, code: str = "esketamine_trd"):
+    from ketaclinic.treatment.services import protocol_copy_from_library
+
+    return protocol_copy_from_library(by=membership, library_code=code)
+
+
+def _version_url(version, **query: str) -> str:
+    url = reverse("pharmacology:version", kwargs={"pk": version.pk})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+@pytest.mark.parametrize("role", ["clinic_admin", "prescriber", "nurse"])
+def test_a_clinics_stored_protocol_version_renders(role, request, clinic_admin, login):
+    version = _version(clinic_admin)
+    response = login(request.getfixturevalue(role)).get(_version_url(version, weight="70"))
+    assert response.status_code == 200
+    html = _text(response)
+    assert DECISION_SUPPORT in html
+    assert "56 mg esketamine: 2 devices of 28 mg, 5 min apart" in html
+    assert f"v{version.number}" in html
+    assert "<polyline" in html
+
+
+def test_a_stored_version_checks_the_weight(clinic_admin, login):
+    html = _text(login(clinic_admin).get(_version_url(_version(clinic_admin), weight="260")))
+    assert WEIGHT_ERROR in html and "<polyline" not in html
+
+
+def test_another_clinics_version_is_404(clinic_admin, outsider, login):
+    version = _version(clinic_admin, "iv_racemic_depression")
+    assert login(outsider).get(_version_url(version, weight="70")).status_code == 404
+
+
+def test_the_version_page_refuses_researchers(clinic_admin, researcher, login):
+    version = _version(clinic_admin)
+    assert login(researcher).get(_version_url(version, weight="70")).status_code == 403
 
 
 def test_an_unknown_version_is_404(prescriber, login):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -19,6 +20,7 @@ from ketaclinic.pharmacology.presentation import (
     doses_for_protocol,
     parse_levels,
     percentile_band,
+    population_grid,
     spread_models_for,
     time_above_on_grid,
     time_grid,
@@ -219,6 +221,16 @@ def test_percentile_band_of_known_samples():
     assert list(p5) == [5.0] * 3 and list(p50) == [50.0] * 3 and list(p95) == [95.0] * 3
 
 
+def test_the_population_grid_is_dense_for_the_first_hour_and_keeps_the_infusion_end():
+    times = time_grid(IV_RACEMIC_CRPS)
+    grid = population_grid(times, IV_RACEMIC_CRPS)
+    assert list(grid[:3]) == [0.0, 2.0, 4.0]
+    assert 60.0 in grid and 62.0 not in grid and 70.0 in grid
+    assert 240.0 in grid and grid[-1] == times[-1]
+    odd = replace(IV_RACEMIC_DEPRESSION, infusion_minutes=76, min_observation_minutes=80)
+    assert 76.0 in population_grid(time_grid(odd), odd)
+
+
 def test_time_grid_covers_dosing_and_observation():
     assert time_grid(IV_RACEMIC_DEPRESSION)[-1] == 240.0
     assert time_grid(IV_RACEMIC_CRPS)[-1] == 420.0
@@ -237,12 +249,13 @@ def test_chart_coordinates_stay_inside_the_plot(iv_view):
     for line in chart.lines:
         xs = _numbers(line.points)[0::2]
         ys = _numbers(line.points)[1::2]
-        assert len(xs) == iv_view.times.size
+        grid = iv_view.band_times if line.key == "median" else iv_view.times
+        assert len(xs) == grid.size
         assert min(xs) == chart.left and max(xs) == chart.right
         assert all(chart.top <= y <= chart.bottom for y in ys)
     band = _numbers(chart.band_path)
     assert chart.band_path.startswith("M") and chart.band_path.endswith("Z")
-    assert len(band) == 4 * iv_view.times.size
+    assert len(band) == 4 * iv_view.band_times.size
     assert chart.y_max >= float(np.max(iv_view.p95))
 
 
@@ -257,7 +270,9 @@ def test_chart_leaves_out_reference_bands_above_its_scale(iv_view):
 
 def test_chart_ticks_are_round_numbers():
     times = np.arange(0.0, 241.0, 2.0)
-    chart = build_chart(times, band=None, lines=[("typical", "x", np.linspace(0, 183, times.size))])
+    chart = build_chart(
+        times, band=None, lines=[("typical", "x", times, np.linspace(0, 183, times.size))]
+    )
     assert chart.y_max == 250.0
     assert [t.text for t in chart.x_ticks][:3] == ["0", "30", "60"]
     assert chart.band_path == ""
