@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import PASSWORD, sign_in
+from ketaclinic.treatment.tests.factories import treatment_objects
 
 # --------------------------------------------------------------------------------------------------
 # The URL configuration, walked recursively.
@@ -181,6 +182,10 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("kind", "str"): lambda n: list(n.entries),
     ("response_id", "int"): lambda n: [_scale_response(n).pk],  # scales:detail, fhir, amend
     ("token", "str"): lambda n: [_self_report_token(n)],  # scales:self_report (public)
+    ("protocol_id", "int"): lambda n: [treatment_objects(n.patient)["protocol"].pk],
+    ("course_id", "int"): lambda n: [treatment_objects(n.patient)["course"].pk],
+    ("session_id", "int"): lambda n: [treatment_objects(n.patient)["session"].pk],
+    ("form_id", "int"): lambda n: [treatment_objects(n.patient)["rems_form"].pk],
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.

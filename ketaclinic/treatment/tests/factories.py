@@ -16,6 +16,7 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
     key = str(patient.pk)
     if key in _CACHE:
         return _CACHE[key]
+    from conftest import PASSWORD
     from ketaclinic.accounts.models import Membership
     from ketaclinic.accounts.permissions import Role
     from ketaclinic.accounts.services import membership_grant, user_create
@@ -28,7 +29,7 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
         user = user_create(
             by=None,
             username=f"factory-admin-{clinic.pk}",
-            password="factory-admin-Password-1",
+            password=PASSWORD,
             first_name="Factory",
             last_name="Admin",
         )
