@@ -337,3 +337,11 @@ def test_the_version_page_refuses_researchers(clinic_admin, researcher, login):
 def test_an_unknown_version_is_404(prescriber, login):
     url = reverse("pharmacology:version", kwargs={"pk": 987654}) + "?weight=70"
     assert login(prescriber).get(url).status_code == 404
+
+
+def test_the_main_nav_links_the_exposure_page_for_the_roles_that_may_use_it(
+    nurse, researcher, login
+):
+    link = f'href="{reverse("pharmacology:index")}"'
+    assert link in _text(login(nurse).get(reverse("home")))
+    assert link not in _text(login(researcher).get(reverse("home")))
