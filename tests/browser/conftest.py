@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 import conftest as root
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the test
-# (fixtures, assertions on the database) would otherwise be refused as "async unsafe".
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+BROWSER_DIR = Path(__file__).parent
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,6 +31,29 @@ CHROMIUM_ARGS = [
 
 # expect() waits up to this long for a condition; a generous ceiling, not a timing assertion.
 expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser suite last. Playwright's event loop lives until the session ends, and the
+    async-unsafe switch below must not leak into other tests (nor into the subprocesses they start,
+    such as ``check --deploy``, which rightly refuses it)."""
+    in_browser_dir = [BROWSER_DIR in Path(item.path).parents for item in items]
+    items[:] = [i for i, b in zip(items, in_browser_dir, strict=True) if not b] + [
+        i for i, b in zip(items, in_browser_dir, strict=True) if b
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_async_unsafe() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in the test thread; Django's ORM calls from
+    the test (fixtures, database assertions) would otherwise be refused as "async unsafe"."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
