@@ -199,10 +199,8 @@ class DoseForm(forms.Form):
         else:
             del self.fields["dose_mg"]
             self.fields["started_at"] = LocalDateTimeField(
-                tz=tz, label="Dosing started at", required=False
+                tz=tz, label="Dosing started at", required=False, help_text="Empty: now."
             )
-            if not self.is_bound:
-                self.initial.setdefault("started_at", _now_local(tz))
 
 
 class ObservationForm(forms.Form):
