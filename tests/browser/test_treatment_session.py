@@ -57,6 +57,7 @@ def _session_today(clinic_admin: Any, prescriber: Any, make_patient: Any, code: 
     )
     session = course.sessions.order_by("number").first()
     # Set-up: today's session is now, whatever weekday the test runs on.
+    assert session is not None
     TreatmentSession.objects.filter(pk=session.pk).update(scheduled_at=timezone.now())
     return session
 
