@@ -363,7 +363,11 @@ def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
 
 
 def baseline_observations(session: TreatmentSession) -> list[Observation]:
-    return list(session.observations.all())
+    """The readings before dosing started: what rises and drops are measured from."""
+    qs = session.observations.all()
+    if session.dose_started_at is not None:
+        qs = qs.filter(measured_at__lt=session.dose_started_at)
+    return list(qs)
 
 
 def predose_bp(session: TreatmentSession) -> Observation | None:

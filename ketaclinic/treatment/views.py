@@ -653,29 +653,46 @@ def _dose_preview(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 def observation(request: HttpRequest, session_id: int) -> HttpResponse:
-    def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
-        obs, alerts = services.observation_record(
-            by=m,
-            session=s,
-            code=d["code"],
-            value=d.get("value"),
-            systolic_mmhg=d.get("systolic_mmhg"),
-            diastolic_mmhg=d.get("diastolic_mmhg"),
-            text=d.get("text") or "",
-            measured_at=d.get("measured_at"),
-        )
-        if alerts:
-            return "Alert: " + " ".join(a.message for a in alerts)
-        return obs
-
-    return _session_action(
-        request,
-        session_id,
-        perm=Perm.TREATMENT_ADMINISTER,
-        which="observation",
-        act=act,
-        success="Observation recorded.",
+    """Record one reading. The chair's busiest write, so it builds only its own form; an htmx
+    request gets the readings table back, a plain one a redirect (or the page with errors)."""
+    m = _membership(request)
+    session = selectors.get_session_for_user(
+        membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
     )
+    form = forms.ObservationForm(request.POST, tz=m.clinic.tzinfo)
+    if form.is_valid():
+        d = form.cleaned_data
+        result = _call(
+            request,
+            form,
+            lambda: services.observation_record(
+                by=m,
+                session=session,
+                code=d["code"],
+                value=d.get("value"),
+                systolic_mmhg=d.get("systolic_mmhg"),
+                diastolic_mmhg=d.get("diastolic_mmhg"),
+                text=d.get("text") or "",
+                measured_at=d.get("measured_at"),
+            ),
+        )
+        if result is not None:
+            obs, alerts = result
+            if request.htmx:  # type: ignore[attr-defined]
+                return render(
+                    request,
+                    "treatment/partials/reading.html",
+                    {"o": obs, "alerts": alerts},
+                    status=201,
+                )
+            if alerts:
+                messages.warning(request, "Alert: " + " ".join(a.message for a in alerts))
+            else:
+                messages.success(request, "Observation recorded.")
+            return redirect("treatment:session", session_id=session.pk)
+    session.refresh_from_db()
+    context = _session_context(request, m, session, observation_form=form)
+    return render(request, "treatment/session.html", context)
 
 
 @require_POST
