@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -79,11 +80,22 @@ def get_response_for_user(*, membership: Membership | None, pk: int, perm: Perm)
 
 def clinic_outcome_series(*, clinic_id: int, codes: Iterable[str]) -> dict[str, dict[UUID, Series]]:
     """For outcomes: per code, per patient, the (effective_at, total) series of final scored
-    responses in time order. One query over the outcome index."""
+    responses in time order (ties by id).
+
+    On PostgreSQL the rows are grouped into one array pair per patient inside the database (about 5x
+    faster for 200,000 rows than building a Python row per response, see docs/performance.md); other
+    databases take the portable path. Both give the same result (tests compare them)."""
+    wanted = list(dict.fromkeys(codes))
+    if connection.vendor == "postgresql":
+        return _outcome_series_postgresql(clinic_id, wanted)
+    return _outcome_series_portable(clinic_id, wanted)
+
+
+def _outcome_series_portable(clinic_id: int, codes: list[str]) -> dict[str, dict[UUID, Series]]:
     rows = (
         ScaleResponse.objects.filter(
             clinic_id=clinic_id,
-            code__in=list(codes),
+            code__in=codes,
             status=ResponseStatus.FINAL,
             total__isnull=False,
         )
@@ -101,6 +113,28 @@ def clinic_outcome_series(*, clinic_id: int, codes: Iterable[str]) -> dict[str, 
             last_key = key
         if total is not None:  # always: total__isnull=False above
             current.append((effective_at, total))
+    return dict(series)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SERIES_SQL = """
+    SELECT code, patient_id,
+           array_agg((extract(epoch FROM effective_at) * 1000000)::bigint ORDER BY effective_at, id),
+           array_agg(total ORDER BY effective_at, id)
+    FROM scales_scaleresponse
+    WHERE clinic_id = %s AND code = ANY(%s) AND status = %s AND total IS NOT NULL
+    GROUP BY code, patient_id
+"""
+
+
+def _outcome_series_postgresql(clinic_id: int, codes: list[str]) -> dict[str, dict[UUID, Series]]:
+    series: dict[str, dict[UUID, Series]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(_SERIES_SQL, [clinic_id, codes, ResponseStatus.FINAL.value])
+        for code, patient_id, micros, totals in cursor.fetchall():
+            series[code][patient_id] = [
+                (_EPOCH + timedelta(microseconds=m), t) for m, t in zip(micros, totals, strict=True)
+            ]
     return dict(series)
 
 

@@ -232,3 +232,34 @@ def test_licensed_text_is_loaded_by_a_clinic_admin_only(clinic_admin, nurse, cli
     text = selectors.licensed_text(clinic_id=clinic.pk, code="madrs")
     assert text is not None and text.item("3").text == "Licensed wording 3"
     assert selectors.licensed_text(clinic_id=clinic.pk, code="ybocs") is None
+
+
+def test_both_outcome_series_paths_agree(nurse, prescriber, make_patient) -> None:
+    """The PostgreSQL path (arrays grouped in the database) and the portable path give the same
+    series, including microseconds and ties broken by id; an amended version is left out."""
+    from ketaclinic.scales.selectors import (
+        _outcome_series_portable,
+        _outcome_series_postgresql,
+    )
+
+    base = timezone.now().replace(microsecond=123457) - datetime.timedelta(days=40)
+    patients = [make_patient(prescriber) for _ in range(3)]
+    first = None
+    for n, p in enumerate(patients):
+        for step in range(4):
+            when = base + datetime.timedelta(days=7 * step, microseconds=n)
+            r = services.scale_response_record(
+                by=nurse, patient=p, code="gad7", answers=[(step + n) % 4] * 7, effective_at=when
+            )
+            first = first or r
+    services.scale_response_record(  # a tie on effective_at
+        by=nurse, patient=patients[0], code="gad7", answers=[3] * 7, effective_at=base
+    )
+    assert first is not None
+    services.scale_response_amend(by=nurse, response=first, answers=[0] * 7, reason="typo")
+    portable = _outcome_series_portable(nurse.clinic_id, ["gad7", "phq9"])
+    assert len(portable["gad7"][patients[0].pk]) == 5
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert _outcome_series_postgresql(nurse.clinic_id, ["gad7", "phq9"]) == portable
