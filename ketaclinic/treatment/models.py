@@ -9,6 +9,7 @@ with author, time and reason; the original stays as it was (conventions section 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -21,6 +22,22 @@ from ketaclinic.treatment.protocol import Protocol as PureProtocol
 
 # --------------------------------------------------------------------------------------------
 # Protocols
+
+_PARSED: dict[str, PureProtocol] = {}
+_PARSED_MAX = 256
+
+
+def parsed_protocol(data: dict[str, Any]) -> PureProtocol:
+    """``protocol_from_dict`` memoised on the canonical JSON of the data: a version's data never
+    changes, and parsing (strict, typed) costs milliseconds on every reading otherwise."""
+    key = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    found = _PARSED.get(key)
+    if found is None:
+        found = protocol_from_dict(data)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
 
 
 class Protocol(models.Model):
@@ -72,7 +89,7 @@ class ProtocolVersion(models.Model):
     @cached_property
     def protocol(self) -> PureProtocol:
         """The pure protocol dataclass (strictly parsed from ``data``)."""
-        return protocol_from_dict(self.data)
+        return parsed_protocol(self.data)
 
     @property
     def title(self) -> str:

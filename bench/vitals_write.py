@@ -1,0 +1,348 @@
+"""Benchmark: vital signs recorded through the web endpoint by 16 concurrent clients (issue 4).
+
+Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--threads 16]
+
+1. Creates a scratch PostgreSQL database (``ketaclinic_bench_<pid>`` on 127.0.0.1:5432, user
+   postgres, or --admin-url) and migrates it; drops it at the end.
+2. Seeds one clinic, 16 nurses (each with a confirmed TOTP device) and 16 esketamine sessions
+   at 16 chairs, checked in, checklist done, dosed: each reading is a post-dose reading, so the
+   alert rules run on every write. The audit chain is on (it always is): every reading appends
+   one hash-chained AuditEvent under the chain-head lock, in the same transaction.
+3. Serves the app with ``ketaclinic serve`` (waitress) on a free port of 127.0.0.1.
+4. Signs each client in through server-side sessions made the way the real login leaves them
+   (password step + verified TOTP device + auth time + active clinic), then fetches the session
+   page once for its CSRF token.
+5. Each client POSTs heart-rate readings (htmx, 201 + the new row) to its chair's session as fast
+   as it can for --seconds; latencies are wall-clock per request on the client.
+6. Baseline in the same run: raw single-row INSERTs (autocommit, one row per transaction) into a
+   scratch table with one connection, and with --clients connections.
+7. Verifies the audit chain, prints throughput and p50/p95/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def admin_connect(admin_url: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(admin_url, autocommit=True)
+
+
+def seed(clients: int) -> tuple[list[str], list[int]]:
+    """Clinic, nurses, sessions; returns the session cookies and treatment session ids."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ketaclinic.accounts.middleware import AUTH_TIME_KEY, CLINIC_KEY
+    from ketaclinic.accounts.permissions import Role
+    from ketaclinic.accounts.services import clinic_create, membership_grant, user_create
+    from ketaclinic.accounts.sessions import SessionStore
+    from ketaclinic.patients.services import patient_create, weight_record
+    from ketaclinic.treatment import services
+    from ketaclinic.treatment.models import TreatmentSession
+
+    password = "bench-Harbour-lighthouse-2026"  # noqa: S105 - scratch database only
+    clinic = clinic_create(by=None, code="bench", name="Bench Clinic", time_zone="UTC")
+
+    def member(username: str, role: Role) -> Any:
+        user = user_create(
+            by=None, username=username, password=password, first_name="B", last_name=username
+        )
+        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        return membership_grant(by=None, user=user, clinic=clinic, role=role)
+
+    admin = member("bench-admin", Role.CLINIC_ADMIN)
+    prescriber = member("bench-prescriber", Role.PRESCRIBER)
+    version = services.protocol_copy_from_library(by=admin, library_code="esketamine_trd")
+    now = timezone.now()
+    cookies: list[str] = []
+    session_ids: list[int] = []
+    for i in range(clients):
+        nurse = member(f"bench-nurse-{i}", Role.NURSE)
+        patient = patient_create(
+            by=prescriber,
+            mrn=f"B{i:03d}",
+            given_name="Chair",
+            family_name=f"Patient{i}",
+            date_of_birth=dt.date(1980, 1, 1),
+            sex="female",
+        )
+        weight_record(
+            by=prescriber,
+            patient=patient,
+            value=Decimal("70"),
+            unit="kg",
+            measured_at=now - dt.timedelta(days=1),
+        )
+        course = services.course_enrol(
+            by=prescriber,
+            patient=patient,
+            version=version,
+            decision_note="bench",
+            start_date=now.date(),
+            session_time=dt.time(9, 0),
+            chair=f"Chair {i + 1}",
+        )
+        s = course.sessions.order_by("number").first()
+        assert s is not None
+        TreatmentSession.objects.filter(pk=s.pk).update(scheduled_at=now)  # bench set-up
+        services.session_check_in(by=nurse, session=s)
+        services.checklist_record(
+            by=nurse,
+            session=s,
+            fasting_confirmed=True,
+            ride_home_confirmed=True,
+            pregnancy_status="not_applicable",
+            scales_reviewed=True,
+            systolic_mmhg=124,
+            diastolic_mmhg=78,
+            heart_rate=72,
+            spo2=98,
+            moaa_s=5,
+            nasal_medication_timing_ok=True,
+            measured_at=now - dt.timedelta(minutes=20),
+        )
+        services.dose_record(
+            by=nurse,
+            session=s,
+            dose_mg=Decimal("56"),
+            product="SPRAVATO",
+            lot_number="BENCH",
+            expiry_date=(now + dt.timedelta(days=300)).date(),
+            device_times=[now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)],
+        )
+        store = SessionStore()
+        store[SESSION_KEY] = str(nurse.user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = nurse.user.get_session_auth_hash()
+        store[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=nurse.user).persistent_id
+        store[AUTH_TIME_KEY] = time.time()
+        store[CLINIC_KEY] = clinic.pk
+        store.set_expiry(3600)
+        store.create()
+        cookies.append(str(store.session_key))
+        session_ids.append(s.pk)
+    return cookies, session_ids
+
+
+def client_run(  # noqa: PLR0917 - a thread target, called in one place
+    port: int,
+    cookie: str,
+    session_id: int,
+    deadline: list[float],
+    latencies: list[float],
+    errors: list[str],
+    start_gate: threading.Barrier,
+) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    from django.conf import settings
+
+    cookie_name = settings.SESSION_COOKIE_NAME
+    headers = {"Cookie": f"{cookie_name}={cookie}", "Host": "127.0.0.1"}
+    conn.request("GET", f"/treatment/sessions/{session_id}/", headers=headers)
+    page = conn.getresponse()
+    body = page.read().decode()
+    csrf_cookie = ""
+    for name, value in page.getheaders():
+        if name.lower() == "set-cookie" and "csrftoken=" in value:
+            csrf_cookie = value.split("csrftoken=", 1)[1].split(";", 1)[0]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if page.status != 200 or match is None or not csrf_cookie:
+        errors.append(f"sign-in page: {page.status}")
+        start_gate.abort()
+        return
+    token = match.group(1)
+    post_headers = {
+        "Cookie": f"{cookie_name}={cookie}; csrftoken={csrf_cookie}",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "HX-Request": "true",
+        "Referer": f"http://127.0.0.1:{port}/treatment/sessions/{session_id}/",
+        "Host": "127.0.0.1",
+    }
+    start_gate.wait()
+    n = 0
+    while time.perf_counter() < deadline[0]:
+        body_out = f"csrfmiddlewaretoken={token}&code=heart_rate&value={70 + n % 10}"
+        t0 = time.perf_counter()
+        conn.request(
+            "POST", f"/treatment/sessions/{session_id}/observation/", body_out, post_headers
+        )
+        response = conn.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - t0
+        if response.status != 201:
+            errors.append(f"POST {response.status}")
+            if len(errors) > 20:
+                return
+        else:
+            latencies.append(elapsed)
+        n += 1
+    conn.close()
+
+
+def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw (id bigserial primary key, "
+            "session_id bigint, code text, value int, measured_at timestamptz)"
+        )
+    counts = [0] * connections
+
+    def run(i: int, deadline: float) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while time.perf_counter() < deadline:
+                conn.execute(
+                    "INSERT INTO bench_raw (session_id, code, value, measured_at) "
+                    "VALUES (%s, 'heart_rate', 70, now())",
+                    (i,),
+                )
+                counts[i] += 1
+
+    deadline = time.perf_counter() + seconds
+    threads = [threading.Thread(target=run, args=(i, deadline)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+
+    name = f"ketaclinic_bench_{os.getpid()}"
+    base = args.admin_url.rsplit("/", 1)[0]
+    dsn = f"{base}/{name}"
+    admin = admin_connect(args.admin_url)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "DJANGO_SETTINGS_MODULE": "ketaclinic.settings",
+        "KETACLINIC_SESSION_IDLE_SECONDS": "3600",
+    }
+    os.environ.update(env)
+    server = None
+    try:
+        ketaclinic = os.path.join(ROOT, ".venv", "bin", "ketaclinic")
+        subprocess.run([ketaclinic, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603
+        cookies, session_ids = seed(args.clients)
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603
+            [ketaclinic, "serve", "--port", str(port), "--threads", str(args.threads)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        latencies: list[list[float]] = [[] for _ in range(args.clients)]
+        errors: list[str] = []
+        gate = threading.Barrier(args.clients + 1)
+        deadline_holder: list[float] = []
+
+        def start(i: int) -> None:
+            while not deadline_holder:
+                time.sleep(0.001)
+            client_run(
+                port, cookies[i], session_ids[i], deadline_holder, latencies[i], errors, gate
+            )
+
+        threads = [threading.Thread(target=start, args=(i,)) for i in range(args.clients)]
+        deadline_holder.append(time.perf_counter() + 3600)  # replaced below after the gate
+        for t in threads:
+            t.start()
+        gate.wait()
+        began = time.perf_counter()
+        deadline_holder[0] = began + args.seconds
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        all_lat = [x for lst in latencies for x in lst]
+
+        import django
+
+        django.setup()
+        from ketaclinic.audit.verify import audit_chain_verify
+        from ketaclinic.treatment.models import Observation
+
+        chain_ok = audit_chain_verify().ok
+        written = Observation.objects.filter(code="heart_rate", minutes_since_dose__isnull=False)
+        raw_1 = raw_insert_rate(dsn, 1, 5.0)
+        raw_n = raw_insert_rate(dsn, args.clients, 5.0)
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        )
+        print(
+            f"clients {args.clients}, waitress threads {args.threads}, {elapsed:.1f} s, "
+            f"errors {len(errors)} {errors[:3]}"
+        )
+        print(
+            f"web vitals writes: {len(all_lat)} in {elapsed:.1f} s = {len(all_lat) / elapsed:.0f}/s; "
+            f"latency p50 {pct(all_lat, 0.50):.1f} ms, p95 {pct(all_lat, 0.95):.1f} ms, "
+            f"p99 {pct(all_lat, 0.99):.1f} ms, mean {statistics.mean(all_lat) * 1000:.1f} ms"
+        )
+        print(f"rows written (post-dose heart rate): {written.count()}; audit chain ok: {chain_ok}")
+        print(
+            f"baseline raw single-row INSERT (autocommit): 1 connection {raw_1:.0f}/s, "
+            f"{args.clients} connections {raw_n:.0f}/s"
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        from django.db import connections
+
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
