@@ -7,6 +7,8 @@ reason in the audit event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,7 +20,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.lib.units import to_cm, to_kg
+from ketaclinic.lib.units import HEIGHT_UNITS, WEIGHT_UNITS, to_cm, to_kg
 from ketaclinic.patients import rules
 from ketaclinic.patients.models import (
     Allergy,
@@ -156,6 +158,82 @@ def _measured_at_problem(measured_at: datetime) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _MeasurementKind:
+    """What differs between a weight and a height: the model, its stored field and units, the rule."""
+
+    name: str
+    model: type[WeightMeasurement] | type[HeightMeasurement]
+    field: str
+    error_key: str
+    units: tuple[str, str]
+    convert: Callable[[Decimal, str], Decimal]
+    problem: Callable[[Decimal], str | None]
+
+
+_WEIGHT = _MeasurementKind(
+    "weight", WeightMeasurement, "weight_kg", "weight", WEIGHT_UNITS, to_kg, rules.weight_problem
+)
+_HEIGHT = _MeasurementKind(
+    "height", HeightMeasurement, "height_cm", "height", HEIGHT_UNITS, to_cm, rules.height_problem
+)
+
+
+def _measurement_record(
+    kind: _MeasurementKind,
+    *,
+    by: Membership,
+    patient: Patient,
+    value: Decimal,
+    unit: str,
+    measured_at: datetime,
+    replaces: Any,
+    reason: str,
+) -> Any:
+    errors: dict[str, str] = {}
+    if unit not in kind.units:
+        errors["unit"] = (
+            f"{kind.name.title()} unit must be {' or '.join(kind.units)}; {unit!r} was entered."
+        )
+    else:
+        problem = kind.problem(kind.convert(value, unit))
+        if problem:
+            errors[kind.error_key] = problem
+    problem = _measured_at_problem(measured_at)
+    if problem:
+        errors["measured_at"] = problem
+    if replaces is not None and not reason.strip():
+        errors["reason"] = f"Say why the earlier {kind.name} is being corrected."
+    if errors:
+        raise ValidationError(errors)
+    entry = kind.model.objects.create(
+        patient=patient,
+        measured_at=measured_at,
+        entered_value=value,
+        entered_unit=unit,
+        recorded_by_id=by.user_id,
+        replaces=replaces,
+        **{kind.field: kind.convert(value, unit)},
+    )
+    new = getattr(entry, kind.field)
+    changes: dict[str, tuple[Any, Any]] = {kind.field: (None, new)}
+    if replaces is not None:
+        _mark_entered_in_error(replaces, reason)
+        changes = {kind.field: (getattr(replaces, kind.field), new)}
+    audit_record(
+        event_type=(
+            EventType.MEASUREMENT_CORRECTED if replaces else EventType.MEASUREMENT_RECORDED
+        ),
+        actor=by,
+        obj=entry,
+        patient_id=patient.pk,
+        reason=reason.strip(),
+        changes=changes,
+        extra={"entered": f"{value} {unit}"},
+    )
+    return entry
+
+
 @transaction.atomic
 def weight_record(
     *,
@@ -167,45 +245,18 @@ def weight_record(
     replaces: WeightMeasurement | None = None,
     reason: str = "",
 ) -> WeightMeasurement:
-    errors: dict[str, str] = {}
-    if unit not in ("kg", "lb"):
-        errors["unit"] = f"Weight unit must be kg or lb; {unit!r} was entered."
-    else:
-        problem = rules.weight_problem(to_kg(value, unit))
-        if problem:
-            errors["weight"] = problem
-    problem = _measured_at_problem(measured_at)
-    if problem:
-        errors["measured_at"] = problem
-    if replaces is not None and not reason.strip():
-        errors["reason"] = "Say why the earlier weight is being corrected."
-    if errors:
-        raise ValidationError(errors)
-    weight = WeightMeasurement.objects.create(
+    """Record a weight (kg or lb; stored in kg, 20-400 kg), or correct ``replaces`` with a reason."""
+    entry: WeightMeasurement = _measurement_record(
+        _WEIGHT,
+        by=by,
         patient=patient,
+        value=value,
+        unit=unit,
         measured_at=measured_at,
-        weight_kg=to_kg(value, unit),
-        entered_value=value,
-        entered_unit=unit,
-        recorded_by_id=by.user_id,
         replaces=replaces,
+        reason=reason,
     )
-    changes: dict[str, tuple[Any, Any]] = {"weight_kg": (None, weight.weight_kg)}
-    if replaces is not None:
-        _mark_entered_in_error(replaces, reason)
-        changes = {"weight_kg": (replaces.weight_kg, weight.weight_kg)}
-    audit_record(
-        event_type=(
-            EventType.MEASUREMENT_CORRECTED if replaces else EventType.MEASUREMENT_RECORDED
-        ),
-        actor=by,
-        obj=weight,
-        patient_id=patient.pk,
-        reason=reason.strip(),
-        changes=changes,
-        extra={"entered": f"{value} {unit}"},
-    )
-    return weight
+    return entry
 
 
 @transaction.atomic
@@ -219,45 +270,18 @@ def height_record(
     replaces: HeightMeasurement | None = None,
     reason: str = "",
 ) -> HeightMeasurement:
-    errors: dict[str, str] = {}
-    if unit not in ("cm", "in"):
-        errors["unit"] = f"Height unit must be cm or in; {unit!r} was entered."
-    else:
-        problem = rules.height_problem(to_cm(value, unit))
-        if problem:
-            errors["height"] = problem
-    problem = _measured_at_problem(measured_at)
-    if problem:
-        errors["measured_at"] = problem
-    if replaces is not None and not reason.strip():
-        errors["reason"] = "Say why the earlier height is being corrected."
-    if errors:
-        raise ValidationError(errors)
-    height = HeightMeasurement.objects.create(
+    """Record a height (cm or in; stored in cm, 50-250 cm), or correct ``replaces`` with a reason."""
+    entry: HeightMeasurement = _measurement_record(
+        _HEIGHT,
+        by=by,
         patient=patient,
+        value=value,
+        unit=unit,
         measured_at=measured_at,
-        height_cm=to_cm(value, unit),
-        entered_value=value,
-        entered_unit=unit,
-        recorded_by_id=by.user_id,
         replaces=replaces,
+        reason=reason,
     )
-    changes: dict[str, tuple[Any, Any]] = {"height_cm": (None, height.height_cm)}
-    if replaces is not None:
-        _mark_entered_in_error(replaces, reason)
-        changes = {"height_cm": (replaces.height_cm, height.height_cm)}
-    audit_record(
-        event_type=(
-            EventType.MEASUREMENT_CORRECTED if replaces else EventType.MEASUREMENT_RECORDED
-        ),
-        actor=by,
-        obj=height,
-        patient_id=patient.pk,
-        reason=reason.strip(),
-        changes=changes,
-        extra={"entered": f"{value} {unit}"},
-    )
-    return height
+    return entry
 
 
 def _mark_entered_in_error(entry: Any, reason: str) -> None:
