@@ -77,7 +77,11 @@ def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "can_register": membership.can(Perm.PATIENT_REGISTER),
         "open_alerts": open_alerts_for_patient(membership=membership, patient=patient),
         "can_acknowledge": membership.can(Perm.ALERT_ACKNOWLEDGE),
-        **scale_selectors.patient_chart_context(membership=membership, patient=patient),
+        **scale_selectors.patient_chart_context(
+            membership=membership,
+            patient=patient,
+            session_times=treatment_selectors.dosed_session_times(patient=patient),
+        ),
         **treatment_selectors.patient_chart_context(membership=membership, patient=patient),
     }
     return render(request, "patients/detail.html", context)

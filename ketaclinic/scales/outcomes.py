@@ -5,11 +5,22 @@ selector ``scales.selectors.clinic_outcome_series`` reads it), and a grouping: a
 label to the patient keys in that group. The scales app passes ``{"All patients": every patient}``;
 the treatment app can pass groups per (indication, protocol) from its courses.
 
-Definitions used here, until treatment sessions and courses are available to anchor them:
+Definitions. A patient may come with *anchors*: the start times of their dosed treatment sessions
+(from the treatment app's courses). Then:
+
+- **Baseline** is the last response on or before the first session (the pre-treatment score); when
+  there is none, the first response.
+- **Session N** is the last response on or before the start of session N (the scale taken before
+  that session's dose), later than the baseline.
+
+Without anchors (scale responses outside any course):
 
 - **Baseline** is the patient's first scored response on that scale.
 - **Session N** is the N-th response after the baseline (a response is taken before each session,
   so the N-th follow-up response stands for session N).
+
+In both cases:
+
 - **Week N** is the response closest in time to ``baseline + 7 * N days``, within
   ``WEEK_TOLERANCE`` (3 days) either side; on a tie the earlier response is used.
 - A patient counts in a time point's **denominator** only when they have both a baseline and a
@@ -78,6 +89,26 @@ def session_value(series: Sequence[Point], n: int) -> float | None:
     return series[n][1] if len(series) > n else None
 
 
+def anchored_baseline_index(series: Sequence[Point], sessions: Sequence[datetime]) -> int:
+    """Index of the baseline: the last response at or before the first session, else the first."""
+    if not sessions:
+        return 0
+    times = [t for t, _ in series]
+    return max(bisect.bisect_right(times, sessions[0]) - 1, 0)
+
+
+def anchored_session_value(
+    series: Sequence[Point], sessions: Sequence[datetime], n: int, baseline_index: int
+) -> float | None:
+    """The total taken before session ``n`` (1-based): the last response on or before its start,
+    later than the baseline."""
+    if len(sessions) < n:
+        return None
+    times = [t for t, _ in series]
+    i = bisect.bisect_right(times, sessions[n - 1]) - 1
+    return series[i][1] if i > baseline_index else None
+
+
 def week_value(
     series: Sequence[Point], week: int, times: Sequence[datetime] | None = None
 ) -> float | None:
@@ -106,11 +137,13 @@ def outcome_table(
     groups: Mapping[str, Iterable[K]],
     *,
     code: str,
+    anchors: Mapping[K, Sequence[datetime]] | None = None,
 ) -> list[GroupRow]:
     """Rows of response/remission counts per group and time point, with their denominators.
 
     ``series``: patient key -> time-ordered (effective_at, total) of scale ``code``.
     ``groups``: group label -> patient keys (a patient may be in several groups, or none).
+    ``anchors``: patient key -> time-ordered start times of dosed treatment sessions (optional).
     """
     scale = get_scale(code)
     labels = time_point_labels()
@@ -119,10 +152,16 @@ def outcome_table(
     for key, points in series.items():
         if not points:
             continue
-        baseline = points[0][1]
-        times = [t for t, _ in points]
-        values = [session_value(points, n) for n in SESSION_POINTS]
-        values += [week_value(points, w, times) for w in WEEK_POINTS]
+        sessions = (anchors or {}).get(key) or ()
+        start = anchored_baseline_index(points, sessions)
+        baseline = points[start][1]
+        if sessions:
+            values = [anchored_session_value(points, sessions, n, start) for n in SESSION_POINTS]
+        else:
+            values = [session_value(points, n) for n in SESSION_POINTS]
+        from_baseline = points[start:]
+        times = [t for t, _ in from_baseline]
+        values += [week_value(from_baseline, w, times) for w in WEEK_POINTS]
         row: list[Outcome | None] = []
         for value in values:
             if value is None:

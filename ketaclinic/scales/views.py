@@ -35,6 +35,7 @@ from ketaclinic.scales.forms import (
 )
 from ketaclinic.scales.models import SelfReportLink
 from ketaclinic.scales.scoring import CODES
+from ketaclinic.treatment import selectors as treatment_selectors
 
 OUTCOME_CODES = ("phq9", "madrs", "gad7", "qids_sr16", "hamd17")
 
@@ -271,15 +272,24 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     if not membership.can(Perm.PATIENT_VIEW) or not membership.can(Perm.ALERT_VIEW):
         raise PermissionDenied
     series = selectors.clinic_outcome_series(clinic_id=membership.clinic_id, codes=OUTCOME_CODES)
+    # Courses come from the treatment app (this view composes both; the scales models do not).
+    courses = treatment_selectors.outcome_courses(clinic_id=membership.clinic_id)
     tables = []
+    empty = []
     for code in OUTCOME_CODES:
         per_patient = series.get(code, {})
+        if not per_patient:
+            empty.append(get_definition(code))
+            continue
+        groups = {"All patients": list(per_patient), **courses.groups}
         rows = outcome_tables.outcome_table(
-            per_patient, {"All patients": list(per_patient)}, code=code
+            per_patient, groups, code=code, anchors=courses.session_times
         )
+        rows = [row for row in rows if row.patients]
         tables.append({"definition": get_definition(code), "rows": rows})
     context = {
         "tables": tables,
+        "empty": empty,
         "labels": outcome_tables.time_point_labels(),
         "tolerance_days": outcome_tables.WEEK_TOLERANCE.days,
     }

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from ketaclinic.scales.outcomes import (
     WEEK_TOLERANCE,
+    anchored_baseline_index,
+    anchored_session_value,
     outcome_table,
     session_value,
     time_point_labels,
@@ -66,6 +68,40 @@ def test_a_small_clinic_by_hand() -> None:
     assert cells["Session 4"].response_percent == "—"
     assert (cells["Week 1"].n, cells["Week 1"].responders) == (2, 1)
     assert cells["Week 1"].response_percent == "50%"
+
+
+def _at(day: float) -> datetime.datetime:
+    return T0 + datetime.timedelta(days=day)
+
+
+def test_with_treatment_sessions_the_baseline_is_the_last_score_before_the_first_dose() -> None:
+    series = _series((-10, 22), (-1, 20), (2, 15), (4, 9))
+    sessions = [_at(0), _at(2.5), _at(4.5)]
+    assert anchored_baseline_index(series, sessions) == 1  # day -1, not day -10
+    assert anchored_session_value(series, sessions, 2, 1) == 15  # taken before session 2
+    assert anchored_session_value(series, sessions, 3, 1) == 9
+    assert anchored_session_value(series, sessions, 4, 1) is None  # no fourth session yet
+    # Before session 1 there is nothing later than the baseline.
+    assert anchored_session_value(series, sessions, 1, 1) is None
+
+
+def test_a_patient_whose_first_score_follows_the_first_dose_uses_that_score() -> None:
+    series = _series((1, 18), (3, 8))
+    assert anchored_baseline_index(series, [_at(0), _at(2)]) == 0
+    assert anchored_session_value(series, [_at(0), _at(2)], 2, 0) is None  # nothing after day 1
+
+
+def test_outcomes_are_anchored_on_sessions_when_a_course_gives_them() -> None:
+    # Same scores; anchored, "session 2" is the score before the second dose (9 of 20: response),
+    # unanchored it is simply the second score after baseline (also 9 here, from baseline 22).
+    series = {"p": _series((-10, 22), (-1, 20), (2, 9), (4, 9), (6, 9))}
+    anchors = {"p": [_at(0), _at(3), _at(5), _at(7), _at(9), _at(11)]}
+    (anchored,) = outcome_table(series, {"g": ["p"]}, code="phq9", anchors=anchors)
+    cells = {c.label: c for c in anchored.cells}
+    assert (cells["Session 2"].n, cells["Session 2"].responders) == (1, 1)
+    assert (cells["Session 6"].n, cells["Session 6"].responders) == (1, 1)  # last score: day 6
+    # Week 1 counts from the anchored baseline (day -1): the day-6 score is within 3 days of day 6.
+    assert cells["Week 1"].n == 1
 
 
 def test_remission_follows_the_scale_rule() -> None:

@@ -1,0 +1,59 @@
+"""Treatment sessions anchor the rating-scale outcomes and mark the patient's scale charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.scales.services import scale_response_record
+from ketaclinic.treatment.selectors import dosed_session_times, outcome_courses
+from ketaclinic.treatment.tests.conftest import esk_dose
+
+
+def test_courses_group_patients_by_indication_and_protocol_with_their_dose_times(
+    nurse, esk_version, checked
+) -> None:
+    session = checked(esk_version)
+    esk_dose(nurse, session)
+    session.refresh_from_db()
+    courses = outcome_courses(clinic_id=nurse.clinic_id)
+    title = esk_version.family.title
+    assert courses.groups["Treatment-resistant depression"] == [session.patient_id]
+    assert courses.groups[f"Treatment-resistant depression · {title}"] == [session.patient_id]
+    assert courses.session_times[session.patient_id] == [session.dose_started_at]
+    assert dosed_session_times(patient=session.patient) == [session.dose_started_at]
+
+
+def test_the_outcomes_page_shows_a_group_per_protocol(
+    nurse, prescriber, esk_version, checked, login
+) -> None:
+    session = checked(esk_version)
+    esk_dose(nurse, session)
+    scale_response_record(
+        by=nurse,
+        patient=session.patient,
+        code="phq9",
+        answers=[2] * 9,
+        effective_at=timezone.now() - dt.timedelta(days=1),
+    )
+    page = login(prescriber).get(reverse("scales:outcomes")).content.decode()
+    assert "Treatment-resistant depression · " in page
+    assert esk_version.family.title in page
+
+
+def test_the_scale_chart_marks_the_dosed_sessions(nurse, esk_version, checked, login) -> None:
+    session = checked(esk_version)
+    esk_dose(nurse, session)
+    for days in (3, 1):
+        scale_response_record(
+            by=nurse,
+            patient=session.patient,
+            code="phq9",
+            answers=[1] * 9,
+            effective_at=timezone.now() - dt.timedelta(days=days),
+        )
+    response = login(nurse).get(reverse("patients:detail", args=[session.patient_id]))
+    (trajectory,) = response.context["scale_trajectories"]
+    assert len(trajectory.chart.sessions) == 1
