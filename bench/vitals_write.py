@@ -1,6 +1,6 @@
 """Benchmark: vital signs recorded through the web endpoint by 16 concurrent clients (issue 4).
 
-Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--threads 16]
+Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--workers 2] [--threads 8]
 
 1. Creates a scratch PostgreSQL database (``ketaclinic_bench_<pid>`` on 127.0.0.1:5432, user
    postgres, or --admin-url) and migrates it; drops it at the end.
@@ -8,7 +8,7 @@ Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--thr
    at 16 chairs, checked in, checklist done, dosed: each reading is a post-dose reading, so the
    alert rules run on every write. The audit chain is on (it always is): every reading appends
    one hash-chained AuditEvent under the chain-head lock, in the same transaction.
-3. Serves the app with ``ketaclinic serve`` (waitress) on a free port of 127.0.0.1.
+3. Serves the app with ``ketaclinic serve`` (gunicorn) on a free port of 127.0.0.1.
 4. Signs each client in through server-side sessions made the way the real login leaves them
    (password step + verified TOTP device + auth time + active clinic), then fetches the session
    page once for its CSRF token.
@@ -248,7 +248,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
@@ -271,7 +272,16 @@ def main() -> None:
         cookies, session_ids = seed(args.clients)
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
-            [ketaclinic, "serve", "--port", str(port), "--threads", str(args.threads)],
+            [
+                ketaclinic,
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -320,7 +330,7 @@ def main() -> None:
             f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
         )
         print(
-            f"clients {args.clients}, waitress threads {args.threads}, {elapsed:.1f} s, "
+            f"clients {args.clients}, server {args.workers} workers x {args.threads} threads, {elapsed:.1f} s, "
             f"errors {len(errors)} {errors[:3]}"
         )
         print(
