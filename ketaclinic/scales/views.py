@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from ketaclinic.accounts.middleware import clinic_exempt, two_factor_exempt
@@ -75,6 +76,9 @@ def response_enter(request: HttpRequest, pk: UUID) -> HttpResponse:
                 if response.total is not None
                 else "Saved (incomplete: no total).",
             )
+            next_url = request.GET.get("next", "")
+            if url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+                return redirect(next_url)  # e.g. back to the session page at the chair
             return redirect("scales:detail", response_id=response.pk)
     return render(
         request,

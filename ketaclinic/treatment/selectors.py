@@ -339,14 +339,38 @@ class ScaleFlag:
     effective_at: dt.datetime | None
 
 
+def scales_window_start(session: TreatmentSession) -> dt.datetime:
+    """Scales count for a session from the start of the clinic-local day before it."""
+    tz = session.clinic.tzinfo
+    day = session.scheduled_at.astimezone(tz).date()
+    return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class PreSessionScale:
+    code: str
+    name: str
+    response: Any  # scales.ScaleResponse, or None when not yet taken for this session
+
+
+def pre_session_scales(session: TreatmentSession) -> list[PreSessionScale]:
+    """The scales the protocol asks for before each session, with the one taken for this session."""
+    from ketaclinic.scales import get_definition
+
+    codes = list(session.protocol_version.protocol.pre_session_scales)
+    found = latest_responses(
+        patient=session.patient, codes=codes, since=scales_window_start(session)
+    )
+    return [PreSessionScale(c, get_definition(c).name, found.get(c)) for c in codes]
+
+
 def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
     """Positive PHQ-9 item 9 or C-SSRS risk flags in the scales recorded for this session (since
     the start of the clinic-local day before the session; the scales app's latest responses)."""
-    tz = session.clinic.tzinfo
-    day = session.scheduled_at.astimezone(tz).date()
-    since = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     codes = ["phq9", "cssrs_screener"]
-    found = latest_responses(patient=session.patient, codes=codes, since=since)
+    found = latest_responses(
+        patient=session.patient, codes=codes, since=scales_window_start(session)
+    )
     result = []
     for code, response in found.items():
         flags = tuple(sorted(set(response.flags or ()) & SUICIDALITY_FLAGS))

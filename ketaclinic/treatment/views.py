@@ -438,6 +438,7 @@ def _session_context(
         "phase_label": dict(SessionPhase.choices).get(selectors.derived_phase(session, now)),
         "checklist": getattr(session, "checklist", None),
         "blockers": selectors.dosing_blockers(session),
+        "pre_session_scales": selectors.pre_session_scales(session),
         "pending": selectors.pending_decisions(session),
         "decisions": list(session.decisions.select_related("decided_by")),
         "dose": dose,

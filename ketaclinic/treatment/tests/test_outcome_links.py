@@ -57,3 +57,37 @@ def test_the_scale_chart_marks_the_dosed_sessions(nurse, esk_version, checked, l
     response = login(nurse).get(reverse("patients:detail", args=[session.patient_id]))
     (trajectory,) = response.context["scale_trajectories"]
     assert len(trajectory.chart.sessions) == 1
+
+
+def test_the_session_page_lists_the_protocols_scales_and_links_back_after_entry(
+    nurse, esk_version, today_session, login
+) -> None:
+    session = today_session(esk_version)
+    client = login(nurse)
+    url = reverse("treatment:session", args=[session.pk])
+    page = client.get(url)
+    names = [s.code for s in page.context["pre_session_scales"]]
+    assert names == list(esk_version.protocol.pre_session_scales)
+    assert all(s.response is None for s in page.context["pre_session_scales"])
+    assert "enter phq9 now" in page.content.decode()
+
+    enter = reverse("scales:enter", args=[session.patient_id]) + f"?code=phq9&next={url}"
+    answers = {f"item_{i}": "1" for i in range(1, 10)}
+    local_now = timezone.now().astimezone(nurse.clinic.tzinfo).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(enter, {**answers, "effective_at": local_now})
+    assert response.status_code == 302
+    assert response["Location"] == url
+    page = client.get(url)
+    (phq9,) = [s for s in page.context["pre_session_scales"] if s.code == "phq9"]
+    assert phq9.response is not None
+    assert phq9.response.total == 9
+
+
+def test_entering_a_scale_never_redirects_off_site(nurse, make_patient, login) -> None:
+    patient = make_patient(nurse)
+    enter = reverse("scales:enter", args=[patient.pk]) + "?code=phq9&next=https://evil.example/"
+    answers = {f"item_{i}": "0" for i in range(1, 10)}
+    local_now = timezone.now().astimezone(nurse.clinic.tzinfo).strftime("%Y-%m-%dT%H:%M")
+    response = login(nurse).post(enter, {**answers, "effective_at": local_now})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/scales/")

@@ -50,4 +50,7 @@ class Command(BaseCommand):
             f"({options['workers']} workers x {options['threads']} threads; Ctrl-C stops)"
         )
         self.stdout.flush()
+        from django.db import connections
+
+        connections.close_all()  # each worker process opens its own connections after the fork
         _Server().run()
