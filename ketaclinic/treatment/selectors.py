@@ -23,6 +23,7 @@ from ketaclinic.treatment.models import (
     DecisionKind,
     DecisionOutcome,
     Observation,
+    ObservationCode,
     PreDoseChecklist,
     Protocol,
     ProtocolVersion,
@@ -233,7 +234,7 @@ class BoardRow:
 def _item_label(item: monitoring.ItemStatus | None, tz: Any) -> str:
     if item is None:
         return ""
-    measure = dict(_MEASURE_LABELS).get(item.planned.measure.value, item.planned.measure.value)
+    measure = _MEASURE_LABELS.get(item.planned.measure.value, item.planned.measure.value)
     when = ""
     if item.planned.anchor == "pre_dose":
         when = "before dosing"
@@ -245,18 +246,7 @@ def _item_label(item: monitoring.ItemStatus | None, tz: Any) -> str:
     return f"{measure} {when}{at}"
 
 
-_MEASURE_LABELS = [
-    ("blood_pressure", "Blood pressure"),
-    ("heart_rate", "Heart rate"),
-    ("spo2", "SpO2"),
-    ("respiratory_rate", "Respiratory rate"),
-    ("moaa_s", "MOAA/S"),
-    ("cadss", "CADSS"),
-    ("bprs_plus", "BPRS+"),
-    ("pain_nrs", "Pain NRS"),
-    ("iv_site", "IV site"),
-    ("note", "Note"),
-]
+_MEASURE_LABELS = dict(ObservationCode.choices)
 
 
 def session_timeline(

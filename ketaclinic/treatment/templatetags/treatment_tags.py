@@ -1,10 +1,12 @@
-"""Template filters for doses: a Decimal shown without trailing zeros (3.50 -> 3.5, 35.0 -> 35)."""
+"""Template filters for treatment pages: doses without trailing zeros (3.50 -> 3.5), measurement labels."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import template
+
+from ketaclinic.treatment.models import ObservationCode
 
 register = template.Library()
 
@@ -20,3 +22,13 @@ def qty(value: object) -> str:
             return str(value)
     text = format(value.normalize(), "f")
     return text
+
+
+_MEASURE_LABELS = dict(ObservationCode.choices)
+
+
+@register.filter
+def measure_label(code: object) -> str:
+    """A coded measurement's label: ``moaa_s`` -> ``MOAA/S``."""
+    key = str(getattr(code, "value", code))
+    return str(_MEASURE_LABELS.get(key, key.replace("_", " ")))
