@@ -1,0 +1,93 @@
+"""The layering of docs/architecture.md, checked: an app's domain modules (models, services,
+selectors and the pure modules) import only the apps below it. Views, URL configurations, forms,
+template tags, management commands, demo seeding and home panels are the top layer: they compose
+several apps and are not checked here. Nothing imports a view module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ketaclinic"
+
+# app -> apps its domain modules may import (besides itself and ketaclinic.lib).
+ALLOWED: dict[str, set[str]] = {
+    "lib": set(),
+    "audit": set(),
+    "accounts": {"audit"},
+    "patients": {"accounts", "audit"},
+    "alerts": {"patients", "accounts", "audit"},
+    "scales": {"alerts", "patients", "accounts", "audit"},
+    "pharmacology": set(),
+    "treatment": {"scales", "pharmacology", "alerts", "patients", "accounts", "audit"},
+    "core": {"accounts", "audit", "patients", "alerts", "scales", "treatment", "pharmacology"},
+}
+TOP_LAYER = {
+    "views.py",
+    "urls.py",
+    "forms.py",
+    "demo.py",
+    "home.py",
+    "context_processors.py",
+    "middleware.py",
+    "signals.py",
+    "presentation.py",  # pharmacology's page view-model: turns a treatment protocol into doses
+}
+TOP_LAYER_DIRS = {"tests", "management", "templatetags", "migrations"}
+
+
+def _domain_modules(app: str) -> list[Path]:
+    found = []
+    for path in sorted((PACKAGE / app).rglob("*.py")):
+        parts = set(path.relative_to(PACKAGE / app).parts[:-1])
+        if path.name in TOP_LAYER or parts & TOP_LAYER_DIRS:
+            continue
+        found.append(path)
+    return found
+
+
+def _imported_apps(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    apps: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "ketaclinic" and len(parts) > 1 and parts[1] in ALLOWED:
+                apps.add(parts[1])
+    return apps
+
+
+def test_every_app_is_in_the_layer_table() -> None:
+    apps = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert apps == set(ALLOWED), "add the new app to ALLOWED here and to docs/architecture.md"
+
+
+@pytest.mark.parametrize("app", sorted(ALLOWED))
+def test_domain_modules_import_only_the_apps_below(app: str) -> None:
+    problems = []
+    for path in _domain_modules(app):
+        extra = _imported_apps(path) - ALLOWED[app] - {app, "lib"}
+        if extra:
+            problems.append(f"{path.relative_to(PACKAGE)} imports {sorted(extra)}")
+    assert not problems, "layering broken (see docs/architecture.md): " + "; ".join(problems)
+
+
+def test_nothing_imports_a_view_module() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("ketaclinic.") and module.endswith(".views"):
+                if path.name != "urls.py":
+                    offenders.append(str(path.relative_to(PACKAGE)))
+    assert not offenders, f"only URL configurations import views: {offenders}"
