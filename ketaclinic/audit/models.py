@@ -71,6 +71,9 @@ class EventType(models.TextChoices):
     SESSION_SIGNED = "treatment.session_signed", "Session signed"
     SESSION_AMENDED = "treatment.session_amended", "Signed session amended"
     REMS_FORM_SUBMITTED = "treatment.rems_form_submitted", "REMS monitoring form submitted"
+    CLOSURE_ADDED = "treatment.closure_added", "Clinic closure added"
+    CLOSURE_CANCELLED = "treatment.closure_cancelled", "Clinic closure cancelled"
+    DOSE_WITNESS_FAILED = "treatment.dose_witness_failed", "Dose witness sign-off refused"
 
 
 class AuditEvent(models.Model):
