@@ -26,6 +26,12 @@ class EventType(models.TextChoices):
     MEMBERSHIP_CREATED = "membership.created", "Role granted"
     MEMBERSHIP_UPDATED = "membership.updated", "Role changed"
     CLINIC_SWITCHED = "clinic.switched", "Active clinic switched"
+    MEMBERSHIP_DEACTIVATED = "membership.deactivated", "Role deactivated"
+    MEMBERSHIP_REACTIVATED = "membership.reactivated", "Role reactivated"
+    PASSWORD_CHANGED = "auth.password_changed", "Password changed by its owner"
+    TEMPORARY_PASSWORD_SET = "user.temporary_password_set", "Temporary password set by an admin"
+    SECOND_FACTOR_RESET = "user.second_factor_reset", "Two-factor device reset by an admin"
+    SESSIONS_ENDED = "auth.sessions_ended", "Signed out everywhere"
     # patients
     PATIENT_CREATED = "patient.created", "Patient created"
     PATIENT_UPDATED = "patient.updated", "Patient updated"
