@@ -186,6 +186,8 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("course_id", "int"): lambda n: [treatment_objects(n.patient)["course"].pk],
     ("session_id", "int"): lambda n: [treatment_objects(n.patient)["session"].pk],
     ("form_id", "int"): lambda n: [treatment_objects(n.patient)["rems_form"].pk],
+    ("membership_id", "int"): lambda n: [_north_prescriber(n).pk],  # accounts:staff_* (admin)
+    ("closure_id", "int"): lambda n: [treatment_objects(n.patient)["closure"].pk],
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,11 +82,11 @@ class EnrolForm(forms.Form):
     session_time = forms.TimeField(
         label="Session time (clinic time)", widget=forms.TimeInput(attrs={"type": "time"})
     )
-    chair = forms.CharField(label="Chair or room", max_length=32, required=False)
-    closures = forms.CharField(
-        label="Clinic closures",
+    chair = forms.CharField(
+        label="Chair or room",
+        max_length=32,
         required=False,
-        help_text="Dates the clinic is closed, YYYY-MM-DD, separated by commas.",
+        help_text="The calendar skips the clinic's closed days (Clinic closures page).",
     )
     decision_note = forms.CharField(
         label="Prescriber's decision to treat",
@@ -102,22 +101,18 @@ class EnrolForm(forms.Form):
         field.queryset = ProtocolVersion.objects.filter(pk__in=[v.pk for v in versions])
         field.label_from_instance = lambda obj: f"{obj.title} (v{obj.number})"  # type: ignore[method-assign]  # a label per instance, as Django documents
 
-    def clean_closures(self) -> list[dt.date]:
-        text: str = self.cleaned_data.get("closures") or ""
-        days = []
-        for raw in text.replace(";", ",").split(","):
-            part = raw.strip()
-            if not part:
-                continue
-            try:
-                days.append(dt.date.fromisoformat(part))
-            except ValueError:
-                raise forms.ValidationError(f"{part!r} is not a date YYYY-MM-DD.") from None
-        return days
-
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500)
+
+
+class ClosureForm(forms.Form):
+    date = forms.DateField(label="Date the clinic is closed", widget=DATE_WIDGET)
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class ClosureCancelForm(forms.Form):
+    reason = forms.CharField(label="Why the clinic opens after all", max_length=200)
 
 
 class MoveForm(ReasonForm):
@@ -172,18 +167,29 @@ class DoseForm(forms.Form):
     override_reason = forms.CharField(
         label="Override reason (prescriber)", max_length=500, required=False
     )
-    witnessed_by = forms.ChoiceField(label="Witness", required=False)
+    # The witness signs off on this device with their own credentials (never a pick from a list).
+    witness_username = forms.CharField(
+        label="Witness username",
+        max_length=150,
+        required=False,
+        help_text="The witness types their own username, password and code.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    witness_password = forms.CharField(
+        label="Witness password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    witness_token = forms.CharField(
+        label="Witness 6-digit code",
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
-    def __init__(
-        self,
-        *args: Any,
-        tz: ZoneInfo,
-        esketamine: bool,
-        witnesses: list[tuple[str, str]],
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, tz: ZoneInfo, esketamine: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["witnessed_by"].choices = [("", "—"), *witnesses]  # type: ignore[attr-defined]
         if esketamine:
             del self.fields["amount"]
             del self.fields["concentration_mg_per_ml"]
@@ -201,6 +207,19 @@ class DoseForm(forms.Form):
             self.fields["started_at"] = LocalDateTimeField(
                 tz=tz, label="Dosing started at", required=False, help_text="Empty: now."
             )
+        # The witness fields last, after the dose they sign for.
+        for name in ("witness_username", "witness_password", "witness_token"):
+            self.fields[name] = self.fields.pop(name)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("witness_username"):
+            for name, label in (("witness_password", "password"), ("witness_token", "code")):
+                if not data.get(name):
+                    self.add_error(name, f"The witness enters their {label}.")
+        elif data.get("witness_password") or data.get("witness_token"):
+            self.add_error("witness_username", "The witness enters their username.")
+        return data
 
 
 class ObservationForm(forms.Form):

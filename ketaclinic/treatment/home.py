@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import selectors
@@ -42,6 +44,30 @@ def home_panels(membership: Membership) -> list[dict[str, str]]:
                 if waiting
                 else "No session waits for a prescriber's decision.",
                 "url": "treatment:board",
+            }
+        )
+    if selectors.can_manage_closures(membership):
+        today = timezone.now().astimezone(membership.clinic.tzinfo).date()
+        upcoming = [
+            c
+            for c in selectors.closures_for_clinic(membership=membership)
+            if c.date >= today and not c.cancelled
+        ]
+        to_move = sum(
+            len(v)
+            for v in selectors.sessions_on_closures(
+                membership=membership, closures=upcoming
+            ).values()
+        )
+        panels.append(
+            {
+                "title": f"Clinic closures: {len(upcoming)} ahead",
+                "text": (
+                    f"{to_move} scheduled session(s) fall on a closed day and need moving."
+                    if to_move
+                    else "Add or cancel the days the clinic is closed."
+                ),
+                "url": "treatment:closures",
             }
         )
     if membership.can(Perm.PROTOCOL_MANAGE):

@@ -97,6 +97,45 @@ class ProtocolVersion(models.Model):
 
 
 # --------------------------------------------------------------------------------------------
+# Clinic closures
+
+
+class ClinicClosure(models.Model):
+    """A day the clinic is closed (holiday, training day). Calendars skip it when generated.
+
+    Never deleted: a closure added by mistake is cancelled (flag, reason, who, when) and its row
+    stays. One row per clinic and date: a cancelled closure is re-opened by adding it again."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    cancelled = models.BooleanField(default=False)
+    cancelled_reason = models.CharField(max_length=200, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "date"], name="closure_per_clinic_day"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="closure_needs_reason"),
+            models.CheckConstraint(
+                condition=models.Q(cancelled=False) | ~models.Q(cancelled_reason=""),
+                name="cancelled_closure_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closed {self.date.isoformat()}: {self.reason}"
+
+
+# --------------------------------------------------------------------------------------------
 # Courses and sessions
 
 
@@ -313,11 +352,21 @@ class DoseAdministration(models.Model):
     witnessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The witness's e-signature (meaning "witness"), bound to record.dose_content: the witness
+    # re-authenticated at the chair with their own password and TOTP code.
+    witness_signature = models.OneToOneField(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(dose_mg__gt=0), name="dose_mg_positive")
+            models.CheckConstraint(condition=models.Q(dose_mg__gt=0), name="dose_mg_positive"),
+            models.CheckConstraint(
+                condition=models.Q(witnessed_by__isnull=True)
+                | models.Q(witness_signature__isnull=False),
+                name="witnessed_dose_has_signature",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,39 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat()
 
 
+def _dose_fields(dose: DoseAdministration) -> dict[str, Any]:
+    return {
+        "dose_mg": str(dose.dose_mg),
+        "dose_mg_per_kg": str(dose.dose_mg_per_kg) if dose.dose_mg_per_kg else None,
+        "weight_kg": str(dose.weight_kg) if dose.weight_kg else None,
+        "weight_measured_at": _iso(dose.weight_measured_at),
+        "product": dose.product,
+        "lot_number": dose.lot_number,
+        "expiry_date": _iso(dose.expiry_date),
+        "concentration_mg_per_ml": str(dose.concentration_mg_per_ml)
+        if dose.concentration_mg_per_ml
+        else None,
+        "volume_ml": str(dose.volume_ml) if dose.volume_ml else None,
+        "rate_ml_per_h": str(dose.rate_ml_per_h) if dose.rate_ml_per_h else None,
+        "device_count": dose.device_count,
+        "device_times": list(dose.device_times),
+        "started_at": _iso(dose.started_at),
+        "override_reason": dose.override_reason,
+        "given_by": dose.given_by_id,
+        "witnessed_by": dose.witnessed_by_id,
+    }
+
+
+def dose_content(dose: DoseAdministration) -> dict[str, Any]:
+    """What the dose's witness signs: the dose as recorded, with its session and patient, so the
+    witness signature cannot be carried over to another dose (21 CFR 11.70)."""
+    return {
+        "session_id": dose.session_id,
+        "patient_id": str(dose.session.patient_id),
+        "dose": _dose_fields(dose),
+    }
+
+
 def session_content(session: TreatmentSession) -> dict[str, Any]:
     """The canonical content of a session, the thing its signature's hash covers. Amendments are
     part of it, so an amendment after signing makes the signature stop matching."""
@@ -86,28 +119,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             }
             for d in session.decisions.order_by("decided_at", "pk")
         ],
-        "dose": None
-        if dose is None
-        else {
-            "dose_mg": str(dose.dose_mg),
-            "dose_mg_per_kg": str(dose.dose_mg_per_kg) if dose.dose_mg_per_kg else None,
-            "weight_kg": str(dose.weight_kg) if dose.weight_kg else None,
-            "weight_measured_at": _iso(dose.weight_measured_at),
-            "product": dose.product,
-            "lot_number": dose.lot_number,
-            "expiry_date": _iso(dose.expiry_date),
-            "concentration_mg_per_ml": str(dose.concentration_mg_per_ml)
-            if dose.concentration_mg_per_ml
-            else None,
-            "volume_ml": str(dose.volume_ml) if dose.volume_ml else None,
-            "rate_ml_per_h": str(dose.rate_ml_per_h) if dose.rate_ml_per_h else None,
-            "device_count": dose.device_count,
-            "device_times": list(dose.device_times),
-            "started_at": _iso(dose.started_at),
-            "override_reason": dose.override_reason,
-            "given_by": dose.given_by_id,
-            "witnessed_by": dose.witnessed_by_id,
-        },
+        "dose": None if dose is None else _dose_fields(dose),
         "observations": [
             {
                 "id": o.pk,

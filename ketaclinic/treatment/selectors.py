@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from ketaclinic.scales.selectors import latest_responses
 from ketaclinic.treatment import monitoring
 from ketaclinic.treatment.models import (
     OPEN_PHASES,
+    ClinicClosure,
     Course,
     DecisionKind,
     DecisionOutcome,
@@ -163,6 +164,77 @@ def courses_for_patient(*, membership: Membership, patient: Patient) -> list[Cou
         .select_related("protocol_version")
         .prefetch_related("sessions")
         .order_by("-enrolled_at")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Clinic closures
+
+_CLOSURE_PERMS = (Perm.SCHEDULE_MANAGE, Perm.PROTOCOL_MANAGE)
+
+
+def can_manage_closures(membership: Membership) -> bool:
+    return any(membership.can(p) for p in _CLOSURE_PERMS)
+
+
+def closures_for_clinic(*, membership: Membership) -> list[ClinicClosure]:
+    """Every closure of the clinic, cancelled ones included (they are never deleted), newest
+    date first."""
+    if not can_manage_closures(membership):
+        raise PermissionDenied
+    return list(
+        ClinicClosure.objects.filter(clinic_id=membership.clinic_id)
+        .select_related("created_by", "cancelled_by")
+        .order_by("-date", "-id")
+    )
+
+
+def get_closure_for_user(*, membership: Membership | None, pk: int) -> ClinicClosure:
+    m = _need(membership)
+    closure = ClinicClosure.objects.filter(pk=pk, clinic_id=m.clinic_id).first()
+    if closure is None:
+        raise Http404
+    if not can_manage_closures(m):
+        raise PermissionDenied
+    return closure
+
+
+def sessions_on_closures(
+    *, membership: Membership, closures: list[ClinicClosure]
+) -> dict[int, list[TreatmentSession]]:
+    """Scheduled (not yet started) sessions that fall on a closed day, by closure id: they need
+    moving by hand. One query whatever the number of closures and sessions."""
+    if not can_manage_closures(membership):
+        raise PermissionDenied
+    tz = membership.clinic.tzinfo
+    active = {c.date: c.pk for c in closures if not c.cancelled}
+    if not active:
+        return {}
+    days = Q()
+    for day in active:
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        days |= Q(scheduled_at__gte=start, scheduled_at__lt=end)
+    result: dict[int, list[TreatmentSession]] = {}
+    sessions = (
+        TreatmentSession.objects.filter(
+            days, clinic_id=membership.clinic_id, phase=SessionPhase.SCHEDULED
+        )
+        .select_related("patient", "course")
+        .order_by("scheduled_at")
+    )
+    for s in sessions:
+        closure_id = active.get(s.scheduled_at.astimezone(tz).date())
+        if closure_id is not None:
+            result.setdefault(closure_id, []).append(s)
+    return result
+
+
+def closed_dates(*, clinic_id: int) -> frozenset[dt.date]:
+    return frozenset(
+        ClinicClosure.objects.filter(clinic_id=clinic_id, cancelled=False).values_list(
+            "date", flat=True
+        )
     )
 
 

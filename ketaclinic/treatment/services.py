@@ -19,8 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic.accounts.models import Membership, User
-from ketaclinic.accounts.permissions import Perm
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm, roles_with
 from ketaclinic.accounts.services import reauthenticate
 from ketaclinic.alerts.models import AlertKind, Severity
 from ketaclinic.alerts.services import alert_raise
@@ -38,6 +38,7 @@ from ketaclinic.treatment.models import (
     AeOutcome,
     AeSeverity,
     Amendment,
+    ClinicClosure,
     Course,
     DecisionKind,
     DecisionOutcome,
@@ -66,6 +67,7 @@ from ketaclinic.treatment.record import (
     AMENDABLE_FIELDS,
     build_pmf,
     current_value,
+    dose_content,
     open_alert_count_for_session,
     pmf_from_dict,
     pmf_to_dict,
@@ -232,13 +234,97 @@ def protocol_copy_from_library(*, by: Membership, library_code: str) -> Protocol
 # Courses and the calendar
 
 
-def clinic_calendar(by: Membership, closures: Iterable[dt.date] = ()) -> schedule.ClinicCalendar:
+def clinic_closure_dates(clinic_id: int, since: dt.date | None = None) -> frozenset[dt.date]:
+    """The clinic's closed dates (cancelled closures excluded)."""
+    qs = ClinicClosure.objects.filter(clinic_id=clinic_id, cancelled=False)
+    if since is not None:
+        qs = qs.filter(date__gte=since)
+    return frozenset(qs.values_list("date", flat=True))
+
+
+def clinic_calendar(by: Membership) -> schedule.ClinicCalendar:
+    """The clinic's time zone, opening days and closures (ClinicClosure rows not cancelled)."""
     clinic = by.clinic
     return schedule.ClinicCalendar(
         tz=clinic.tzinfo,
         open_weekdays=frozenset(int(d) for d in clinic.opening_days),
-        closures=frozenset(closures),
+        closures=clinic_closure_dates(clinic.pk),
     )
+
+
+def _clinic_today(by: Membership) -> dt.date:
+    return timezone.now().astimezone(by.clinic.tzinfo).date()
+
+
+@transaction.atomic
+def closure_add(*, by: Membership, date: dt.date, reason: str) -> ClinicClosure:
+    """Close the clinic on ``date``. Calendars generated from now on skip it; sessions already
+    scheduled that day are not moved silently: ``selectors.sessions_on_closures`` lists them
+    for staff to move one by one."""
+    _need(by, Perm.SCHEDULE_MANAGE, Perm.PROTOCOL_MANAGE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the clinic is closed (e.g. public holiday)."})
+    if date < _clinic_today(by):
+        raise ValidationError(
+            {"date": f"{date.isoformat()} has passed; closures are for days ahead."}
+        )
+    if ClinicClosure.objects.filter(clinic_id=by.clinic_id, date=date, cancelled=False).exists():
+        raise ValidationError({"date": f"The clinic is already closed on {date.isoformat()}."})
+    closure = ClinicClosure.objects.create(
+        clinic_id=by.clinic_id,
+        date=date,
+        reason=reason,
+        created_by_id=by.user_id,
+        created_at=timezone.now(),
+    )
+    tz = by.clinic.tzinfo
+    day_start = dt.datetime.combine(date, dt.time(0), tzinfo=tz)
+    affected = list(
+        TreatmentSession.objects.filter(
+            clinic_id=by.clinic_id,
+            phase=SessionPhase.SCHEDULED,
+            scheduled_at__gte=day_start,
+            scheduled_at__lt=dt.datetime.combine(
+                date + dt.timedelta(days=1), dt.time(0), tzinfo=tz
+            ),
+        ).values_list("pk", flat=True)
+    )
+    audit_record(
+        event_type=EventType.CLOSURE_ADDED,
+        actor=by,
+        obj=closure,
+        reason=reason,
+        extra={"date": date.isoformat(), "sessions_to_move": affected},
+    )
+    return closure
+
+
+@transaction.atomic
+def closure_cancel(*, by: Membership, closure: ClinicClosure, reason: str) -> ClinicClosure:
+    """Re-open a closed day. The closure keeps its row, marked cancelled with the reason."""
+    _need(by, Perm.SCHEDULE_MANAGE, Perm.PROTOCOL_MANAGE)
+    _own(by, closure.clinic_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the closure is cancelled."})
+    locked = ClinicClosure.objects.select_for_update().get(pk=closure.pk)
+    if locked.cancelled:
+        raise ValidationError("This closure is already cancelled.")
+    locked.cancelled = True
+    locked.cancelled_reason = reason
+    locked.cancelled_by_id = by.user_id
+    locked.cancelled_at = timezone.now()
+    locked.save(update_fields=["cancelled", "cancelled_reason", "cancelled_by", "cancelled_at"])
+    audit_record(
+        event_type=EventType.CLOSURE_CANCELLED,
+        actor=by,
+        obj=locked,
+        reason=reason,
+        changes={"cancelled": (False, True)},
+        extra={"date": locked.date.isoformat()},
+    )
+    return locked
 
 
 def plan_calendar(
@@ -248,15 +334,14 @@ def plan_calendar(
     start_date: dt.date,
     session_time: dt.time,
     chosen_frequencies: Mapping[str, Frequency] | None = None,
-    closures: Iterable[dt.date] = (),
     horizon_weeks: int = 12,
 ) -> schedule.CalendarResult:
-    """The calendar a course would get (shown before enrolling)."""
+    """The calendar a course would get (shown before enrolling), skipping the clinic's closures."""
     try:
         return schedule.generate_calendar(
             version.protocol.schedule,
             start=start_date,
-            clinic=clinic_calendar(by, closures),
+            clinic=clinic_calendar(by),
             session_time=session_time,
             chosen_frequencies=chosen_frequencies,
             horizon_weeks=horizon_weeks,
@@ -277,12 +362,12 @@ def course_enrol(
     indication: str = "",
     chair: str = "",
     chosen_frequencies: Mapping[str, Frequency] | None = None,
-    closures: Iterable[dt.date] = (),
     horizon_weeks: int = 12,
 ) -> Course:
     """A prescriber enrols the patient; the course's sessions come from the protocol's schedule,
-    the clinic's opening days and time zone (schedule.generate_calendar). Screening does not
-    exist yet, so the prescriber's decision note is required."""
+    the clinic's opening days, closures (ClinicClosure) and time zone
+    (schedule.generate_calendar). Screening does not exist yet, so the prescriber's decision
+    note is required."""
     _need(by, Perm.TREATMENT_PLAN)
     _own(by, patient.clinic_id)
     _own(by, version.family.clinic_id)
@@ -296,16 +381,16 @@ def course_enrol(
             }
         )
     protocol = version.protocol
-    closures = list(closures)
     result = plan_calendar(
         by=by,
         version=version,
         start_date=start_date,
         session_time=session_time,
         chosen_frequencies=chosen_frequencies,
-        closures=closures,
         horizon_weeks=horizon_weeks,
     )
+    last_day = max((p.local_date for p in result.sessions), default=start_date)
+    closures = sorted(d for d in clinic_closure_dates(by.clinic_id, start_date) if d <= last_day)
     notes: list[str] = [
         f"{s.phase_code}: {s.placed} of {s.wanted} sessions placed between "
         f"{s.period_start.isoformat()} and {s.period_end.isoformat()}; arrange the rest by hand."
@@ -384,6 +469,8 @@ def session_move(
     if s.phase != SessionPhase.SCHEDULED:
         raise ValidationError(f"Only a scheduled session can be moved; this one is {s.phase}.")
     cal = clinic_calendar(by)
+    if new_date in cal.closures:
+        raise ValidationError({"new_date": f"The clinic is closed on {new_date.isoformat()}."})
     if not cal.is_open(new_date):
         raise ValidationError(
             {"new_date": f"{new_date.isoformat()} is not an opening day of the clinic."}
@@ -424,7 +511,13 @@ def session_move(
 
 
 def missed_session_guidance(session: TreatmentSession) -> str:
-    if session.protocol_version.protocol.drug is Drug.ESKETAMINE:
+    return missed_guidance_for(session.protocol_version.protocol)
+
+
+def missed_guidance_for(protocol: PureProtocol) -> str:
+    """The label's missed-session guidance for the protocol's drug (shown where a session is
+    marked missed, on the course page and on a missed session's page)."""
+    if protocol.drug is Drug.ESKETAMINE:
         return schedule.MISSED_SESSION_GUIDANCE
     return (
         "Missed session: the prescriber decides whether to add a session or continue the "
@@ -769,7 +862,84 @@ def _override_reason(
     return decision.reason
 
 
-@transaction.atomic
+@dataclasses.dataclass(frozen=True)
+class WitnessSignOff:
+    """What the witness types at the chair: their own username, password and a current TOTP
+    code (entered on the same device as the person giving the dose)."""
+
+    username: str
+    password: str = dataclasses.field(repr=False)
+    token: str = dataclasses.field(repr=False)
+
+
+WITNESS_REFUSED = (
+    "The witness could not be confirmed: the username, password or 6-digit code is not right. "
+    "The dose was not recorded; the witness enters their own details again."
+)
+
+
+class _WitnessRefusedError(Exception):
+    def __init__(self, why: str, message: str, witness: Membership | None) -> None:
+        super().__init__(message)
+        self.why = why
+        self.message = message
+        self.witness = witness
+
+
+def _witness_membership(by: Membership, sign_off: WitnessSignOff) -> Membership:
+    """The witness: an active member of the clinic's clinical staff (a role that may administer
+    treatment), not the person giving the dose."""
+    username = sign_off.username.strip()
+    witness = (
+        Membership.objects.select_related("user", "clinic")
+        .filter(
+            clinic_id=by.clinic_id,
+            is_active=True,
+            role__in=roles_with(Perm.TREATMENT_ADMINISTER),
+            user__username=username,
+            user__is_active=True,
+        )
+        .first()
+        if username
+        else None
+    )
+    if witness is None:
+        raise _WitnessRefusedError("unknown_witness", WITNESS_REFUSED, None)
+    if witness.user_id == by.user_id:
+        raise _WitnessRefusedError(
+            "same_person",
+            "The witness must be another person than the one giving the dose.",
+            witness,
+        )
+    return witness
+
+
+def _witness_confirm(by: Membership, witness: WitnessSignOff | None) -> Membership | None:
+    if witness is None:
+        return None
+    membership = _witness_membership(by, witness)
+    if not reauthenticate(membership=membership, password=witness.password, token=witness.token):
+        raise _WitnessRefusedError("credentials", WITNESS_REFUSED, membership)
+    return membership
+
+
+def _witness_sign(dose: DoseAdministration, witness: Membership | None) -> int | None:
+    """The witness's e-signature, meaning "witness", bound to the dose as recorded."""
+    if witness is None:
+        return None
+    dose.witnessed_by_id = witness.user_id
+    signature = signature_record(
+        by=witness,
+        printed_name=witness.user.display_name,
+        obj=dose,
+        content=dose_content(dose),
+        meaning=SignatureMeaning.WITNESS,
+    )
+    dose.witness_signature = signature
+    dose.save(update_fields=["witnessed_by", "witness_signature"])
+    return signature.pk
+
+
 def dose_record(
     *,
     by: Membership,
@@ -782,14 +952,75 @@ def dose_record(
     concentration_mg_per_ml: Decimal | None = None,
     started_at: dt.datetime | None = None,
     device_times: list[dt.datetime] | None = None,
-    witnessed_by: User | None = None,
+    witness: WitnessSignOff | None = None,
     override_reason: str = "",
 ) -> DoseAdministration:
     """Record the dose. The dose comes from the pure dosing rules: the latest weight within the
     protocol's age limit (30 days by default) or refused; mg and mg/kg; for IV the mL and mL/h
     from the concentration; a dose outside the range needs a prescriber's override with a
     reason; a dose above the absolute cap, or 84 mg esketamine without a prior 56 mg, is refused.
+
+    A witness signs off at the chair: their own username (the clinic's clinical staff), password
+    and TOTP code, checked by ``accounts.services.reauthenticate`` on the witness's membership
+    once everything else about the dose is valid (so a form error does not spend their code).
+    The witness must be another person. The witness's e-signature (meaning "witness") is bound
+    to the dose's content. A refusal records nothing of the dose and is audited
+    (``DOSE_WITNESS_FAILED``, and the witness's ``REAUTH_FAILED``) in its own transaction.
     """
+    try:
+        return _dose_record(
+            by=by,
+            session=session,
+            product=product,
+            lot_number=lot_number,
+            expiry_date=expiry_date,
+            dose_mg=dose_mg,
+            amount=amount,
+            concentration_mg_per_ml=concentration_mg_per_ml,
+            started_at=started_at,
+            device_times=device_times,
+            witness=witness,
+            override_reason=override_reason,
+        )
+    except _WitnessRefusedError as refused:
+        # The dose's transaction rolled back, with any audit event written inside it: record
+        # the refusal now, committed on its own.
+        with transaction.atomic():
+            if refused.witness is not None and refused.why == "credentials":
+                audit_record(
+                    event_type=EventType.REAUTH_FAILED,
+                    actor=refused.witness,
+                    extra={"purpose": "dose_witness", "session_id": session.pk},
+                )
+            audit_record(
+                event_type=EventType.DOSE_WITNESS_FAILED,
+                actor=by,
+                obj=session,
+                patient_id=session.patient_id,
+                extra={
+                    "why": refused.why,
+                    "witness_user_id": refused.witness.user_id if refused.witness else None,
+                },
+            )
+        raise ValidationError({"witness_password": refused.message}) from None
+
+
+@transaction.atomic
+def _dose_record(
+    *,
+    by: Membership,
+    session: TreatmentSession,
+    product: str,
+    lot_number: str,
+    expiry_date: dt.date,
+    dose_mg: Decimal | None,
+    amount: Decimal | None,
+    concentration_mg_per_ml: Decimal | None,
+    started_at: dt.datetime | None,
+    device_times: list[dt.datetime] | None,
+    witness: WitnessSignOff | None,
+    override_reason: str,
+) -> DoseAdministration:
     _need(by, Perm.TREATMENT_ADMINISTER)
     s = _lock_session(by, session)
     blockers = dosing_blockers(s)
@@ -839,8 +1070,8 @@ def dose_record(
             }
         )
     reason = _override_reason(by, s, preview, override_reason)
-    if witnessed_by is not None and witnessed_by.pk == by.user_id:
-        raise ValidationError({"witnessed_by": "The witness must be another person."})
+    # Last check before writing: the witness's code is not spent on a form error.
+    witness_membership = _witness_confirm(by, witness)
     dose = DoseAdministration.objects.create(
         session=s,
         dose_mg=preview.dose_mg,
@@ -859,9 +1090,9 @@ def dose_record(
         started_at=start,
         override_reason=reason,
         given_by_id=by.user_id,
-        witnessed_by=witnessed_by,
         recorded_at=timezone.now(),
     )
+    witness_signature_id = _witness_sign(dose, witness_membership)
     audit_record(
         event_type=EventType.DOSE_RECORDED,
         actor=by,
@@ -876,6 +1107,8 @@ def dose_record(
             "volume_ml": preview.volume_ml,
             "rate_ml_per_h": preview.rate_ml_per_h,
             "lot_number": dose.lot_number,
+            "witnessed_by": dose.witnessed_by_id,
+            "witness_signature_id": witness_signature_id,
         },
     )
     _set_phase(by, s, SessionPhase.DOSING, dose_started_at=start)
@@ -1313,8 +1546,11 @@ def rems_form_mark_submitted(
 __all__ = [
     "DoseBasis",  # re-exported for forms
     "DosePreview",
+    "WitnessSignOff",
     "adverse_event_record",
     "checklist_record",
+    "closure_add",
+    "closure_cancel",
     "course_enrol",
     "dose_preview",
     "dose_record",

@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("patients/<uuid:pk>/enrol/", views.course_enrol, name="enrol"),
     path("courses/<int:course_id>/", views.course_detail, name="course"),
+    path("closures/", views.closures, name="closures"),
+    path("closures/<int:closure_id>/cancel/", views.closure_cancel, name="closure_cancel"),
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
     path("sessions/<int:session_id>/move/", views.session_move, name="session_move"),
     path("sessions/<int:session_id>/miss/", views.session_miss, name="session_miss"),

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.models import Membership, User
+from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.selectors import open_alerts_for_patient
 from ketaclinic.audit.models import SignatureMeaning
@@ -39,6 +39,7 @@ from ketaclinic.treatment.protocol import Drug, Frequency, Route
 from ketaclinic.treatment.record import (
     AMENDABLE_FIELDS,
     amended_pmf_data,
+    dose_content,
     pmf_from_dict,
     session_content,
 )
@@ -231,7 +232,6 @@ def course_enrol(request: HttpRequest, pk: UUID) -> HttpResponse:
                     start_date=d["start_date"],
                     session_time=d["session_time"],
                     chair=d["chair"],
-                    closures=d["closures"],
                 ),
             )
             if course is not None:
@@ -245,7 +245,6 @@ def course_enrol(request: HttpRequest, pk: UUID) -> HttpResponse:
                     version=d["version"],
                     start_date=d["start_date"],
                     session_time=d["session_time"],
-                    closures=d["closures"],
                 ),
             )
     context = {"form": form, "patient": patient, "preview": preview, "versions": versions}
@@ -255,13 +254,79 @@ def course_enrol(request: HttpRequest, pk: UUID) -> HttpResponse:
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     m = _membership(request)
     course = selectors.get_course_for_user(membership=m, pk=course_id)
+    tz = m.clinic.tzinfo
+    closed = selectors.closed_dates(clinic_id=m.clinic_id)
+    sessions = selectors.sessions_for_course(course)
+    protocol = course.protocol_version.protocol
     context = {
         "course": course,
-        "sessions": selectors.sessions_for_course(course),
+        "rows": [
+            {
+                "session": s,
+                "on_closed_day": s.phase == SessionPhase.SCHEDULED
+                and s.scheduled_at.astimezone(tz).date() in closed,
+            }
+            for s in sessions
+        ],
         "can_schedule": m.can(Perm.SCHEDULE_MANAGE),
-        "protocol": course.protocol_version.protocol,
+        "protocol": protocol,
+        "missed_guidance": services.missed_guidance_for(protocol),
+        "has_missed": any(s.phase == SessionPhase.MISSED for s in sessions),
     }
     return render(request, "treatment/course.html", context)
+
+
+# --------------------------------------------------------------------------------------------
+# Clinic closures
+
+
+def closures(request: HttpRequest) -> HttpResponse:
+    """The clinic's closed days: add one, cancel one, and the scheduled sessions that fall on a
+    closed day (to be moved by hand, each with its own move form)."""
+    m = _membership(request)
+    if not selectors.can_manage_closures(m):
+        raise PermissionDenied
+    form = forms.ClosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        added = _call(
+            request, form, lambda: services.closure_add(by=m, date=d["date"], reason=d["reason"])
+        )
+        if added is not None:
+            messages.success(request, f"The clinic is closed on {added.date:%Y-%m-%d}.")
+            return redirect("treatment:closures")
+    today = timezone.now().astimezone(m.clinic.tzinfo).date()
+    all_closures = selectors.closures_for_clinic(membership=m)
+    upcoming = [c for c in all_closures if c.date >= today]
+    to_move = selectors.sessions_on_closures(membership=m, closures=upcoming)
+    context = {
+        "form": form,
+        "upcoming": [(c, to_move.get(c.pk, [])) for c in upcoming],
+        "past": [c for c in all_closures if c.date < today],
+        "to_move_count": sum(len(v) for v in to_move.values()),
+        "can_read_courses": selectors.can_read_treatment(m),
+    }
+    return render(request, "treatment/closures.html", context)
+
+
+@require_POST
+def closure_cancel(request: HttpRequest, closure_id: int) -> HttpResponse:
+    m = _membership(request)
+    closure = selectors.get_closure_for_user(membership=m, pk=closure_id)
+    form = forms.ClosureCancelForm(request.POST)
+    if form.is_valid():
+        done = _call(
+            request,
+            form,
+            lambda: services.closure_cancel(
+                by=m, closure=closure, reason=form.cleaned_data["reason"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"The closure on {closure.date:%Y-%m-%d} is cancelled.")
+    else:
+        messages.error(request, "Say why the closure is cancelled.")
+    return redirect("treatment:closures")
 
 
 def _schedule_change(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
@@ -306,6 +371,8 @@ def _schedule_change(request: HttpRequest, session_id: int, action: str) -> Http
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
+    if request.POST.get("return_to") == "closures":
+        return redirect("treatment:closures")
     return redirect("treatment:course", course_id=session.course_id)
 
 
@@ -331,7 +398,11 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
 def board(request: HttpRequest) -> HttpResponse:
     m = _membership(request)
     rows = selectors.board(membership=m)
-    context = {"rows": rows, "now": timezone.now()}
+    context = {
+        "rows": rows,
+        "now": timezone.now(),
+        "can_manage_closures": selectors.can_manage_closures(m),
+    }
     return render(request, "treatment/board.html", context)
 
 
@@ -345,15 +416,6 @@ def board_rows(request: HttpRequest) -> HttpResponse:
 
 # --------------------------------------------------------------------------------------------
 # The session at the chair
-
-
-def _witnesses(m: Membership) -> list[tuple[str, str]]:
-    users = User.objects.filter(
-        memberships__clinic_id=m.clinic_id,
-        memberships__is_active=True,
-        memberships__role__in=["prescriber", "nurse"],
-    ).exclude(pk=m.user_id)
-    return [(str(u.pk), u.display_name) for u in users.order_by("last_name")]
 
 
 def _forms_for(
@@ -383,7 +445,6 @@ def _forms_for(
             bound("dose"),
             tz=tz,
             esketamine=esk,
-            witnesses=_witnesses(m),
             initial=dose_initial,
         ),
         "observation_form": forms.ObservationForm(bound("observation"), tz=tz),
@@ -407,7 +468,11 @@ def _session_context(
     protocol = session.protocol_version.protocol
     observations = list(session.observations.select_related("recorded_by"))
     items = selectors.session_timeline(session, now, observations)
-    dose = DoseAdministration.objects.filter(session=session).select_related("given_by").first()
+    dose = (
+        DoseAdministration.objects.filter(session=session)
+        .select_related("session", "given_by", "witnessed_by", "witness_signature")
+        .first()
+    )
     pmf = RemsMonitoringForm.objects.filter(session=session).first()
     missing: list[str] = []
     pmf_problems: list[str] = []
@@ -456,6 +521,12 @@ def _session_context(
         if session.discharged_at and not session.is_locked
         else [],
         "signature": signature,
+        "witness_signature_valid": signature_matches(dose.witness_signature, dose_content(dose))
+        if dose is not None and dose.witness_signature is not None
+        else None,
+        "missed_guidance": services.missed_guidance_for(protocol)
+        if session.phase == SessionPhase.MISSED
+        else "",
         "signature_valid": signature_matches(signature, session_content(session))
         if signature
         else None,
@@ -587,10 +658,12 @@ def decision(request: HttpRequest, session_id: int) -> HttpResponse:
 def dose(request: HttpRequest, session_id: int) -> HttpResponse:
     def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
         witness = None
-        if d.get("witnessed_by"):
-            witness = User.objects.filter(
-                pk=d["witnessed_by"], memberships__clinic_id=m.clinic_id
-            ).first()
+        if d.get("witness_username"):
+            witness = services.WitnessSignOff(
+                username=d["witness_username"],
+                password=d.get("witness_password") or "",
+                token=d.get("witness_token") or "",
+            )
         times = [d[f"device_{i}_at"] for i in (1, 2, 3) if d.get(f"device_{i}_at")]
         if not d.get("product") or not d.get("lot_number") or not d.get("expiry_date"):
             raise ValidationError(
@@ -611,7 +684,7 @@ def dose(request: HttpRequest, session_id: int) -> HttpResponse:
             expiry_date=d["expiry_date"],
             started_at=d.get("started_at"),
             device_times=times or None,
-            witnessed_by=witness,
+            witness=witness,
             override_reason=d.get("override_reason") or "",
         )
 

@@ -11,8 +11,8 @@ _CACHE: dict[str, dict[str, Any]] = {}
 
 
 def treatment_objects(patient: Any) -> dict[str, Any]:
-    """A protocol (esketamine TRD), a course with its sessions, and a REMS form for the first
-    session, in the patient's clinic. Created once per patient."""
+    """A protocol (esketamine TRD), a course with its sessions, a REMS form for the first
+    session and a clinic closure, in the patient's clinic. Created once per patient."""
     key = str(patient.pk)
     if key in _CACHE:
         return _CACHE[key]
@@ -21,7 +21,11 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
     from ketaclinic.accounts.permissions import Role
     from ketaclinic.accounts.services import membership_grant, user_create
     from ketaclinic.treatment.models import RemsMonitoringForm
-    from ketaclinic.treatment.services import course_enrol, protocol_copy_from_library
+    from ketaclinic.treatment.services import (
+        closure_add,
+        course_enrol,
+        protocol_copy_from_library,
+    )
 
     clinic = patient.clinic
     admin = Membership.objects.filter(clinic=clinic, role=Role.CLINIC_ADMIN).first()
@@ -55,7 +59,13 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
         due_date=timezone.now().date(),
         created_at=timezone.now(),
     )
+    closure = closure_add(
+        by=admin,
+        date=timezone.now().astimezone(clinic.tzinfo).date() + dt.timedelta(days=60),
+        reason="Access-control test closure",
+    )
     _CACHE[key] = {
+        "closure": closure,
         "protocol": version.family,
         "version": version,
         "course": course,

@@ -101,11 +101,13 @@ def test_enrolment_needs_a_prescriber_and_a_decision_note(nurse, esk_version, en
 
 
 def test_the_calendar_keeps_local_time_across_dst_and_skips_closures(
-    prescriber, esk_version, enrol
+    prescriber, clinic_admin, esk_version, enrol
 ) -> None:
     # North Clinic: New York, Monday-Friday. Start Monday 2026-03-02; DST begins 2026-03-08.
-    closures = {dt.date(2026, 3, 12)}  # a Thursday
-    course = enrol(esk_version, start_date=dt.date(2026, 3, 2), closures=closures)
+    # The closure is the clinic's (added by the clinic admin beforehand), not an enrolment input.
+    with time_machine.travel(dt.datetime(2026, 2, 20, 15, tzinfo=dt.UTC), tick=False):
+        services.closure_add(by=clinic_admin, date=dt.date(2026, 3, 12), reason="Staff training")
+        course = enrol(esk_version, start_date=dt.date(2026, 3, 2))
     sessions = list(course.sessions.order_by("number"))
     ny = ZoneInfo("America/New_York")
     local = [s.scheduled_at.astimezone(ny) for s in sessions]
