@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
+    "ketaclinic.accounts.middleware.PasswordChangeRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

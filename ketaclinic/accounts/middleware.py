@@ -32,6 +32,12 @@ def clinic_exempt(view: View) -> View:
     return view
 
 
+def password_change_exempt(view: View) -> View:
+    """For the page where a user replaces a temporary password (and nothing else)."""
+    view.password_change_exempt = True  # type: ignore[attr-defined]  # marker read by the middleware
+    return view
+
+
 REFRESHED_KEY = "ketaclinic_refreshed"
 
 
@@ -81,6 +87,29 @@ class TwoFactorRequiredMiddleware:
         if user.is_verified():  # type: ignore[attr-defined]  # added by django_otp's middleware
             return None
         return HttpResponseRedirect(reverse("accounts:verify"))
+
+
+class PasswordChangeRequiredMiddleware:
+    """After the second factor: a user whose password was set by a clinic admin (a new account or a
+    reset) is sent to choose their own before any other page (OWASP ASVS 2.1.x, 21 CFR 11.300(b))."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or not getattr(user, "must_change_password", False):
+            return None
+        if not getattr(view, "login_required", True) or getattr(view, "two_factor_exempt", False):
+            return None  # the public pages and the sign-in steps (TwoFactorRequired runs first)
+        if getattr(view, "password_change_exempt", False):
+            return None
+        return HttpResponseRedirect(reverse("accounts:password_change"))
 
 
 class ActiveClinicMiddleware:

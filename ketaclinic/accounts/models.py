@@ -71,6 +71,9 @@ class User(AbstractUser):
     printed_name = models.CharField(
         max_length=200, blank=True, help_text="Name shown on signatures, e.g. 'Dana Reyes, MD'"
     )
+    # Set when a clinic admin chose the password (a new account, a reset): the user must choose
+    # their own before any other page (PasswordChangeRequiredMiddleware).
+    must_change_password = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.display_name

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
@@ -14,13 +17,31 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.forms import ClinicSwitchForm, TokenForm
-from ketaclinic.accounts.middleware import CLINIC_KEY, clinic_exempt, two_factor_exempt
-from ketaclinic.accounts.models import User
+from ketaclinic.accounts import selectors, services
+from ketaclinic.accounts.forms import (
+    ClinicSettingsForm,
+    ClinicSwitchForm,
+    PasswordChangeForm,
+    ReasonForm,
+    RoleChangeForm,
+    StaffAddForm,
+    StepUpForm,
+    TemporaryPasswordForm,
+    TokenForm,
+)
+from ketaclinic.accounts.middleware import (
+    CLINIC_KEY,
+    clinic_exempt,
+    password_change_exempt,
+    two_factor_exempt,
+)
+from ketaclinic.accounts.models import Membership, User
+from ketaclinic.accounts.permissions import Perm, Role
 from ketaclinic.accounts.selectors import membership_for
-from ketaclinic.accounts.services import totp_device_confirm
+from ketaclinic.accounts.services import reauthenticate, totp_device_confirm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.core.forms import run_service
 
 
 class SignInView(LoginView):
@@ -120,3 +141,234 @@ def switch_clinic(request: HttpRequest) -> HttpResponse:
             return redirect("home")
     messages.error(request, "You have no role in that clinic.")
     return redirect(reverse("home"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Account management: the clinic admin's staff and clinic pages, and each user's own account.
+
+
+def _membership(request: HttpRequest) -> Membership:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:  # ActiveClinicMiddleware answers 403 before a view is reached
+        raise PermissionDenied
+    return membership
+
+
+def _admin(request: HttpRequest) -> Membership:
+    membership = _membership(request)
+    if not membership.can(Perm.CLINIC_MANAGE):
+        raise PermissionDenied
+    return membership
+
+
+def _stepped_up(request: HttpRequest, form: StepUpForm, purpose: str) -> bool:
+    """The admin's own password and current code, every time; a failure is audited and shown."""
+    ok = reauthenticate(
+        membership=_membership(request),
+        password=form.cleaned_data["your_password"],
+        token=form.cleaned_data["your_code"],
+        purpose=purpose,
+    )
+    if not ok:
+        form.add_error("your_password", "Your password or code was not accepted; nothing changed.")
+    return ok
+
+
+def staff_list(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    context = {"staff": selectors.staff_for_clinic(membership=admin)}
+    return render(request, "accounts/staff_list.html", context)
+
+
+def staff_add(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    form = StaffAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and _stepped_up(request, form, "staff.add"):
+        data = form.cleaned_data
+        added = run_service(
+            form,
+            lambda: services.staff_add(
+                by=admin,
+                username=data["username"],
+                role=Role(data["role"]),
+                temporary_password=data["temporary_password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                printed_name=data["printed_name"],
+                email=data["email"],
+            ),
+        )
+        if added is not None:
+            member = added.membership
+            if added.new_account:
+                messages.success(
+                    request,
+                    f"{member.user.display_name} added as {member.role_label.lower()}. They sign "
+                    "in with the temporary password, then choose their own and set up two-factor.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"{data['username']} already had an account: they were given the role "
+                    f"{member.role_label.lower()} here and keep their own password and second "
+                    "factor (the temporary password was not used).",
+                )
+            return redirect("accounts:staff_detail", membership_id=member.pk)
+    return render(request, "accounts/staff_add.html", {"form": form})
+
+
+def staff_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+    admin = _membership(request)
+    member = selectors.get_member_for_admin(membership=admin, membership_id=membership_id)
+    return render(request, "accounts/staff_detail.html", {"member": member})
+
+
+# action name -> (form class, page title, button, service call)
+_StaffCall = Callable[[Membership, Membership, dict[str, Any]], object]
+_STAFF_ACTIONS: dict[str, tuple[type[StepUpForm], str, str, _StaffCall]] = {
+    "role": (
+        RoleChangeForm,
+        "Change role",
+        "Change role",
+        lambda by, m, d: services.membership_change_role(
+            by=by, membership=m, role=Role(d["role"]), reason=d["reason"]
+        ),
+    ),
+    "deactivate": (
+        ReasonForm,
+        "Deactivate",
+        "Deactivate",
+        lambda by, m, d: services.membership_deactivate(by=by, membership=m, reason=d["reason"]),
+    ),
+    "reactivate": (
+        ReasonForm,
+        "Reactivate",
+        "Reactivate",
+        lambda by, m, d: services.membership_reactivate(by=by, membership=m, reason=d["reason"]),
+    ),
+    "second_factor": (
+        ReasonForm,
+        "Reset two-factor sign-in",
+        "Reset two-factor",
+        lambda by, m, d: services.user_reset_second_factor(by=by, member=m, reason=d["reason"]),
+    ),
+    "password": (
+        TemporaryPasswordForm,
+        "Set a temporary password",
+        "Set temporary password",
+        lambda by, m, d: services.user_set_temporary_password(
+            by=by, member=m, password=d["temporary_password"], reason=d["reason"]
+        ),
+    ),
+}
+_DONE = {
+    "role": "Role changed.",
+    "deactivate": "Deactivated: they lose access to this clinic from their next request.",
+    "reactivate": "Reactivated.",
+    "second_factor": "Two-factor sign-in reset: they set up an authenticator at their next sign-in.",
+    "password": "Temporary password set: they must replace it at their next sign-in.",
+}
+
+
+def _staff_action(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
+    """The shared shape of a staff change: this clinic's member (404 otherwise), an admin (403
+    otherwise), the form with a reason, step-up, then the service."""
+    admin = _membership(request)
+    member = selectors.get_member_for_admin(membership=admin, membership_id=membership_id)
+    form_class, title, button, call = _STAFF_ACTIONS[action]
+    initial = {"role": member.role} if action == "role" else None
+    form = form_class(request.POST or None, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _stepped_up(request, form, f"staff.{action}")
+    ):
+        done = run_service(form, lambda: call(admin, member, form.cleaned_data) or True)
+        if done is not None:
+            messages.success(request, _DONE[action])
+            return redirect("accounts:staff_detail", membership_id=member.pk)
+    context = {"form": form, "member": member, "title": title, "button": button}
+    return render(request, "accounts/staff_action.html", context)
+
+
+def staff_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "role")
+
+
+def staff_deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "deactivate")
+
+
+def staff_reactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "reactivate")
+
+
+def staff_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "second_factor")
+
+
+def staff_password(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "password")
+
+
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    clinic = admin.clinic
+    initial = {f: getattr(clinic, f) for f in services.CLINIC_FIELDS}
+    form = ClinicSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in services.CLINIC_FIELDS}
+        updated = run_service(
+            form,
+            lambda: services.clinic_update(by=admin, reason=form.cleaned_data["reason"], **data),
+        )
+        if updated is not None:
+            messages.success(request, "Clinic settings saved.")
+            return redirect("accounts:clinic_settings")
+    if form.errors:
+        labels = [
+            str(form.fields[name].label) if name in form.fields else "Form" for name in form.errors
+        ]
+        messages.error(request, f"Not saved; check: {', '.join(labels)}.")
+    return render(request, "accounts/clinic_settings.html", {"form": form})
+
+
+def my_account(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    context = {"own_memberships": selectors.all_memberships_for_user(user)}
+    return render(request, "accounts/my_account.html", context)
+
+
+@clinic_exempt
+@password_change_exempt
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; the only page reachable while ``must_change_password`` is set."""
+    user = _user(request)
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changed = run_service(
+            form,
+            lambda: services.user_change_password(
+                user=user,
+                current_password=data["current_password"],
+                new_password=data["new_password1"],
+                by=getattr(request, "membership", None),
+            ),
+        )
+        if changed is not None:
+            update_session_auth_hash(request, changed)  # this session stays; the others end
+            messages.success(request, "Your password is changed. Your other sessions have ended.")
+            return redirect("accounts:me")
+    context = {"form": form, "forced": user.must_change_password}
+    return render(request, "accounts/password_change.html", context)
+
+
+@require_POST
+def sessions_end(request: HttpRequest) -> HttpResponse:
+    """Sign out everywhere: every server-side session of this user ends, this one included."""
+    user = _user(request)
+    services.user_sessions_end(user=user, by=_membership(request))
+    logout(request)
+    messages.info(request, "You are signed out on every device.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -46,6 +46,14 @@ def home(request: HttpRequest) -> HttpResponse:
                 "url": "audit:list",
             }
         )
+    if membership.can(Perm.CLINIC_MANAGE):
+        panels.append(
+            {
+                "title": "Staff",
+                "text": "Add staff, change roles, reset a lost second factor; clinic settings.",
+                "url": "accounts:staff",
+            }
+        )
     for provider in (treatment_home, scales_home):
         panels.extend(provider.home_panels(membership))
     context = {"role": role, "panels": panels}
