@@ -22,7 +22,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, roles_with
 from ketaclinic.accounts.services import reauthenticate
-from ketaclinic.alerts.models import AlertKind, Severity
+from ketaclinic.alerts.models import Alert, AlertKind, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType, SignatureMeaning
 from ketaclinic.audit.services import audit_record
@@ -54,6 +54,7 @@ from ketaclinic.treatment.models import (
     TreatmentSession,
 )
 from ketaclinic.treatment.protocol import (
+    LABEL_RULES_SPRAVATO_2024,
     WEIGHT_BASED,
     DoseBasis,
     Drug,
@@ -1543,6 +1544,88 @@ def rems_form_mark_submitted(
     return locked
 
 
+# --------------------------------------------------------------------------------------------
+# REMS deadlines (periodic: ``ketaclinic treatment rems-deadlines``)
+
+_PMF_SOURCE = "treatment.remsmonitoringform"
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadlineRun:
+    checked: int  # unsubmitted forms looked at
+    due_soon: int  # new warning alerts
+    overdue: int  # new critical alerts
+
+
+def pmf_treatment_date(form: RemsMonitoringForm) -> dt.date:
+    raw = form.data.get("treatment_date")
+    if raw:
+        return dt.date.fromisoformat(str(raw))
+    return form.due_date - dt.timedelta(days=LABEL_RULES_SPRAVATO_2024.pmf_deadline_days)
+
+
+def rems_deadline_alerts(*, now: dt.datetime | None = None) -> DeadlineRun:
+    """Alerts for every esketamine Patient Monitoring Form not yet submitted: a warning when 2 days
+    or fewer are left before its 7-day deadline, a critical alert once it is overdue (days counted
+    in each clinic's local dates, as on the REMS dashboard). Idempotent per form and stage:
+    running it again raises nothing new (alerts.services.alert_raise keys on the source)."""
+    now = now or timezone.now()
+    forms = list(
+        RemsMonitoringForm.objects.filter(submitted_at__isnull=True)
+        .select_related("clinic", "session", "session__patient")
+        .order_by("due_date", "pk")
+    )
+    stages: list[tuple[RemsMonitoringForm, rems.PmfDeadline]] = []
+    for form in forms:
+        today = now.astimezone(form.clinic.tzinfo).date()
+        deadline = rems.pmf_deadline(pmf_treatment_date(form), today=today, submitted=False)
+        if deadline.status in (rems.DeadlineStatus.DUE_SOON, rems.DeadlineStatus.OVERDUE):
+            stages.append((form, deadline))
+    existing = set(
+        Alert.objects.filter(
+            kind=AlertKind.REMS_DEADLINE,
+            source_type=_PMF_SOURCE,
+            source_id__in=[f"{f.pk}:{d.status.value}" for f, d in stages],
+        ).values_list("source_id", flat=True)
+    )
+    due_soon = overdue = 0
+    for form, deadline in stages:
+        source_id = f"{form.pk}:{deadline.status.value}"
+        if source_id in existing:
+            continue
+        late = deadline.status is rems.DeadlineStatus.OVERDUE
+        if late:
+            title = f"REMS form overdue: session {form.session.number}, due {form.due_date}"
+            detail = (
+                f"The Patient Monitoring Form was due on {form.due_date.isoformat()} (within 7 "
+                "days of the session) and is not marked submitted. File it and record the "
+                "confirmation number."
+            )
+        else:
+            title = f"REMS form due {form.due_date}: session {form.session.number}"
+            detail = (
+                f"{deadline.days_left} day(s) left to file the Patient Monitoring Form (due "
+                f"{form.due_date.isoformat()})."
+            )
+        with transaction.atomic():
+            alert_raise(
+                by=None,
+                clinic_id=form.clinic_id,
+                kind=AlertKind.REMS_DEADLINE,
+                severity=Severity.CRITICAL if late else Severity.WARNING,
+                title=title,
+                patient=form.session.patient,
+                detail=detail,
+                source_type=_PMF_SOURCE,
+                source_id=source_id,
+            )
+        if late:
+            overdue += 1
+        else:
+            due_soon += 1
+    return DeadlineRun(checked=len(forms), due_soon=due_soon, overdue=overdue)
+
+
 __all__ = [
     "DoseBasis",  # re-exported for forms
     "DosePreview",
@@ -1559,6 +1642,7 @@ __all__ = [
     "protocol_copy_from_library",
     "protocol_create",
     "protocol_new_version",
+    "rems_deadline_alerts",
     "rems_form_mark_submitted",
     "rems_form_update",
     "session_amend",

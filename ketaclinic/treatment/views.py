@@ -865,13 +865,8 @@ def rems_dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.now().astimezone(m.clinic.tzinfo).date()
     rows: list[dict[str, Any]] = []
     for form in selectors.rems_forms_due(membership=m):
-        treatment_date = (
-            dt.date.fromisoformat(form.data["treatment_date"])
-            if form.data.get("treatment_date")
-            else form.due_date - dt.timedelta(days=7)
-        )
         deadline = rems.pmf_deadline(
-            treatment_date, today=today, submitted=form.submitted_at is not None
+            services.pmf_treatment_date(form), today=today, submitted=form.submitted_at is not None
         )
         rows.append({"form": form, "deadline": deadline})
     rows.sort(key=lambda r: (r["deadline"].status == "submitted", r["deadline"].due_date))
