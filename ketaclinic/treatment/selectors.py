@@ -349,9 +349,13 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
             clinic_id=membership.clinic_id, scheduled_at__gte=start, scheduled_at__lt=end
         )
         .exclude(phase__in=[SessionPhase.CANCELLED])
-        .select_related("patient", "protocol_version", "dose", "checklist")
+        .select_related("patient", "protocol_version", "dose", "checklist", "clinic")
         .prefetch_related("observations", "decisions")
         .order_by("chair", "scheduled_at")
+    )
+    # One scales query for every pre-dose row's suicidality gate (not one per row).
+    flags = suicidality_flags_for(
+        [s for s in sessions if s.phase in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE)]
     )
     owner = {str(o.pk): str(s.pk) for s in sessions for o in s.observations.all()}
     alert_counts: dict[str, int] = {}
@@ -378,7 +382,9 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
                 next_label=_item_label(item, tz),
                 state=item.status.value if item else "",
                 open_alerts=alert_counts.get(str(s.pk), 0),
-                waiting_for_prescriber=bool(dosing_blockers(s, prescriber_only=True))
+                waiting_for_prescriber=bool(
+                    dosing_blockers(s, prescriber_only=True, flags=flags.get(s.pk, []))
+                )
                 if phase in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE)
                 else False,
             )
@@ -426,13 +432,10 @@ def pre_session_scales(session: TreatmentSession) -> list[PreSessionScale]:
     return [PreSessionScale(c, get_definition(c).name, found.get(c)) for c in codes]
 
 
-def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
-    """Positive PHQ-9 item 9 or C-SSRS risk flags in the scales recorded for this session (since
-    the start of the clinic-local day before the session; the scales app's latest responses)."""
-    codes = ["phq9", "cssrs_screener"]
-    found = latest_responses(
-        patient=session.patient, codes=codes, since=scales_window_start(session)
-    )
+_SUICIDALITY_CODES = ("phq9", "cssrs_screener")
+
+
+def _flags_of(found: dict[str, Any]) -> list[ScaleFlag]:
     result = []
     for code, response in found.items():
         flags = tuple(sorted(set(response.flags or ()) & SUICIDALITY_FLAGS))
@@ -448,6 +451,41 @@ def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
     return result
 
 
+def suicidality_flags(session: TreatmentSession) -> list[ScaleFlag]:
+    """Positive PHQ-9 item 9 or C-SSRS risk flags in the scales recorded for this session (since
+    the start of the clinic-local day before the session; the scales app's latest responses)."""
+    found = latest_responses(
+        patient=session.patient, codes=_SUICIDALITY_CODES, since=scales_window_start(session)
+    )
+    return _flags_of(found)
+
+
+def suicidality_flags_for(sessions: list[TreatmentSession]) -> dict[int, list[ScaleFlag]]:
+    """``suicidality_flags`` of many sessions in one query (the chair board): the newest final
+    response per code and patient within each session's window, as ``latest_responses``."""
+    if not sessions:
+        return {}
+    from ketaclinic.scales.models import ResponseStatus, ScaleResponse
+
+    windows = {s.pk: scales_window_start(s) for s in sessions}
+    responses = list(
+        ScaleResponse.objects.filter(
+            patient_id__in={s.patient_id for s in sessions},
+            code__in=_SUICIDALITY_CODES,
+            status=ResponseStatus.FINAL,
+            effective_at__gte=min(windows.values()),
+        ).order_by("code", "-effective_at", "-id")
+    )
+    result: dict[int, list[ScaleFlag]] = {}
+    for s in sessions:
+        found: dict[str, Any] = {}
+        for r in responses:
+            if r.patient_id == s.patient_id and r.effective_at >= windows[s.pk]:
+                found.setdefault(r.code, r)
+        result[s.pk] = _flags_of(found)
+    return result
+
+
 def baseline_observations(session: TreatmentSession) -> list[Observation]:
     """The readings before dosing started: what rises and drops are measured from."""
     qs = session.observations.all()
@@ -456,7 +494,25 @@ def baseline_observations(session: TreatmentSession) -> list[Observation]:
     return list(qs)
 
 
+def _prefetched_observations(session: TreatmentSession) -> list[Observation] | None:
+    cache: dict[str, Any] = getattr(session, "_prefetched_objects_cache", {})
+    if "observations" not in cache:
+        return None
+    return list(session.observations.all())
+
+
 def predose_bp(session: TreatmentSession) -> Observation | None:
+    """The latest blood pressure before dosing (from prefetched observations when the caller
+    prefetched them, as the chair board does)."""
+    prefetched = _prefetched_observations(session)
+    if prefetched is not None:
+        before = [
+            o
+            for o in prefetched
+            if o.code == Measure.BLOOD_PRESSURE.value
+            and (session.dose_started_at is None or o.measured_at < session.dose_started_at)
+        ]
+        return max(before, key=lambda o: (o.measured_at, o.pk), default=None)
     qs = session.observations.filter(code=Measure.BLOOD_PRESSURE.value)
     if session.dose_started_at is not None:
         qs = qs.filter(measured_at__lt=session.dose_started_at)
@@ -487,8 +543,11 @@ class PendingDecision:
     message: str
 
 
-def pending_decisions(session: TreatmentSession) -> list[PendingDecision]:
-    """Suicidality flags without a review; a pre-dose BP above the threshold without a decision."""
+def pending_decisions(
+    session: TreatmentSession, *, flags: list[ScaleFlag] | None = None
+) -> list[PendingDecision]:
+    """Suicidality flags without a review; a pre-dose BP above the threshold without a decision.
+    ``flags``: the session's suicidality flags when the caller fetched them in bulk."""
     pending: list[PendingDecision] = []
     decisions = list(session.decisions.all())
 
@@ -498,7 +557,7 @@ def pending_decisions(session: TreatmentSession) -> list[PendingDecision]:
             for d in decisions
         )
 
-    for flag in suicidality_flags(session):
+    for flag in suicidality_flags(session) if flags is None else flags:
         subject = f"{flag.code}:{flag.response_id}"
         if not decided(DecisionKind.SUICIDALITY_REVIEW, subject):
             pending.append(
@@ -540,15 +599,21 @@ def _state_blockers(session: TreatmentSession) -> list[str]:
     return reasons
 
 
-def dosing_blockers(session: TreatmentSession, *, prescriber_only: bool = False) -> list[str]:
+def dosing_blockers(
+    session: TreatmentSession,
+    *,
+    prescriber_only: bool = False,
+    flags: list[ScaleFlag] | None = None,
+) -> list[str]:
     """Why this session may not be dosed yet, each in words a nurse can act on.
 
-    ``prescriber_only``: only the reasons that wait for a prescriber's recorded decision."""
+    ``prescriber_only``: only the reasons that wait for a prescriber's recorded decision.
+    ``flags``: the session's suicidality flags when the caller fetched them in bulk."""
     reasons = [] if prescriber_only else _state_blockers(session)
     held = [d for d in session.decisions.all() if d.outcome == DecisionOutcome.HOLD]
     if held:
         reasons.append(f"A prescriber decided to hold dosing: {held[-1].reason}")
-    reasons += [p.message for p in pending_decisions(session)]
+    reasons += [p.message for p in pending_decisions(session, flags=flags)]
     return reasons
 
 
