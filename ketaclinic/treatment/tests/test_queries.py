@@ -37,6 +37,7 @@ def _session_now(prescriber: Any, nurse: Any, patient: Any, version: Any, chair:
         chair=chair,
     )
     session = course.sessions.order_by("number").first()
+    assert session is not None
     # Test set-up only: today's session is now, whatever weekday the test runs on.
     TreatmentSession.objects.filter(pk=session.pk).update(scheduled_at=timezone.now())
     session.refresh_from_db()
