@@ -104,7 +104,8 @@ class ClinicClosure(models.Model):
     """A day the clinic is closed (holiday, training day). Calendars skip it when generated.
 
     Never deleted: a closure added by mistake is cancelled (flag, reason, who, when) and its row
-    stays. One row per clinic and date: a cancelled closure is re-opened by adding it again."""
+    stays. One closure in force per clinic and date; closing a day again after a cancellation
+    adds a new row, so the cancelled one keeps its history."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
@@ -123,7 +124,12 @@ class ClinicClosure(models.Model):
     class Meta:
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "date"], name="closure_per_clinic_day"),
+            # One closure in force per clinic and date; cancelled rows stay beside it as history.
+            models.UniqueConstraint(
+                fields=["clinic", "date"],
+                condition=models.Q(cancelled=False),
+                name="closure_per_clinic_day",
+            ),
             models.CheckConstraint(condition=~models.Q(reason=""), name="closure_needs_reason"),
             models.CheckConstraint(
                 condition=models.Q(cancelled=False) | ~models.Q(cancelled_reason=""),
