@@ -928,6 +928,7 @@ def _witness_sign(dose: DoseAdministration, witness: Membership | None) -> int |
     """The witness's e-signature, meaning "witness", bound to the dose as recorded."""
     if witness is None:
         return None
+    dose.refresh_from_db()  # the content as stored (Decimal places, times), as verified later
     dose.witnessed_by_id = witness.user_id
     signature = signature_record(
         by=witness,
