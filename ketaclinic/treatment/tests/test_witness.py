@@ -38,7 +38,9 @@ def _dose(nurse: Any, session: Any, witness: services.WitnessSignOff | None, **k
     return services.dose_record(**params)
 
 
-def _sign_off(member: Any, password: str = PASSWORD, token: str | None = None) -> Any:
+def _sign_off(
+    member: Any, password: str = PASSWORD, token: str | None = None
+) -> services.WitnessSignOff:
     return services.WitnessSignOff(
         username=member.user.username,
         password=password,
@@ -78,13 +80,17 @@ def test_a_witness_who_cannot_be_confirmed_is_refused_clearly_and_audited(
     case, nurse, prescriber, front_desk, esk_version, checked
 ) -> None:
     session = checked(esk_version)
-    witness = {
-        "wrong_password": lambda: _sign_off(prescriber, password="not-the-password"),
-        "wrong_code": lambda: _sign_off(prescriber, token="000000"),
-        "unknown_user": lambda: services.WitnessSignOff("nobody", PASSWORD, "123456"),
-        "same_person": lambda: _sign_off(nurse),
-        "not_clinical": lambda: _sign_off(front_desk),
-    }[case]()
+    witness: services.WitnessSignOff
+    if case == "wrong_password":
+        witness = _sign_off(prescriber, password="not-the-password")
+    elif case == "wrong_code":
+        witness = _sign_off(prescriber, token="000000")
+    elif case == "unknown_user":
+        witness = services.WitnessSignOff("nobody", PASSWORD, "123456")
+    elif case == "same_person":
+        witness = _sign_off(nurse)
+    else:
+        witness = _sign_off(front_desk)
     with pytest.raises(ValidationError) as exc:
         _dose(nurse, session, witness)
     message = " ".join(exc.value.message_dict["witness_password"])
