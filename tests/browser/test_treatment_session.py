@@ -135,9 +135,21 @@ def test_a_whole_esketamine_session_at_the_chair(
         chair.get_by_label("Expiry date").fill(
             (timezone.now() + dt.timedelta(days=300)).date().isoformat()
         )
+        # The prescriber witnesses at the chair: their own username, password and code.
+        chair.get_by_label("Witness username").fill(prescriber.user.username)
+        chair.get_by_label("Witness password").fill("not-the-password")
+        chair.get_by_label("Witness 6-digit code").fill(root.totp_code(prescriber.user))
+        chair.get_by_role("button", name="Record dose").click()
+        expect(chair.locator(".form-errors, .errorlist").first).to_contain_text(
+            "witness could not be confirmed"
+        )
+        chair.get_by_label("Witness password").fill(root.PASSWORD)
+        chair.get_by_label("Witness 6-digit code").fill(root.totp_code(prescriber.user))
         chair.get_by_role("button", name="Record dose").click()
         expect(chair.locator("#dose")).to_contain_text("56 mg")
         expect(chair.locator("#dose")).to_contain_text("2 \u00d7 28 mg")
+        expect(chair.locator("#dose-witness")).to_contain_text(prescriber.user.display_name)
+        expect(chair.locator("#dose-witness")).to_contain_text("Witness: I witnessed this")
 
         # Vitals at 0 minutes (taken at the first device).
         _reading(chair, "blood_pressure", systolic_mmhg="150", diastolic_mmhg="94")
