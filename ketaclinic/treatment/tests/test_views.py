@@ -123,3 +123,31 @@ def test_home_shows_the_treatment_panels(prescriber, login):
     assert "Today&#x27;s sessions" in html or "Today's sessions" in html
     assert "REMS forms due" in html
     assert "Decisions waiting" in html
+
+
+def test_the_missed_session_guidance_is_shown_where_marked_on_the_course_and_session(
+    nurse, prescriber, esk_version, iv_version, enrol, login
+) -> None:
+    from ketaclinic.treatment.schedule import MISSED_SESSION_GUIDANCE
+
+    course = enrol(esk_version)
+    session = course.sessions.order_by("number").first()
+    course_url = reverse("treatment:course", args=[course.pk])
+    client = login(prescriber)
+    before = client.get(course_url).content.decode()
+    assert 'id="missed-guidance"' in before
+    assert "keep the current treatment schedule" in before
+    response = client.post(
+        reverse("treatment:session_miss", kwargs={"session_id": session.pk}),
+        {"reason": "Unwell, stayed home"},
+        follow=True,
+    )
+    html = response.content.decode()
+    messages = [str(m) for m in response.context["messages"]]
+    assert MISSED_SESSION_GUIDANCE in messages  # where it is marked missed
+    assert 'class="guidance alert-banner"' in html  # highlighted on the course page
+    page = client.get(reverse("treatment:session", kwargs={"session_id": session.pk}))
+    assert "keep the current treatment schedule" in page.content.decode()
+    iv_course = enrol(iv_version, start_date=timezone.now().date() + dt.timedelta(days=60))
+    iv_html = client.get(reverse("treatment:course", args=[iv_course.pk])).content.decode()
+    assert "no label guidance exists for racemic ketamine" in iv_html
