@@ -110,6 +110,7 @@ def test_forms_of_two_clinics_alert_in_their_own_clinic(
         session_time=dt.time(9, 0),
     )
     south = south_course.sessions.order_by("number").first()
+    assert north is not None and south is not None
     _form(north, dt.date(2026, 12, 1))
     _form(south, dt.date(2026, 11, 20))
     with time_machine.travel(dt.datetime(2026, 12, 6, 17, tzinfo=UTC), tick=False):
