@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -15,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Clinic, Membership, User
 from ketaclinic.accounts.permissions import Perm, Role
-from ketaclinic.audit.models import EventType
+from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.services import audit_record
 
 
@@ -117,6 +119,15 @@ def reauthenticate(*, membership: Membership, password: str, token: str, purpose
     3.7.1): both the password and a current TOTP code, every time. A failure is audited, with
     ``purpose`` (e.g. ``"staff.role"``) saying what was attempted."""
     user = membership.user
+    if reauth_paused(user_id=user.pk):
+        # Too many recent failures: refuse without testing the password (no guessing oracle).
+        with transaction.atomic():
+            audit_record(
+                event_type=EventType.REAUTH_FAILED,
+                actor=membership,
+                extra={"purpose": purpose, "paused": True} if purpose else {"paused": True},
+            )
+        return False
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     ok = bool(password) and user.check_password(password)
     ok = ok and device is not None and bool(token) and device.verify_token(token.strip())
@@ -128,6 +139,23 @@ def reauthenticate(*, membership: Membership, password: str, token: str, purpose
                 extra={"purpose": purpose} if purpose else None,
             )
     return ok
+
+
+def reauth_paused(*, user_id: int) -> bool:
+    """Step-up is paused for a user after ``KETACLINIC_LOGIN_FAILURE_LIMIT`` failures (5) within
+    the cool-off window (15 minutes), as sign-in is (OWASP ASVS 2.2.1): the failures are counted
+    from the audit trail, which records every one."""
+    since = timezone.now() - timedelta(minutes=settings.AXES_COOLOFF_MINUTES)
+    failures = AuditEvent.objects.filter(
+        event_type=EventType.REAUTH_FAILED, actor_id=user_id, event_time__gte=since
+    ).count()
+    return failures >= settings.AXES_FAILURE_LIMIT
+
+
+REAUTH_REFUSED = (
+    "The password or the 6-digit code was not accepted. After 5 failures in 15 minutes the check "
+    "is paused for 15 minutes."
+)
 
 
 # --------------------------------------------------------------------------------------------------

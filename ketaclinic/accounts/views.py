@@ -38,7 +38,7 @@ from ketaclinic.accounts.middleware import (
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.accounts.permissions import Perm, Role
 from ketaclinic.accounts.selectors import membership_for
-from ketaclinic.accounts.services import reauthenticate, totp_device_confirm
+from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate, totp_device_confirm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.core.forms import run_service
@@ -170,7 +170,7 @@ def _stepped_up(request: HttpRequest, form: StepUpForm, purpose: str) -> bool:
         purpose=purpose,
     )
     if not ok:
-        form.add_error("your_password", "Your password or code was not accepted; nothing changed.")
+        form.add_error("your_password", f"{REAUTH_REFUSED} Nothing changed.")
     return ok
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, roles_with
-from ketaclinic.accounts.services import reauthenticate
+from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate
 from ketaclinic.alerts.models import Alert, AlertKind, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType, SignatureMeaning
@@ -874,7 +874,8 @@ class WitnessSignOff:
 
 
 WITNESS_REFUSED = (
-    "The witness could not be confirmed: the username, password or 6-digit code is not right. "
+    "The witness could not be confirmed: the username, password or 6-digit code is not right "
+    "(after 5 failures in 15 minutes the check is paused for 15 minutes). "
     "The dose was not recorded; the witness enters their own details again."
 )
 
@@ -1440,12 +1441,7 @@ def session_sign(
         raise ValidationError({"meaning": "Choose approval or responsibility."})
     # Outside the transaction below: a failed attempt's audit event must stay.
     if not reauthenticate(membership=by, password=password, token=token):
-        raise ValidationError(
-            {
-                "password": "The password or the 6-digit code is not right; the signature was not "
-                "applied."
-            }
-        )
+        raise ValidationError({"password": f"{REAUTH_REFUSED} The signature was not applied."})
     with transaction.atomic():
         s = _lock_session(by, session)
         problems = signing_problems(s)

@@ -333,3 +333,31 @@ def test_a_clinic_change_needs_a_reason_and_only_an_admin_may_make_it(clinic_adm
     assert "reason" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
         services.clinic_update(by=nurse, reason="x", name="Renamed")
+
+
+def test_step_up_pauses_after_five_failures_even_for_the_right_credentials(nurse) -> None:
+    from conftest import PASSWORD, totp_code
+    from ketaclinic.accounts.services import reauthenticate
+    from ketaclinic.audit.models import AuditEvent, EventType
+
+    for _ in range(5):
+        assert not reauthenticate(membership=nurse, password="wrong-password-123", token="000000")
+    assert not reauthenticate(membership=nurse, password=PASSWORD, token=totp_code(nurse.user))
+    last = AuditEvent.objects.filter(event_type=EventType.REAUTH_FAILED).order_by("-id").first()
+    assert last is not None
+    assert last.extra["paused"] is True
+
+
+def test_step_up_works_again_after_the_cool_off(nurse) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from conftest import PASSWORD, totp_code
+    from ketaclinic.accounts.services import reauthenticate
+
+    for _ in range(5):
+        reauthenticate(membership=nurse, password="wrong-password-123", token="000000")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        assert reauthenticate(membership=nurse, password=PASSWORD, token=totp_code(nurse.user))

@@ -436,7 +436,7 @@ def test_the_session_cannot_be_signed_while_a_pmf_field_is_missing(prescriber, d
 def test_signing_needs_the_password_and_code_again(prescriber, nurse, discharged) -> None:
     form = RemsMonitoringForm.objects.get(session=discharged)
     services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
-    with pytest.raises(ValidationError, match="not right"):
+    with pytest.raises(ValidationError, match="not accepted"):
         services.session_sign(by=prescriber, session=discharged, password="wrong", token="000000")
     assert AuditEvent.objects.filter(event_type="auth.reauth_failed").count() == 1
     with pytest.raises(PermissionDenied):
