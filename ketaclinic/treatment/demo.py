@@ -215,6 +215,10 @@ def seed(out: Callable[[str], None]) -> None:
     services.session_sign(
         by=prescriber, session=done, password=DEMO_PASSWORD, token=current_code(device)
     )
+    # The demo signed on the prescriber's behalf with the current code. TOTP refuses a code twice,
+    # so the person who runs `./scripts/demo` would see the prescriber's sign-in code refused for
+    # the rest of this 30-second step: undo the demo's use of it (synthetic demo users only).
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, drift=0)
     services.session_miss(by=nurse, session=missed, reason="Patient unwell, called to cancel")
     out(
         f"Treatment demo: {len(versions)} protocols, "
