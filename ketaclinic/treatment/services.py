@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
@@ -94,6 +95,10 @@ def _own(by: Membership, clinic_id: int) -> None:
         raise PermissionDenied
 
 
+_SIGNED_AND_LOCKED = "This session is signed and locked; a change is an amendment with a reason."
+_MEASURE_CODES = frozenset(m.value for m in Measure)
+
+
 def _lock_session(by: Membership, session: TreatmentSession) -> TreatmentSession:
     """Re-read the session under a row lock (PostgreSQL; SQLite writers are serialised by the
     IMMEDIATE transaction mode) and refuse a signed one."""
@@ -104,9 +109,7 @@ def _lock_session(by: Membership, session: TreatmentSession) -> TreatmentSession
         .get(pk=session.pk)
     )
     if locked.signed_at is not None:
-        raise ValidationError(
-            "This session is signed and locked; a change is an amendment with a reason."
-        )
+        raise ValidationError(_SIGNED_AND_LOCKED)
     return locked
 
 
@@ -1177,13 +1180,6 @@ def _observation_create(
         recorded_by_id=by.user_id,
         recorded_at=timezone.now(),
     )
-    audit_record(
-        event_type=EventType.OBSERVATION_RECORDED,
-        actor=by,
-        obj=obs,
-        patient_id=s.patient_id,
-        extra={"session_id": s.pk, "code": measure.value, "minutes_since_dose": minutes},
-    )
     alerts: list[monitoring.Alert] = []
     if s.dose_started_at is not None and measured_at >= s.dose_started_at:
         baseline = monitoring.baseline_from(
@@ -1192,18 +1188,28 @@ def _observation_create(
         alerts = monitoring.alerts_for(
             pure, baseline=baseline, thresholds=s.protocol_version.protocol.thresholds
         )
-        for alert in alerts:
-            alert_raise(
-                by=by,
-                clinic_id=s.clinic_id,
-                kind=_ALERT_KINDS[alert.kind],
-                severity=Severity(alert.severity.value),
-                title=f"Session {s.number}: {alert.message}",
-                patient=s.patient,
-                detail=alert.message,
-                source_type=_SESSION_SOURCE,
-                source_id=str(obs.pk),
-            )
+    # The audit event last (then the alerts' own events, in the same order as before): the
+    # chain-head row lock it takes is held until the commit, so the less work after it, the
+    # shorter the time every other writer in the installation waits for it.
+    audit_record(
+        event_type=EventType.OBSERVATION_RECORDED,
+        actor=by,
+        obj=obs,
+        patient_id=s.patient_id,
+        extra={"session_id": s.pk, "code": measure.value, "minutes_since_dose": minutes},
+    )
+    for alert in alerts:
+        alert_raise(
+            by=by,
+            clinic_id=s.clinic_id,
+            kind=_ALERT_KINDS[alert.kind],
+            severity=Severity(alert.severity.value),
+            title=f"Session {s.number}: {alert.message}",
+            patient=s.patient,
+            detail=alert.message,
+            source_type=_SESSION_SOURCE,
+            source_id=str(obs.pk),
+        )
     return obs, alerts
 
 
@@ -1225,14 +1231,80 @@ def observation_record(
     """
     _need(by, Perm.TREATMENT_ADMINISTER)
     s = _lock_session(by, session)
+    return _observation_record_locked(
+        by,
+        s,
+        code=code,
+        value=value,
+        systolic_mmhg=systolic_mmhg,
+        diastolic_mmhg=diastolic_mmhg,
+        text=text,
+        measured_at=measured_at,
+    )
+
+
+@transaction.atomic
+def observation_record_by_id(
+    *,
+    by: Membership,
+    session_id: int,
+    code: str,
+    value: int | None = None,
+    systolic_mmhg: int | None = None,
+    diastolic_mmhg: int | None = None,
+    text: str = "",
+    measured_at: dt.datetime | None = None,
+) -> tuple[Observation, list[monitoring.Alert]]:
+    """``observation_record`` for the web endpoint, which has only the session's id: the session
+    is read once, already under its row lock, instead of once to check access and again to lock.
+    Access is checked as ``selectors.get_session_for_user`` checks it, against the database on
+    every call: another clinic's (or an unknown) session is a 404, a role without
+    ``TREATMENT_ADMINISTER`` a 403. Only the session's own row is locked (``of=self``): a reading
+    changes nothing in the clinic, patient, course or protocol rows, and locking them made every
+    reading in a clinic wait for every other one."""
+    s = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("protocol_version")
+        .filter(pk=session_id, clinic_id=by.clinic_id)
+        .first()
+    )
+    if s is None:
+        raise Http404
+    _need(by, Perm.TREATMENT_ADMINISTER)
+    if s.signed_at is not None:
+        raise ValidationError(_SIGNED_AND_LOCKED)
+    return _observation_record_locked(
+        by,
+        s,
+        code=code,
+        value=value,
+        systolic_mmhg=systolic_mmhg,
+        diastolic_mmhg=diastolic_mmhg,
+        text=text,
+        measured_at=measured_at,
+    )
+
+
+def _observation_record_locked(
+    by: Membership,
+    s: TreatmentSession,
+    *,
+    code: str,
+    value: int | None,
+    systolic_mmhg: int | None,
+    diastolic_mmhg: int | None,
+    text: str,
+    measured_at: dt.datetime | None,
+) -> tuple[Observation, list[monitoring.Alert]]:
+    """The body of ``observation_record``, for a session read under its row lock."""
     if s.checked_in_at is None:
         raise ValidationError("Check the patient in first.")
     if s.phase in (SessionPhase.MISSED, SessionPhase.CANCELLED, SessionPhase.DONE):
         raise ValidationError(f"This session is {s.get_phase_display().lower()}.")
-    if code not in {m.value for m in Measure}:
+    if code not in _MEASURE_CODES:
         raise ValidationError({"code": "Choose what was measured."})
     when = _now_or(measured_at, "measured_at")
-    obs, alerts = _observation_create(
+    return _observation_create(
         by,
         s,
         Measure(code),
@@ -1242,7 +1314,6 @@ def observation_record(
         diastolic_mmhg=diastolic_mmhg,
         text=text,
     )
-    return obs, alerts
 
 
 @transaction.atomic

@@ -730,18 +730,17 @@ def observation(request: HttpRequest, session_id: int) -> HttpResponse:
     """Record one reading. The chair's busiest write, so it builds only its own form; an htmx
     request gets the readings table back, a plain one a redirect (or the page with errors)."""
     m = _membership(request)
-    session = selectors.get_session_for_user(
-        membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
-    )
     form = forms.ObservationForm(request.POST, tz=m.clinic.tzinfo)
     if form.is_valid():
         d = form.cleaned_data
+        # The service reads the session once, under its row lock, and checks access as
+        # get_session_for_user does (404 outside the clinic, 403 without the permission).
         result = _call(
             request,
             form,
-            lambda: services.observation_record(
+            lambda: services.observation_record_by_id(
                 by=m,
-                session=session,
+                session_id=session_id,
                 code=d["code"],
                 value=d.get("value"),
                 systolic_mmhg=d.get("systolic_mmhg"),
@@ -752,6 +751,7 @@ def observation(request: HttpRequest, session_id: int) -> HttpResponse:
         )
         if result is not None:
             obs, alerts = result
+            obs.recorded_by = m.user  # who recorded it: the signed-in user, already loaded
             if request.htmx:  # type: ignore[attr-defined]
                 return render(
                     request,
@@ -763,8 +763,10 @@ def observation(request: HttpRequest, session_id: int) -> HttpResponse:
                 messages.warning(request, "Alert: " + " ".join(a.message for a in alerts))
             else:
                 messages.success(request, "Observation recorded.")
-            return redirect("treatment:session", session_id=session.pk)
-    session.refresh_from_db()
+            return redirect("treatment:session", session_id=session_id)
+    session = selectors.get_session_for_user(
+        membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
+    )
     context = _session_context(request, m, session, observation_form=form)
     return render(request, "treatment/session.html", context)
 

@@ -184,3 +184,37 @@ def test_the_board_reads_suicidality_flags_in_bulk_as_the_session_page_does(
     bulk = selectors.suicidality_flags_for([flagged, old_flag])
     assert bulk[flagged.pk] == selectors.suicidality_flags(flagged)
     assert bulk[old_flag.pk] == selectors.suicidality_flags(old_flag) == []
+
+
+def test_recording_a_reading_takes_the_same_queries_however_many_readings_the_session_has(
+    prescriber, nurse, esk_version, make_patient, login
+) -> None:
+    """The chair's busiest write (htmx POST, 201 with the new row): its query count does not grow
+    with the session's readings, and stays at the number measured when it was last tuned."""
+    sessions = []
+    for n in (1, 30):
+        s = _session_now(prescriber, nurse, make_patient(prescriber), esk_version, f"C{n}")
+        _check_in(nurse, s)
+        s.refresh_from_db()
+        esk_dose(nurse, s, minutes_ago=30)
+        s.refresh_from_db()
+        _readings(nurse, s, n)
+        sessions.append(s)
+    client = login(nurse)
+    client.get(reverse("home"))  # the first request of a session renews it (one extra write)
+
+    def post(session: Any) -> int:
+        url = reverse("treatment:observation", kwargs={"session_id": session.pk})
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                url, {"code": "heart_rate", "value": "72"}, HTTP_HX_REQUEST="true"
+            )
+        assert response.status_code == 201
+        return len(captured.captured_queries)
+
+    small, large = (post(s) for s in sessions)
+    assert large == small
+    # Session, user, TOTP device, memberships; the session row locked; the reading; the
+    # pre-dose baseline; the audit chain head, event and head update (plus the transaction's
+    # own statements where the backend logs them).
+    assert small <= 12, small

@@ -398,6 +398,31 @@ def discharged(nurse, esk_version, checked):
     return session
 
 
+def test_the_web_endpoint_refuses_a_reading_for_a_signed_session(
+    prescriber, nurse, discharged, login
+) -> None:
+    """The endpoint's own path (the session read once, under its lock) refuses a signed session as
+    observation_record does, and writes nothing."""
+    from django.urls import reverse
+
+    form = RemsMonitoringForm.objects.get(session=discharged)
+    services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
+    services.session_sign(
+        by=prescriber, session=discharged, password=PASSWORD, token=totp_code(prescriber.user)
+    )
+    before = discharged.observations.count()
+    with pytest.raises(ValidationError, match="locked"):
+        services.observation_record_by_id(
+            by=nurse, session_id=discharged.pk, code="heart_rate", value=70
+        )
+    client = login(nurse)
+    url = reverse("treatment:observation", kwargs={"session_id": discharged.pk})
+    response = client.post(url, {"code": "heart_rate", "value": "70"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "signed and locked" in response.content.decode()
+    assert discharged.observations.count() == before
+
+
 def test_esketamine_discharge_is_refused_before_120_minutes(nurse, esk_version, checked) -> None:
     session = checked(esk_version)
     esk_dose(nurse, session)

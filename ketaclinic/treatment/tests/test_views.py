@@ -151,3 +151,45 @@ def test_the_missed_session_guidance_is_shown_where_marked_on_the_course_and_ses
     iv_course = enrol(iv_version, start_date=timezone.now().date() + dt.timedelta(days=60))
     iv_html = client.get(reverse("treatment:course", args=[iv_course.pk])).content.decode()
     assert "no label guidance exists for racemic ketamine" in iv_html
+
+
+def _reading_url(session: TreatmentSession) -> str:
+    return reverse("treatment:observation", kwargs={"session_id": session.pk})
+
+
+def test_a_reading_posted_with_htmx_comes_back_as_its_row_with_the_recorder(
+    nurse, esk_version, checked, login
+):
+    session = checked(esk_version, vitals_minutes_ago=30)
+    esk_dose(nurse, session, minutes_ago=20)
+    client = login(nurse)
+    response = client.post(
+        _reading_url(session), {"code": "heart_rate", "value": "131"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 201
+    row = response.content.decode()
+    assert "131 /min" in row and nurse.user.display_name in row
+    assert "<strong" in row  # a heart rate of 131 raises the protocol's alert, shown in the row
+    assert session.observations.filter(code="heart_rate", value=131).count() == 1
+
+
+def test_a_valid_reading_for_another_clinics_session_is_a_404_and_writes_nothing(
+    outsider, esk_version, checked, login
+):
+    session = checked(esk_version)
+    before = session.observations.count()
+    client = login(outsider)
+    response = client.post(_reading_url(session), {"code": "heart_rate", "value": "70"})
+    assert response.status_code == 404
+    assert session.observations.count() == before
+
+
+def test_a_valid_reading_from_a_role_that_cannot_administer_is_a_403_and_writes_nothing(
+    front_desk, esk_version, checked, login
+):
+    session = checked(esk_version)
+    before = session.observations.count()
+    client = login(front_desk)
+    response = client.post(_reading_url(session), {"code": "heart_rate", "value": "70"})
+    assert response.status_code == 403
+    assert session.observations.count() == before
