@@ -41,6 +41,8 @@ class Command(BaseCommand):
                 self.cfg.set("graceful_timeout", 10)
                 # No access log: request lines can carry search terms (patient names).
                 self.cfg.set("accesslog", None)
+                # No control socket in the user's home folder; stop the server with a signal.
+                self.cfg.set("control_socket_disable", True)
 
             def load(self) -> Any:
                 return application
