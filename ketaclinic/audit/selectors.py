@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.db.models import Q, QuerySet
 
 from ketaclinic.audit.models import AuditEvent
 
@@ -21,9 +22,9 @@ class AuditFilter:
 def audit_events_for_clinic(*, clinic_id: int, filters: AuditFilter) -> QuerySet[AuditEvent]:
     """A clinic's events, newest first. Sign-in events carry no clinic; they are listed for the
     clinic's own users."""
-    from django.db.models import Q
-
-    member_ids = _member_user_ids(clinic_id)
+    # The accounts app sits above audit: name its model by string, as a subquery (one query).
+    membership = apps.get_model("accounts", "Membership")
+    member_ids = membership.objects.filter(clinic_id=clinic_id).values("user_id")
     qs = AuditEvent.objects.filter(
         Q(clinic_id=clinic_id) | Q(clinic_id__isnull=True, actor_id__in=member_ids)
     ).select_related("actor")
@@ -38,10 +39,3 @@ def audit_events_for_clinic(*, clinic_id: int, filters: AuditFilter) -> QuerySet
     if filters.end is not None:
         qs = qs.filter(event_time__lt=filters.end)
     return qs.order_by("-id")
-
-
-def _member_user_ids(clinic_id: int) -> list[int]:
-    from django.apps import apps
-
-    membership = apps.get_model("accounts", "Membership")
-    return list(membership.objects.filter(clinic_id=clinic_id).values_list("user_id", flat=True))

@@ -236,7 +236,7 @@ def _patients(admin: Membership, nurse: Membership, rng: random.Random) -> int:
             )
             for code, text in history:
                 patient_services.diagnosis_record(
-                    by=admin_as_prescriber(admin, nurse),
+                    by=nurse,  # diagnoses are transcribed by clinical staff
                     patient=patient,
                     icd10_code=code,
                     text=text,
@@ -261,11 +261,6 @@ def _patients(admin: Membership, nurse: Membership, rng: random.Random) -> int:
                 )
         created += 1
     return created
-
-
-def admin_as_prescriber(admin: Membership, nurse: Membership) -> Membership:
-    """Diagnoses are entered by clinical staff: the nurse transcribes them in the demo."""
-    return nurse
 
 
 def seed_foundation(out: Callable[[str], None]) -> None:
