@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -29,6 +29,7 @@ from ketaclinic.accounts.forms import (
     TemporaryPasswordForm,
     TokenForm,
 )
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.middleware import (
     CLINIC_KEY,
     clinic_exempt,
@@ -41,7 +42,6 @@ from ketaclinic.accounts.selectors import membership_for
 from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate, totp_device_confirm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.core.forms import run_service
 
 
 class SignInView(LoginView):
@@ -52,7 +52,7 @@ class SignInView(LoginView):
 login_view = login_not_required(SignInView.as_view())
 
 
-def _user(request: HttpRequest) -> User:
+def _user(request: ClinicRequest) -> User:
     user = request.user
     if not isinstance(user, User):  # LoginRequiredMiddleware lets no anonymous request get here
         raise PermissionDenied
@@ -61,7 +61,7 @@ def _user(request: HttpRequest) -> User:
 
 @two_factor_exempt
 @clinic_exempt
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: ClinicRequest) -> HttpResponse:
     """Second step of sign-in: the TOTP code, or enrolment when the user has no device yet."""
     user = _user(request)
     if user.is_verified():  # type: ignore[attr-defined]
@@ -85,7 +85,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @two_factor_exempt
 @clinic_exempt
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: ClinicRequest) -> HttpResponse:
     """Enrol a TOTP authenticator: show the secret and a QR code, confirm with one code."""
     import segno
 
@@ -122,7 +122,7 @@ def _base32(key: bytes) -> str:
 @login_not_required
 @two_factor_exempt
 @clinic_exempt
-def logout_view(request: HttpRequest) -> HttpResponse:
+def logout_view(request: ClinicRequest) -> HttpResponse:
     logout(request)  # flushes the server-side session
     messages.info(request, "You are signed out.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
@@ -130,7 +130,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @clinic_exempt
-def switch_clinic(request: HttpRequest) -> HttpResponse:
+def switch_clinic(request: ClinicRequest) -> HttpResponse:
     form = ClinicSwitchForm(request.POST)
     if form.is_valid():
         membership = membership_for(_user(request), form.cleaned_data["clinic_id"])
@@ -147,24 +147,17 @@ def switch_clinic(request: HttpRequest) -> HttpResponse:
 # Account management: the clinic admin's staff and clinic pages, and each user's own account.
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:  # ActiveClinicMiddleware answers 403 before a view is reached
-        raise PermissionDenied
-    return membership
-
-
-def _admin(request: HttpRequest) -> Membership:
-    membership = _membership(request)
+def _admin(request: ClinicRequest) -> Membership:
+    membership = membership_of(request)
     if not membership.can(Perm.CLINIC_MANAGE):
         raise PermissionDenied
     return membership
 
 
-def _stepped_up(request: HttpRequest, form: StepUpForm, purpose: str) -> bool:
+def _stepped_up(request: ClinicRequest, form: StepUpForm, purpose: str) -> bool:
     """The admin's own password and current code, every time; a failure is audited and shown."""
     ok = reauthenticate(
-        membership=_membership(request),
+        membership=membership_of(request),
         password=form.cleaned_data["your_password"],
         token=form.cleaned_data["your_code"],
         purpose=purpose,
@@ -174,13 +167,13 @@ def _stepped_up(request: HttpRequest, form: StepUpForm, purpose: str) -> bool:
     return ok
 
 
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: ClinicRequest) -> HttpResponse:
     admin = _admin(request)
     context = {"staff": selectors.staff_for_clinic(membership=admin)}
     return render(request, "accounts/staff_list.html", context)
 
 
-def staff_add(request: HttpRequest) -> HttpResponse:
+def staff_add(request: ClinicRequest) -> HttpResponse:
     admin = _admin(request)
     form = StaffAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _stepped_up(request, form, "staff.add"):
@@ -217,8 +210,8 @@ def staff_add(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_add.html", {"form": form})
 
 
-def staff_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
-    admin = _membership(request)
+def staff_detail(request: ClinicRequest, membership_id: int) -> HttpResponse:
+    admin = membership_of(request)
     member = selectors.get_member_for_admin(membership=admin, membership_id=membership_id)
     return render(request, "accounts/staff_detail.html", {"member": member})
 
@@ -270,10 +263,10 @@ _DONE = {
 }
 
 
-def _staff_action(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
+def _staff_action(request: ClinicRequest, membership_id: int, action: str) -> HttpResponse:
     """The shared shape of a staff change: this clinic's member (404 otherwise), an admin (403
     otherwise), the form with a reason, step-up, then the service."""
-    admin = _membership(request)
+    admin = membership_of(request)
     member = selectors.get_member_for_admin(membership=admin, membership_id=membership_id)
     form_class, title, button, call = _STAFF_ACTIONS[action]
     initial = {"role": member.role} if action == "role" else None
@@ -291,27 +284,27 @@ def _staff_action(request: HttpRequest, membership_id: int, action: str) -> Http
     return render(request, "accounts/staff_action.html", context)
 
 
-def staff_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_role(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "role")
 
 
-def staff_deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_deactivate(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "deactivate")
 
 
-def staff_reactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_reactivate(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "reactivate")
 
 
-def staff_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_second_factor(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "second_factor")
 
 
-def staff_password(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_password(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "password")
 
 
-def clinic_settings(request: HttpRequest) -> HttpResponse:
+def clinic_settings(request: ClinicRequest) -> HttpResponse:
     admin = _admin(request)
     clinic = admin.clinic
     initial = {f: getattr(clinic, f) for f in services.CLINIC_FIELDS}
@@ -333,7 +326,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/clinic_settings.html", {"form": form})
 
 
-def my_account(request: HttpRequest) -> HttpResponse:
+def my_account(request: ClinicRequest) -> HttpResponse:
     user = _user(request)
     context = {"own_memberships": selectors.all_memberships_for_user(user)}
     return render(request, "accounts/my_account.html", context)
@@ -341,7 +334,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
 
 @clinic_exempt
 @password_change_exempt
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: ClinicRequest) -> HttpResponse:
     """Change one's own password; the only page reachable while ``must_change_password`` is set."""
     user = _user(request)
     form = PasswordChangeForm(request.POST or None)
@@ -365,10 +358,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def sessions_end(request: HttpRequest) -> HttpResponse:
+def sessions_end(request: ClinicRequest) -> HttpResponse:
     """Sign out everywhere: every server-side session of this user ends, this one included."""
     user = _user(request)
-    services.user_sessions_end(user=user, by=_membership(request))
+    services.user_sessions_end(user=user, by=membership_of(request))
     logout(request)
     messages.info(request, "You are signed out on every device.")
     return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -3,13 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts import selectors, services
-from ketaclinic.core.forms import run_service
 
 
 class AcknowledgeForm(forms.Form):
@@ -18,15 +17,8 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise PermissionDenied
-    return membership
-
-
-def alert_list(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+def alert_list(request: ClinicRequest) -> HttpResponse:
+    membership = membership_of(request)
     show_all = request.GET.get("show") == "all"
     alerts = selectors.alerts_for_clinic(membership=membership, open_only=not show_all)[:200]
     context = {
@@ -37,8 +29,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/list.html", context)
 
 
-def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = _membership(request)
+def alert_acknowledge(request: ClinicRequest, pk: int) -> HttpResponse:
+    membership = membership_of(request)
     alert = selectors.get_alert_for_user(membership=membership, pk=pk)
     if not membership.can(Perm.ALERT_ACKNOWLEDGE):
         raise PermissionDenied

@@ -9,9 +9,10 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from ketaclinic.accounts.http import ClinicRequest
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
@@ -62,7 +63,7 @@ class AuditFilterForm(forms.Form):
         return data
 
 
-def _membership_for_audit(request: HttpRequest) -> Membership:
+def _membership_for_audit(request: ClinicRequest) -> Membership:
     membership: Membership | None = getattr(request, "membership", None)
     if membership is None or not membership.can(Perm.AUDIT_VIEW):
         raise PermissionDenied
@@ -85,7 +86,7 @@ def _filters(form: AuditFilterForm, membership: Membership) -> AuditFilter:
     )
 
 
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: ClinicRequest) -> HttpResponse:
     membership = _membership_for_audit(request)
     form = AuditFilterForm(request.GET or None, clinic_id=membership.clinic_id)
     events = audit_events_for_clinic(
@@ -103,7 +104,7 @@ class _Echo:
         return value
 
 
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+def audit_export(request: ClinicRequest) -> StreamingHttpResponse:
     membership = _membership_for_audit(request)
     form = AuditFilterForm(request.GET or None, clinic_id=membership.clinic_id)
     filters = _filters(form, membership)

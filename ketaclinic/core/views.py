@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm, Role
 from ketaclinic.alerts.selectors import open_alert_count
 from ketaclinic.scales import home as scales_home
 from ketaclinic.treatment import home as treatment_home
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ClinicRequest) -> HttpResponse:
     """What this person has to do today. Later capabilities add their panels per role."""
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     role = Role(membership.role)
     panels: list[dict[str, str]] = []
     if membership.can(Perm.ALERT_VIEW):

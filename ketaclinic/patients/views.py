@@ -7,16 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.selectors import open_alerts_for_patient
-from ketaclinic.core.forms import run_service
 from ketaclinic.patients import forms, selectors, services
 from ketaclinic.patients.models import (
     Allergy,
@@ -31,15 +29,8 @@ from ketaclinic.treatment import selectors as treatment_selectors
 PAGE_SIZE = 25
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:  # ActiveClinicMiddleware answers 403 before a view is reached
-        raise PermissionDenied
-    return membership
-
-
-def patient_list(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+def patient_list(request: ClinicRequest) -> HttpResponse:
+    membership = membership_of(request)
     query = request.GET.get("q", "")[:100]
     patients = selectors.patient_search(membership=membership, query=query)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -48,12 +39,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "can_register": membership.can(Perm.PATIENT_REGISTER),
     }
-    template = "patients/partials/results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/partials/results.html" if request.htmx else "patients/list.html"
     return render(request, template, context)
 
 
-def patient_create(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+def patient_create(request: ClinicRequest) -> HttpResponse:
+    membership = membership_of(request)
     if not membership.can(Perm.PATIENT_REGISTER):
         return render(request, "403.html", status=403)
     form = forms.PatientForm(request.POST or None)
@@ -66,8 +57,8 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/form.html", {"form": form, "title": "New patient"})
 
 
-def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    membership = _membership(request)
+def patient_detail(request: ClinicRequest, pk: UUID) -> HttpResponse:
+    membership = membership_of(request)
     patient = selectors.get_patient_for_user(membership=membership, pk=pk, perm=Perm.PATIENT_VIEW)
     services.patient_viewed(by=membership, patient=patient)
     context = {
@@ -87,8 +78,8 @@ def patient_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "patients/detail.html", context)
 
 
-def patient_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
-    membership = _membership(request)
+def patient_edit(request: ClinicRequest, pk: UUID) -> HttpResponse:
+    membership = membership_of(request)
     patient = selectors.get_patient_for_user(
         membership=membership, pk=pk, perm=Perm.PATIENT_REGISTER
     )
@@ -112,10 +103,10 @@ def patient_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 def _entry_page(
-    request: HttpRequest, pk: UUID, form_class: type[Any], title: str, save: Any
+    request: ClinicRequest, pk: UUID, form_class: type[Any], title: str, save: Any
 ) -> HttpResponse:
     """The shared shape of 'add a chart entry': fetch the patient, validate, call the service."""
-    membership = _membership(request)
+    membership = membership_of(request)
     patient = selectors.get_patient_for_user(
         membership=membership, pk=pk, perm=Perm.PATIENT_CLINICAL_EDIT
     )
@@ -133,7 +124,7 @@ def _entry_page(
     )
 
 
-def weight_add(request: HttpRequest, pk: UUID) -> HttpResponse:
+def weight_add(request: ClinicRequest, pk: UUID) -> HttpResponse:
     return _entry_page(
         request,
         pk,
@@ -145,7 +136,7 @@ def weight_add(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def height_add(request: HttpRequest, pk: UUID) -> HttpResponse:
+def height_add(request: ClinicRequest, pk: UUID) -> HttpResponse:
     return _entry_page(
         request,
         pk,
@@ -157,7 +148,7 @@ def height_add(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def diagnosis_add(request: HttpRequest, pk: UUID) -> HttpResponse:
+def diagnosis_add(request: ClinicRequest, pk: UUID) -> HttpResponse:
     return _entry_page(
         request,
         pk,
@@ -167,7 +158,7 @@ def diagnosis_add(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def allergy_add(request: HttpRequest, pk: UUID) -> HttpResponse:
+def allergy_add(request: ClinicRequest, pk: UUID) -> HttpResponse:
     return _entry_page(
         request,
         pk,
@@ -177,7 +168,7 @@ def allergy_add(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def medication_add(request: HttpRequest, pk: UUID) -> HttpResponse:
+def medication_add(request: ClinicRequest, pk: UUID) -> HttpResponse:
     return _entry_page(
         request,
         pk,
@@ -198,8 +189,8 @@ _WITHDRAWABLE: dict[str, type[Diagnosis | Allergy | Medication]] = {
 }
 
 
-def measurement_correct(request: HttpRequest, kind: str, entry_id: int) -> HttpResponse:
-    membership = _membership(request)
+def measurement_correct(request: ClinicRequest, kind: str, entry_id: int) -> HttpResponse:
+    membership = membership_of(request)
     if kind not in _CORRECTABLE:
         return render(request, "404.html", status=404)
     model, form_class, record = _CORRECTABLE[kind]
@@ -232,8 +223,8 @@ def measurement_correct(request: HttpRequest, kind: str, entry_id: int) -> HttpR
     return render(request, "patients/entry_form.html", context)
 
 
-def entry_in_error(request: HttpRequest, kind: str, entry_id: int) -> HttpResponse:
-    membership = _membership(request)
+def entry_in_error(request: ClinicRequest, kind: str, entry_id: int) -> HttpResponse:
+    membership = membership_of(request)
     if kind not in _WITHDRAWABLE:
         return render(request, "404.html", status=404)
     entry = selectors.get_chart_entry_for_user(
@@ -261,8 +252,8 @@ def entry_in_error(request: HttpRequest, kind: str, entry_id: int) -> HttpRespon
 
 
 @require_POST
-def medication_stop(request: HttpRequest, entry_id: int) -> HttpResponse:
-    membership = _membership(request)
+def medication_stop(request: ClinicRequest, entry_id: int) -> HttpResponse:
+    membership = membership_of(request)
     medication = selectors.get_chart_entry_for_user(
         membership=membership, model=Medication, pk=entry_id, perm=Perm.PATIENT_CLINICAL_EDIT
     )

@@ -14,8 +14,8 @@ from ketaclinic.pharmacology.presentation import (
     amount_problem,
     parse_levels,
 )
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
-from ketaclinic.treatment.protocol import Protocol
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.protocol import Protocol
 
 WEIGHT_MESSAGE = (
     f"Enter a weight between {WEIGHT_MIN_KG:g} and {WEIGHT_MAX_KG:g} kg "

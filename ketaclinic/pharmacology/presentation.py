@@ -1,6 +1,6 @@
 """What the exposure pages show, computed from a protocol and a weight (pure: no Django import).
 
-A treatment :class:`~ketaclinic.treatment.protocol.Protocol` and a weight become engine
+A treatment :class:`~ketaclinic.treatment.domain.protocol.Protocol` and a weight become engine
 :class:`~ketaclinic.pharmacology.Dose` objects (:func:`doses_for_protocol`); :func:`build_exposure`
 then runs the typical-patient curve, a virtual population's 5-50-95 % band (fixed ``n`` and seed,
 so a page always shows the same band for the same input), the spread across the racemic IV
@@ -30,8 +30,8 @@ from ketaclinic.pharmacology.engine import (
     simulate_population,
 )
 from ketaclinic.pharmacology.structures import Dose, FloatArray, ModelSpec
-from ketaclinic.treatment.dosing import dose_mg_from_rule, max_dose_mg
-from ketaclinic.treatment.protocol import DoseBasis, Drug, Protocol, Route
+from ketaclinic.treatment.domain.dosing import dose_mg_from_rule, max_dose_mg
+from ketaclinic.treatment.domain.protocol import DoseBasis, Drug, Protocol, Route
 
 __all__ = [
     "DECISION_SUPPORT",

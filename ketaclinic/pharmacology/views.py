@@ -17,12 +17,13 @@ from typing import Protocol as TypingProtocol
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients import selectors as patient_selectors
@@ -35,21 +36,14 @@ from ketaclinic.pharmacology.presentation import (
     ExposureView,
     build_exposure,
 )
-from ketaclinic.treatment.dosing import check_weight_age
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
-from ketaclinic.treatment.protocol import Protocol
+from ketaclinic.treatment.domain.dosing import check_weight_age
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.protocol import Protocol
 
 #: Roles with any of these may use the exposure pages (researchers and inventory do not).
 EXPOSURE_PERMS = (Perm.PATIENT_VIEW, Perm.TREATMENT_ADMINISTER, Perm.PROTOCOL_MANAGE)
 MAX_PATIENT_MATCHES = 20
 TEMPLATE = "pharmacology/exposure.html"
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:  # ActiveClinicMiddleware answers 403 before a view is reached
-        raise PermissionDenied
-    return membership
 
 
 def _require_exposure_access(membership: Membership) -> None:
@@ -71,7 +65,7 @@ class Subject:
 
 
 def _render(
-    request: HttpRequest,
+    request: ClinicRequest,
     *,
     subject: Subject,
     form: Any,
@@ -95,9 +89,9 @@ def _render(
 
 
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: ClinicRequest) -> HttpResponse:
     """Choose a shipped protocol and a weight, or a patient (whose latest weight is then used)."""
-    membership = _membership(request)
+    membership = membership_of(request)
     _require_exposure_access(membership)
     can_view_patients = membership.can(Perm.PATIENT_VIEW)
     library_form = forms.LibraryChoiceForm(
@@ -141,7 +135,7 @@ def index(request: HttpRequest) -> HttpResponse:
 # A protocol with a typed-in weight: shipped library or a clinic's stored version
 
 
-def _weight_page(request: HttpRequest, protocol: Protocol, subject: Subject) -> HttpResponse:
+def _weight_page(request: ClinicRequest, protocol: Protocol, subject: Subject) -> HttpResponse:
     form = forms.WeightScenarioForm(
         request.GET if "weight" in request.GET else None,
         protocol=protocol,
@@ -157,8 +151,8 @@ def _weight_page(request: HttpRequest, protocol: Protocol, subject: Subject) -> 
 
 
 @require_GET
-def library(request: HttpRequest, key: str) -> HttpResponse:
-    membership = _membership(request)
+def library(request: ClinicRequest, key: str) -> HttpResponse:
+    membership = membership_of(request)
     _require_exposure_access(membership)
     protocol = SHIPPED_PROTOCOLS.get(key)
     if protocol is None:
@@ -182,14 +176,14 @@ def _version_selector() -> Any | None:
 
 
 @require_GET
-def version(request: HttpRequest, pk: int) -> HttpResponse:
+def version(request: ClinicRequest, pk: int) -> HttpResponse:
     """A clinic's stored protocol version at a typed-in weight.
 
     The version is fetched with ``ketaclinic.treatment.selectors.get_protocol_version_for_user``
     (clinic-scoped: another clinic's version is 404). The page is live once the treatment app
     provides that selector; while it does not, every version id answers 404.
     """
-    membership = _membership(request)
+    membership = membership_of(request)
     _require_exposure_access(membership)
     selector = _version_selector()
     if selector is None:
@@ -206,8 +200,8 @@ def version(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def patient(request: HttpRequest, pk: UUID) -> HttpResponse:
-    membership = _membership(request)
+def patient(request: ClinicRequest, pk: UUID) -> HttpResponse:
+    membership = membership_of(request)
     record = patient_selectors.get_patient_for_user(
         membership=membership, pk=pk, perm=Perm.PATIENT_VIEW
     )

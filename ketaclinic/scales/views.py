@@ -12,17 +12,16 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.middleware import clinic_exempt, two_factor_exempt
-from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.core.forms import run_service
 from ketaclinic.lib import context as request_context
 from ketaclinic.patients.selectors import get_patient_for_user
 from ketaclinic.scales import fhir, get_definition, score, selectors, services
@@ -41,16 +40,9 @@ from ketaclinic.treatment import selectors as treatment_selectors
 OUTCOME_CODES = ("phq9", "madrs", "gad7", "qids_sr16", "hamd17")
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise PermissionDenied
-    return membership
-
-
-def response_enter(request: HttpRequest, pk: UUID) -> HttpResponse:
+def response_enter(request: ClinicRequest, pk: UUID) -> HttpResponse:
     """Enter any scale for a patient: choose the scale, then answer its items."""
-    membership = _membership(request)
+    membership = membership_of(request)
     patient = get_patient_for_user(membership=membership, pk=pk, perm=Perm.SCALE_RECORD)
     code = request.GET.get("code", "")
     if code not in CODES:
@@ -87,8 +79,8 @@ def response_enter(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
-    membership = _membership(request)
+def response_detail(request: ClinicRequest, response_id: int) -> HttpResponse:
+    membership = membership_of(request)
     response = selectors.get_response_for_user(
         membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
     )
@@ -119,9 +111,9 @@ def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
     return render(request, "scales/detail.html", context)
 
 
-def response_fhir(request: HttpRequest, response_id: int) -> HttpResponse:
+def response_fhir(request: ClinicRequest, response_id: int) -> HttpResponse:
     """FHIR R4 Bundle (collection) of the QuestionnaireResponse and its Observations."""
-    membership = _membership(request)
+    membership = membership_of(request)
     response = selectors.get_response_for_user(
         membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
     )
@@ -155,8 +147,8 @@ def response_fhir(request: HttpRequest, response_id: int) -> HttpResponse:
     return http
 
 
-def response_amend(request: HttpRequest, response_id: int) -> HttpResponse:
-    membership = _membership(request)
+def response_amend(request: ClinicRequest, response_id: int) -> HttpResponse:
+    membership = membership_of(request)
     response = selectors.get_response_for_user(
         membership=membership, pk=response_id, perm=Perm.SCALE_RECORD
     )
@@ -192,9 +184,9 @@ def response_amend(request: HttpRequest, response_id: int) -> HttpResponse:
     )
 
 
-def link_send(request: HttpRequest, pk: UUID) -> HttpResponse:
+def link_send(request: ClinicRequest, pk: UUID) -> HttpResponse:
     """Create a self-report link; the page shows its URL once, for staff to send."""
-    membership = _membership(request)
+    membership = membership_of(request)
     patient = get_patient_for_user(membership=membership, pk=pk, perm=Perm.SCALE_RECORD)
     choices = [
         (code, get_definition(code).name)
@@ -219,7 +211,7 @@ def link_send(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "scales/link_form.html", {"patient": patient, "form": form})
 
 
-def _unavailable(request: HttpRequest, status: int = 404) -> HttpResponse:
+def _unavailable(request: ClinicRequest, status: int = 404) -> HttpResponse:
     return render(request, "scales/self_report_unavailable.html", status=status)
 
 
@@ -227,7 +219,7 @@ def _unavailable(request: HttpRequest, status: int = 404) -> HttpResponse:
 @login_not_required
 @two_factor_exempt
 @clinic_exempt
-def self_report(request: HttpRequest, token: str) -> HttpResponse:
+def self_report(request: ClinicRequest, token: str) -> HttpResponse:
     """The patient's questionnaire page. Shows the clinic's name and the questions, nothing else."""
     if not services.public_request_allowed(client_ip=request_context.current().ip_address):
         return _unavailable(request, status=429)
@@ -270,9 +262,9 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def outcomes(request: HttpRequest) -> HttpResponse:
+def outcomes(request: ClinicRequest) -> HttpResponse:
     """Clinic outcomes: response and remission at sessions 2, 4, 6 and weeks 1, 2, 4, 8."""
-    membership = _membership(request)
+    membership = membership_of(request)
     if not membership.can(Perm.PATIENT_VIEW) or not membership.can(Perm.ALERT_VIEW):
         raise PermissionDenied
     series = selectors.clinic_outcome_series(clinic_id=membership.clinic_id, codes=OUTCOME_CODES)
@@ -300,9 +292,9 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     return render(request, "scales/outcomes.html", context)
 
 
-def text_load(request: HttpRequest) -> HttpResponse:
+def text_load(request: ClinicRequest) -> HttpResponse:
     """Clinic admins load the clinic's licensed wording of a licensed scale."""
-    membership = _membership(request)
+    membership = membership_of(request)
     if not membership.can(Perm.CLINIC_MANAGE):
         raise PermissionDenied
     form = LicensedTextForm(request.POST or None, request.FILES or None)

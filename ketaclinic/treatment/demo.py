@@ -26,7 +26,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
 from ketaclinic.treatment import services
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.models import Course, ProtocolVersion, TreatmentSession
 
 SEED = 20261127

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.models import (
     AdverseEventType,
     AeOutcome,

@@ -10,7 +10,8 @@ from typing import Any
 from ketaclinic.accounts.models import User
 from ketaclinic.alerts.models import Alert
 from ketaclinic.patients.models import Medication, RecordStatus
-from ketaclinic.treatment import monitoring, rems
+from ketaclinic.treatment.domain import monitoring, rems
+from ketaclinic.treatment.domain.protocol import Anchor, Measure
 from ketaclinic.treatment.models import (
     Amendment,
     DoseAdministration,
@@ -18,7 +19,6 @@ from ketaclinic.treatment.models import (
     RemsMonitoringForm,
     TreatmentSession,
 )
-from ketaclinic.treatment.protocol import Anchor, Measure
 
 #: What a signed session's amendment may change: field -> label. ``rems.<name>`` are PMF fields.
 AMENDABLE_FIELDS: dict[str, str] = {

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.pharmacology.presentation import DECISION_SUPPORT
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from ketaclinic.pharmacology.presentation import (
     time_above_on_grid,
     time_grid,
 )
-from ketaclinic.treatment.library import (
+from ketaclinic.treatment.domain.library import (
     ESKETAMINE_MDSI,
     ESKETAMINE_TRD,
     IM_RACEMIC_DEPRESSION,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.treatment.dosing import (
+from ketaclinic.treatment.domain.dosing import (
     DoseError,
     DoseRefusedError,
     OverrideRequiredError,
@@ -29,7 +29,7 @@ from ketaclinic.treatment.dosing import (
     pounds_to_kg,
     round_volume,
 )
-from ketaclinic.treatment.library import (
+from ketaclinic.treatment.domain.library import (
     ESKETAMINE_MDSI,
     ESKETAMINE_TRD,
     IV_RACEMIC_CRPS,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ketaclinic.treatment.library import (
+from ketaclinic.treatment.domain.library import (
     ESKETAMINE_MDSI,
     ESKETAMINE_TRD,
     IM_RACEMIC_DEPRESSION,
@@ -15,7 +15,7 @@ from ketaclinic.treatment.library import (
     ORAL_RACEMIC_DEPRESSION,
     SHIPPED_PROTOCOLS,
 )
-from ketaclinic.treatment.protocol import (
+from ketaclinic.treatment.domain.protocol import (
     Anchor,
     DoseBasis,
     Drug,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.treatment.library import ESKETAMINE_TRD, IV_RACEMIC_DEPRESSION
-from ketaclinic.treatment.monitoring import (
+from ketaclinic.treatment.domain.library import ESKETAMINE_TRD, IV_RACEMIC_DEPRESSION
+from ketaclinic.treatment.domain.monitoring import (
     AlertKind,
     Baseline,
     DueStatus,
@@ -28,7 +28,7 @@ from ketaclinic.treatment.monitoring import (
     timeline,
     validate_observation,
 )
-from ketaclinic.treatment.protocol import Anchor, Measure
+from ketaclinic.treatment.domain.protocol import Anchor, Measure
 
 T0 = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)  # first device
 THRESHOLDS = ESKETAMINE_TRD.thresholds

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from ketaclinic.treatment.library import (
+from ketaclinic.treatment.domain.library import (
     ESKETAMINE_TRD,
     IV_RACEMIC_DEPRESSION,
     SHIPPED_PROTOCOLS,
 )
-from ketaclinic.treatment.protocol import (
+from ketaclinic.treatment.domain.protocol import (
     Anchor,
     DeviceRule,
     DoseBasis,

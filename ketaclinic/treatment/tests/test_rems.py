@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.treatment.rems import (
+from ketaclinic.treatment.domain.rems import (
     PMF_LAYOUT_2021_11,
     DeadlineStatus,
     PatientMonitoringForm,

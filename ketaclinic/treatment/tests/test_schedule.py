@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketaclinic.treatment.library import (
+from ketaclinic.treatment.domain.library import (
     ESKETAMINE_TRD,
     IV_RACEMIC_CRPS,
     IV_RACEMIC_DEPRESSION,
 )
-from ketaclinic.treatment.protocol import Frequency, Phase
-from ketaclinic.treatment.schedule import (
+from ketaclinic.treatment.domain.protocol import Frequency, Phase
+from ketaclinic.treatment.domain.schedule import (
     MISSED_SESSION_GUIDANCE,
     ClinicCalendar,
     PlannedSession,

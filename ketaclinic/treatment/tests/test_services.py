@@ -17,7 +17,7 @@ from ketaclinic.alerts.models import Alert
 from ketaclinic.audit.models import AuditEvent, SignatureMeaning
 from ketaclinic.audit.signatures import signature_matches
 from ketaclinic.treatment import services
-from ketaclinic.treatment.library import ESKETAMINE_TRD, IV_RACEMIC_DEPRESSION
+from ketaclinic.treatment.domain.library import ESKETAMINE_TRD, IV_RACEMIC_DEPRESSION
 from ketaclinic.treatment.models import (
     Amendment,
     DoseAdministration,

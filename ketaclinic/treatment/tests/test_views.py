@@ -105,8 +105,8 @@ def test_protocol_pages_link_to_predicted_exposure(clinic_admin, esk_version, lo
 
 def test_the_protocol_form_refuses_an_invalid_protocol_beside_its_field(clinic_admin, login):
     client = login(clinic_admin)
+    from ketaclinic.treatment.domain.library import ESKETAMINE_TRD
     from ketaclinic.treatment.forms import ProtocolForm
-    from ketaclinic.treatment.library import ESKETAMINE_TRD
 
     data = {k: str(v) for k, v in ProtocolForm.initial_from(ESKETAMINE_TRD).items()}
     data.update(
@@ -128,7 +128,7 @@ def test_home_shows_the_treatment_panels(prescriber, login):
 def test_the_missed_session_guidance_is_shown_where_marked_on_the_course_and_session(
     nurse, prescriber, esk_version, iv_version, enrol, login
 ) -> None:
-    from ketaclinic.treatment.schedule import MISSED_SESSION_GUIDANCE
+    from ketaclinic.treatment.domain.schedule import MISSED_SESSION_GUIDANCE
 
     course = enrol(esk_version)
     session = course.sessions.order_by("number").first()

@@ -26,7 +26,7 @@ import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from ketaclinic.treatment.protocol import (
+from ketaclinic.treatment.domain.protocol import (
     LABEL_RULES_SPRAVATO_2024,
     Anchor,
     Drug,

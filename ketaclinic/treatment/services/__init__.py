@@ -30,8 +30,19 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.audit.signatures import signature_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
-from ketaclinic.treatment import dosing, monitoring, rems, schedule
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain import dosing, monitoring, rems, schedule
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.protocol import (
+    LABEL_RULES_SPRAVATO_2024,
+    WEIGHT_BASED,
+    DoseBasis,
+    Drug,
+    Frequency,
+    Measure,
+    protocol_to_dict,
+    validate_protocol,
+)
+from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
 from ketaclinic.treatment.models import (
     OBSERVATION_CODING,
     AdverseEvent,
@@ -54,17 +65,6 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.protocol import (
-    LABEL_RULES_SPRAVATO_2024,
-    WEIGHT_BASED,
-    DoseBasis,
-    Drug,
-    Frequency,
-    Measure,
-    protocol_to_dict,
-    validate_protocol,
-)
-from ketaclinic.treatment.protocol import Protocol as PureProtocol
 from ketaclinic.treatment.record import (
     AMENDABLE_FIELDS,
     build_pmf,

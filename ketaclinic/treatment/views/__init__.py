@@ -12,20 +12,22 @@ from uuid import UUID
 from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.selectors import open_alerts_for_patient
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.audit.signatures import signature_matches
-from ketaclinic.core.forms import run_service
 from ketaclinic.patients.selectors import get_patient_for_user, latest_weight
-from ketaclinic.treatment import forms, rems, selectors, services
-from ketaclinic.treatment.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment import forms, selectors, services
+from ketaclinic.treatment.domain import rems
+from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.protocol import Drug, Frequency, Route
 from ketaclinic.treatment.models import (
     AdverseEvent,
     Amendment,
@@ -35,7 +37,6 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.protocol import Drug, Frequency, Route
 from ketaclinic.treatment.record import (
     AMENDABLE_FIELDS,
     amended_pmf_data,
@@ -47,19 +48,12 @@ from ketaclinic.treatment.record import (
 T = TypeVar("T")
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise PermissionDenied
-    return membership
-
-
 def _require(membership: Membership, *perms: Perm) -> None:
     if not any(membership.can(p) for p in perms):
         raise PermissionDenied
 
 
-def _call(request: HttpRequest, form: django_forms.BaseForm, call: Callable[[], T]) -> T | None:
+def _call(request: ClinicRequest, form: django_forms.BaseForm, call: Callable[[], T]) -> T | None:
     """run_service, then show the errors that have no field on this form as messages."""
     result = run_service(form, call)
     if result is None:
@@ -72,8 +66,8 @@ def _call(request: HttpRequest, form: django_forms.BaseForm, call: Callable[[], 
 # Protocols
 
 
-def protocol_list(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def protocol_list(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     protocols = list(selectors.protocols_for_clinic(membership=m))
     copied = {p.library_code for p in protocols}
     context = {
@@ -85,8 +79,8 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def protocol_copy(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def protocol_copy(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     _require(m, Perm.PROTOCOL_MANAGE)
     code = request.POST.get("library_code", "")
     try:
@@ -130,8 +124,8 @@ def _protocol_errors_to_form(form: forms.ProtocolForm, exc: ValidationError) -> 
         form.add_error(name if name in form.fields else None, errors)
 
 
-def protocol_create(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def protocol_create(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     _require(m, Perm.PROTOCOL_MANAGE)
     start = request.GET.get("from") or next(iter(SHIPPED_PROTOCOLS))
     base = SHIPPED_PROTOCOLS.get(start) or next(iter(SHIPPED_PROTOCOLS.values()))
@@ -158,8 +152,8 @@ def protocol_create(request: HttpRequest) -> HttpResponse:
     return render(request, "treatment/protocol_form.html", {"form": form, "title": "New protocol"})
 
 
-def protocol_detail(request: HttpRequest, protocol_id: int) -> HttpResponse:
-    m = _membership(request)
+def protocol_detail(request: ClinicRequest, protocol_id: int) -> HttpResponse:
+    m = membership_of(request)
     family = selectors.get_protocol_for_user(membership=m, pk=protocol_id)
     versions = list(family.versions.order_by("-number"))
     latest = versions[0] if versions else None
@@ -173,8 +167,8 @@ def protocol_detail(request: HttpRequest, protocol_id: int) -> HttpResponse:
     return render(request, "treatment/protocol_detail.html", context)
 
 
-def protocol_version_new(request: HttpRequest, protocol_id: int) -> HttpResponse:
-    m = _membership(request)
+def protocol_version_new(request: ClinicRequest, protocol_id: int) -> HttpResponse:
+    m = membership_of(request)
     family = selectors.get_protocol_for_user(membership=m, pk=protocol_id)
     _require(m, Perm.PROTOCOL_MANAGE)
     base = selectors.latest_version(family).protocol
@@ -203,8 +197,8 @@ def protocol_version_new(request: HttpRequest, protocol_id: int) -> HttpResponse
 # Courses
 
 
-def course_enrol(request: HttpRequest, pk: UUID) -> HttpResponse:
-    m = _membership(request)
+def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
+    m = membership_of(request)
     patient = get_patient_for_user(membership=m, pk=pk, perm=Perm.PATIENT_VIEW)
     _require(m, Perm.TREATMENT_PLAN)
     versions = selectors.active_versions(membership=m)
@@ -251,8 +245,8 @@ def course_enrol(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "treatment/enrol.html", context)
 
 
-def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
-    m = _membership(request)
+def course_detail(request: ClinicRequest, course_id: int) -> HttpResponse:
+    m = membership_of(request)
     course = selectors.get_course_for_user(membership=m, pk=course_id)
     tz = m.clinic.tzinfo
     closed = selectors.closed_dates(clinic_id=m.clinic_id)
@@ -280,10 +274,10 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
 # Clinic closures
 
 
-def closures(request: HttpRequest) -> HttpResponse:
+def closures(request: ClinicRequest) -> HttpResponse:
     """The clinic's closed days: add one, cancel one, and the scheduled sessions that fall on a
     closed day (to be moved by hand, each with its own move form)."""
-    m = _membership(request)
+    m = membership_of(request)
     if not selectors.can_manage_closures(m):
         raise PermissionDenied
     form = forms.ClosureForm(request.POST or None)
@@ -310,8 +304,8 @@ def closures(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def closure_cancel(request: HttpRequest, closure_id: int) -> HttpResponse:
-    m = _membership(request)
+def closure_cancel(request: ClinicRequest, closure_id: int) -> HttpResponse:
+    m = membership_of(request)
     closure = selectors.get_closure_for_user(membership=m, pk=closure_id)
     form = forms.ClosureCancelForm(request.POST)
     if form.is_valid():
@@ -329,8 +323,8 @@ def closure_cancel(request: HttpRequest, closure_id: int) -> HttpResponse:
     return redirect("treatment:closures")
 
 
-def _schedule_change(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
-    m = _membership(request)
+def _schedule_change(request: ClinicRequest, session_id: int, action: str) -> HttpResponse:
+    m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=Perm.SCHEDULE_MANAGE)
     form: forms.ReasonForm = (
         forms.MoveForm(request.POST) if action == "move" else forms.ReasonForm(request.POST)
@@ -377,17 +371,17 @@ def _schedule_change(request: HttpRequest, session_id: int, action: str) -> Http
 
 
 @require_POST
-def session_move(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_move(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _schedule_change(request, session_id, "move")
 
 
 @require_POST
-def session_miss(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_miss(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _schedule_change(request, session_id, "miss")
 
 
 @require_POST
-def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_cancel(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _schedule_change(request, session_id, "cancel")
 
 
@@ -395,8 +389,8 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
 # The chair board
 
 
-def board(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def board(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     rows = selectors.board(membership=m)
     context = {
         "rows": rows,
@@ -406,8 +400,8 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "treatment/board.html", context)
 
 
-def board_rows(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def board_rows(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     rows = selectors.board(membership=m)
     return render(
         request, "treatment/partials/board_rows.html", {"rows": rows, "now": timezone.now()}
@@ -462,7 +456,7 @@ def _forms_for(
 
 
 def _session_context(
-    request: HttpRequest, m: Membership, session: TreatmentSession, **overrides: Any
+    request: ClinicRequest, m: Membership, session: TreatmentSession, **overrides: Any
 ) -> dict[str, Any]:
     now = timezone.now()
     protocol = session.protocol_version.protocol
@@ -547,14 +541,14 @@ def _session_context(
     return context
 
 
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
-    m = _membership(request)
+def session_detail(request: ClinicRequest, session_id: int) -> HttpResponse:
+    m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id)
     return render(request, "treatment/session.html", _session_context(request, m, session))
 
 
 def _session_action(
-    request: HttpRequest,
+    request: ClinicRequest,
     session_id: int,
     *,
     perm: Perm,
@@ -563,7 +557,7 @@ def _session_action(
     success: str,
 ) -> HttpResponse:
     """POST a form of the session page: on success redirect back, else re-render with errors."""
-    m = _membership(request)
+    m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=perm)
     bound = _forms_for(m, session, request.POST, which)
     form = next(f for f in bound.values() if f.is_bound)
@@ -583,7 +577,7 @@ def _session_action(
 
 
 @require_POST
-def session_check_in(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_check_in(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request,
         session_id,
@@ -599,7 +593,7 @@ def _yes_no(value: str) -> bool | None:
 
 
 @require_POST
-def checklist(request: HttpRequest, session_id: int) -> HttpResponse:
+def checklist(request: ClinicRequest, session_id: int) -> HttpResponse:
     def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
         blockers = services.checklist_record(
             by=m,
@@ -629,8 +623,8 @@ def checklist(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def decision(request: HttpRequest, session_id: int) -> HttpResponse:
-    m = _membership(request)
+def decision(request: ClinicRequest, session_id: int) -> HttpResponse:
+    m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=Perm.TREATMENT_PLAN)
     form = forms.DecisionForm(request.POST)
     if form.is_valid():
@@ -655,7 +649,7 @@ def decision(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def dose(request: HttpRequest, session_id: int) -> HttpResponse:
+def dose(request: ClinicRequest, session_id: int) -> HttpResponse:
     def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
         witness = None
         if d.get("witness_username"):
@@ -700,8 +694,8 @@ def dose(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-def _dose_preview(request: HttpRequest, session_id: int) -> HttpResponse:
-    m = _membership(request)
+def _dose_preview(request: ClinicRequest, session_id: int) -> HttpResponse:
+    m = membership_of(request)
     session = selectors.get_session_for_user(
         membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
     )
@@ -726,10 +720,10 @@ def _dose_preview(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def observation(request: HttpRequest, session_id: int) -> HttpResponse:
+def observation(request: ClinicRequest, session_id: int) -> HttpResponse:
     """Record one reading. The chair's busiest write, so it builds only its own form; an htmx
     request gets the readings table back, a plain one a redirect (or the page with errors)."""
-    m = _membership(request)
+    m = membership_of(request)
     form = forms.ObservationForm(request.POST, tz=m.clinic.tzinfo)
     if form.is_valid():
         d = form.cleaned_data
@@ -752,7 +746,7 @@ def observation(request: HttpRequest, session_id: int) -> HttpResponse:
         if result is not None:
             obs, alerts = result
             obs.recorded_by = m.user  # who recorded it: the signed-in user, already loaded
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 return render(
                     request,
                     "treatment/partials/reading.html",
@@ -772,7 +766,7 @@ def observation(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def adverse_event(request: HttpRequest, session_id: int) -> HttpResponse:
+def adverse_event(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request,
         session_id,
@@ -784,7 +778,7 @@ def adverse_event(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def discharge(request: HttpRequest, session_id: int) -> HttpResponse:
+def discharge(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request,
         session_id,
@@ -805,8 +799,8 @@ def discharge(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def rems_fill(request: HttpRequest, session_id: int) -> HttpResponse:
-    m = _membership(request)
+def rems_fill(request: ClinicRequest, session_id: int) -> HttpResponse:
+    m = membership_of(request)
     session = selectors.get_session_for_user(
         membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
     )
@@ -827,7 +821,7 @@ def rems_fill(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def sign(request: HttpRequest, session_id: int) -> HttpResponse:
+def sign(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request,
         session_id,
@@ -845,7 +839,7 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def amend(request: HttpRequest, session_id: int) -> HttpResponse:
+def amend(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request,
         session_id,
@@ -862,8 +856,8 @@ def amend(request: HttpRequest, session_id: int) -> HttpResponse:
 # REMS
 
 
-def rems_dashboard(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
+def rems_dashboard(request: ClinicRequest) -> HttpResponse:
+    m = membership_of(request)
     today = timezone.now().astimezone(m.clinic.tzinfo).date()
     rows: list[dict[str, Any]] = []
     for form in selectors.rems_forms_due(membership=m):
@@ -875,8 +869,8 @@ def rems_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "treatment/rems_dashboard.html", {"rows": rows, "today": today})
 
 
-def rems_form(request: HttpRequest, form_id: int) -> HttpResponse:
-    m = _membership(request)
+def rems_form(request: ClinicRequest, form_id: int) -> HttpResponse:
+    m = membership_of(request)
     form = selectors.get_rems_form_for_user(membership=m, pk=form_id)
     data = amended_pmf_data(form)
     missing = rems.missing_required_fields(pmf_from_dict(data))
@@ -891,8 +885,8 @@ def rems_form(request: HttpRequest, form_id: int) -> HttpResponse:
     return render(request, "treatment/rems_form.html", context)
 
 
-def rems_form_json(request: HttpRequest, form_id: int) -> JsonResponse:
-    m = _membership(request)
+def rems_form_json(request: ClinicRequest, form_id: int) -> JsonResponse:
+    m = membership_of(request)
     form = selectors.get_rems_form_for_user(membership=m, pk=form_id)
     data = amended_pmf_data(form)
     return JsonResponse(
@@ -909,8 +903,8 @@ def rems_form_json(request: HttpRequest, form_id: int) -> JsonResponse:
 
 
 @require_POST
-def rems_submitted(request: HttpRequest, form_id: int) -> HttpResponse:
-    m = _membership(request)
+def rems_submitted(request: ClinicRequest, form_id: int) -> HttpResponse:
+    m = membership_of(request)
     pmf = selectors.get_rems_form_for_user(membership=m, pk=form_id)
     form = forms.SubmittedForm(request.POST)
     if form.is_valid():

@@ -16,7 +16,8 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales.selectors import latest_responses
-from ketaclinic.treatment import monitoring
+from ketaclinic.treatment.domain import monitoring
+from ketaclinic.treatment.domain.protocol import RATE_BASED, Measure, Route
 from ketaclinic.treatment.models import (
     OPEN_PHASES,
     ClinicClosure,
@@ -32,7 +33,6 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.protocol import RATE_BASED, Measure, Route
 
 # Who may read treatment records: everyone who runs or plans sessions, and the clinic admin for
 # protocols. Patient-level pages need PATIENT_VIEW as well.
@@ -73,7 +73,7 @@ def get_protocol_for_user(*, membership: Membership | None, pk: int) -> Protocol
 
 def get_protocol_version_for_user(*, membership: Membership | None, pk: int) -> ProtocolVersion:
     """A protocol version of the caller's clinic (404 otherwise). ``.protocol`` is the pure
-    :class:`ketaclinic.treatment.protocol.Protocol` parsed from the stored JSON. Used by the
+    :class:`ketaclinic.treatment.domain.protocol.Protocol` parsed from the stored JSON. Used by the
     exposure pages (pharmacology)."""
     m = _need(membership)
     version = (

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from ketaclinic.treatment.protocol import (
+from ketaclinic.treatment.domain.protocol import (
     RATE_BASED,
     DeviceRule,
     DoseBasis,

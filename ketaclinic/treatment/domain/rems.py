@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, fields
 
-from ketaclinic.treatment.protocol import LABEL_RULES_SPRAVATO_2024, LabelRules
+from ketaclinic.treatment.domain.protocol import LABEL_RULES_SPRAVATO_2024, LabelRules
 
 __all__ = [
     "PMF_LAYOUT_2021_11",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ketaclinic.treatment.protocol import (
+from ketaclinic.treatment.domain.protocol import (
     Anchor,
     DeviceRule,
     DischargeCriterion,

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from ketaclinic.treatment.protocol import Frequency, Phase
+from ketaclinic.treatment.domain.protocol import Frequency, Phase
 
 __all__ = [
     "MISSED_SESSION_GUIDANCE",
