@@ -29,6 +29,15 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class AlertSource:
+    """What raised an alert: ``Alert.source_type`` with ``source_id`` names the row. One list, so
+    that the app that raises an alert and the app that counts them agree on the words."""
+
+    SCALE_RESPONSE = "scales.scaleresponse"
+    OBSERVATION = "treatment.observation"
+    REMS_FORM = "treatment.remsmonitoringform"
+
+
 class Alert(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(

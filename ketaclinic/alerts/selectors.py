@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from ketaclinic.accounts.models import Membership
@@ -50,3 +52,20 @@ def get_alert_for_user(*, membership: Membership | None, pk: int) -> Alert:
     if not membership.can(Perm.ALERT_VIEW):
         raise PermissionDenied
     return alert
+
+
+def open_alert_counts(*, source_type: str, source_ids: Iterable[object]) -> dict[str, int]:
+    """Unacknowledged alerts per source row (``source_type`` from ``AlertSource``), for another
+    app that shows its own rows with their open alerts; ids without one are absent. The caller
+    has already scoped ``source_ids`` to the user's clinic."""
+    ids = [str(i) for i in source_ids]
+    if not ids:
+        return {}
+    rows = (
+        Alert.objects.filter(
+            source_type=source_type, source_id__in=ids, acknowledged_at__isnull=True
+        )
+        .values("source_id")
+        .annotate(n=Count("id"))
+    )
+    return {str(row["source_id"]): int(row["n"]) for row in rows}

@@ -49,6 +49,26 @@ def latest_responses(
     return found
 
 
+def final_responses_since(
+    *, patient_ids: Iterable[UUID], codes: Iterable[str], since: datetime
+) -> list[ScaleResponse]:
+    """For the treatment issue's chair board: the final (not amended) responses of several
+    patients to ``codes`` since ``since``, newest first per code (as ``latest_responses`` reads
+    them), in one query."""
+    wanted = list(dict.fromkeys(codes))
+    patients = set(patient_ids)
+    if not wanted or not patients:
+        return []
+    return list(
+        ScaleResponse.objects.filter(
+            patient_id__in=patients,
+            code__in=wanted,
+            status=ResponseStatus.FINAL,
+            effective_at__gte=since,
+        ).order_by("code", "-effective_at", "-id")
+    )
+
+
 def responses_for_patient(
     *, membership: Membership, patient: Patient, code: str | None = None
 ) -> QuerySet[ScaleResponse]:

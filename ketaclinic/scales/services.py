@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Clinic, Membership
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.alerts.models import AlertKind, Severity
+from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
@@ -44,7 +44,7 @@ SELF_REPORT_CODES = ("phq9", "gad7", "pcl5", "nrs_pain", "qids_sr16", "bpi_sf")
 PUBLIC_WINDOW = timedelta(minutes=10)
 PUBLIC_LIMIT_PER_IP = 60
 SUBMIT_LIMIT_PER_LINK = 20
-SOURCE_TYPE = "scales.scaleresponse"
+SOURCE_TYPE = AlertSource.SCALE_RESPONSE
 
 _ITEM_IN_MESSAGE = re.compile(r"^\S+ item (\S+):")
 

@@ -8,7 +8,8 @@ import datetime as dt
 from typing import Any
 
 from ketaclinic.accounts.models import User
-from ketaclinic.alerts.models import Alert
+from ketaclinic.alerts.models import AlertSource
+from ketaclinic.alerts.selectors import open_alert_counts
 from ketaclinic.patients.models import Medication, RecordStatus
 from ketaclinic.treatment.domain import monitoring, rems
 from ketaclinic.treatment.domain.protocol import Anchor, Measure
@@ -194,12 +195,8 @@ def amended_pmf_data(form: RemsMonitoringForm) -> dict[str, Any]:
 
 
 def open_alert_count_for_session(session: TreatmentSession) -> int:
-    ids = [str(pk) for pk in session.observations.values_list("pk", flat=True)]
-    if not ids:
-        return 0
-    return Alert.objects.filter(
-        source_type="treatment.observation", source_id__in=ids, acknowledged_at__isnull=True
-    ).count()
+    ids = session.observations.values_list("pk", flat=True)
+    return sum(open_alert_counts(source_type=AlertSource.OBSERVATION, source_ids=ids).values())
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.alerts.models import AlertSource
+from ketaclinic.alerts.selectors import open_alert_counts
 from ketaclinic.patients.models import Patient
-from ketaclinic.scales.selectors import latest_responses
+from ketaclinic.scales.selectors import final_responses_since, latest_responses
 from ketaclinic.treatment.domain import monitoring
 from ketaclinic.treatment.domain.protocol import RATE_BASED, Measure, Route
 from ketaclinic.treatment.models import (
@@ -337,8 +339,6 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
     """Today's sessions (the clinic's local day) with phase and what is due next."""
     if not (membership.can(Perm.TREATMENT_ADMINISTER) or membership.can(Perm.TREATMENT_PLAN)):
         raise PermissionDenied
-    from ketaclinic.alerts.models import Alert
-
     now = now or timezone.now()
     tz = membership.clinic.tzinfo
     local_day = now.astimezone(tz).date()
@@ -359,13 +359,11 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
     )
     owner = {str(o.pk): str(s.pk) for s in sessions for o in s.observations.all()}
     alert_counts: dict[str, int] = {}
-    for source_id in Alert.objects.filter(
-        source_type="treatment.observation",
-        source_id__in=list(owner),
-        acknowledged_at__isnull=True,
-    ).values_list("source_id", flat=True):
+    for source_id, n in open_alert_counts(
+        source_type=AlertSource.OBSERVATION, source_ids=owner
+    ).items():
         key = owner[source_id]
-        alert_counts[key] = alert_counts.get(key, 0) + 1
+        alert_counts[key] = alert_counts.get(key, 0) + n
     rows = []
     labels = dict(SessionPhase.choices)
     for s in sessions:
@@ -465,16 +463,11 @@ def suicidality_flags_for(sessions: list[TreatmentSession]) -> dict[int, list[Sc
     response per code and patient within each session's window, as ``latest_responses``."""
     if not sessions:
         return {}
-    from ketaclinic.scales.models import ResponseStatus, ScaleResponse
-
     windows = {s.pk: scales_window_start(s) for s in sessions}
-    responses = list(
-        ScaleResponse.objects.filter(
-            patient_id__in={s.patient_id for s in sessions},
-            code__in=_SUICIDALITY_CODES,
-            status=ResponseStatus.FINAL,
-            effective_at__gte=min(windows.values()),
-        ).order_by("code", "-effective_at", "-id")
+    responses = final_responses_since(
+        patient_ids={s.patient_id for s in sessions},
+        codes=_SUICIDALITY_CODES,
+        since=min(windows.values()),
     )
     result: dict[int, list[ScaleFlag]] = {}
     for s in sessions:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, roles_with
 from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate
-from ketaclinic.alerts.models import Alert, AlertKind, Severity
+from ketaclinic.alerts.models import Alert, AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType, SignatureMeaning
 from ketaclinic.audit.services import audit_record
@@ -81,8 +81,6 @@ from ketaclinic.treatment.selectors import (
     predose_bp,
     pure_observations,
 )
-
-_SESSION_SOURCE = "treatment.observation"
 
 
 def _need(by: Membership, *perms: Perm) -> None:
@@ -1207,7 +1205,7 @@ def _observation_create(
             title=f"Session {s.number}: {alert.message}",
             patient=s.patient,
             detail=alert.message,
-            source_type=_SESSION_SOURCE,
+            source_type=AlertSource.OBSERVATION,
             source_id=str(obs.pk),
         )
     return obs, alerts
@@ -1615,8 +1613,6 @@ def rems_form_mark_submitted(
 # --------------------------------------------------------------------------------------------
 # REMS deadlines (periodic: ``ketaclinic treatment rems-deadlines``)
 
-_PMF_SOURCE = "treatment.remsmonitoringform"
-
 
 @dataclasses.dataclass(frozen=True)
 class DeadlineRun:
@@ -1652,7 +1648,7 @@ def rems_deadline_alerts(*, now: dt.datetime | None = None) -> DeadlineRun:
     existing = set(
         Alert.objects.filter(
             kind=AlertKind.REMS_DEADLINE,
-            source_type=_PMF_SOURCE,
+            source_type=AlertSource.REMS_FORM,
             source_id__in=[f"{f.pk}:{d.status.value}" for f, d in stages],
         ).values_list("source_id", flat=True)
     )
@@ -1684,7 +1680,7 @@ def rems_deadline_alerts(*, now: dt.datetime | None = None) -> DeadlineRun:
                 title=title,
                 patient=form.session.patient,
                 detail=detail,
-                source_type=_PMF_SOURCE,
+                source_type=AlertSource.REMS_FORM,
                 source_id=source_id,
             )
         if late:
