@@ -691,3 +691,59 @@ def dosed_session_times(*, patient: Patient) -> list[dt.datetime]:
         .values_list("dose_started_at", flat=True)
     )
     return [t for t in started if t is not None]
+
+
+# --- re-exports from selectors/dose.py, signing.py, calendar.py (services split) ---
+# (one statement per name, "name as name": an explicit re-export for mypy --strict)
+from ketaclinic.treatment.selectors.calendar import (  # noqa: E402
+    clinic_calendar as clinic_calendar,
+)
+from ketaclinic.treatment.selectors.calendar import (  # noqa: E402
+    clinic_closure_dates as clinic_closure_dates,
+)
+from ketaclinic.treatment.selectors.calendar import (  # noqa: E402
+    missed_guidance_for as missed_guidance_for,
+)
+from ketaclinic.treatment.selectors.calendar import (  # noqa: E402
+    missed_session_guidance as missed_session_guidance,
+)
+from ketaclinic.treatment.selectors.calendar import (  # noqa: E402
+    plan_calendar as plan_calendar,
+)
+from ketaclinic.treatment.selectors.dose import (  # noqa: E402
+    DosePreview as DosePreview,
+)
+from ketaclinic.treatment.selectors.dose import (  # noqa: E402
+    dose_preview as dose_preview,
+)
+from ketaclinic.treatment.selectors.dose import (  # noqa: E402
+    prior_doses as prior_doses,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    amended_pmf_data as amended_pmf_data,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    current_value as current_value,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    discharge_check as discharge_check,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    dose_content as dose_content,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    open_alert_count_for_session as open_alert_count_for_session,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    pmf_treatment_date as pmf_treatment_date,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    session_content as session_content,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    session_record as session_record,
+)
+from ketaclinic.treatment.selectors.signing import (  # noqa: E402
+    signing_problems as signing_problems,
+)
+# --- end of re-exports (services split) ---
