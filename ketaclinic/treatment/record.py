@@ -4,7 +4,8 @@ then delete this module."""
 
 from __future__ import annotations
 
-from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS, pmf_from_dict, pmf_to_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict, pmf_to_dict
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.selectors.signing import (
     amended_pmf_data,
     build_pmf,

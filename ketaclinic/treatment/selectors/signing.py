@@ -14,7 +14,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.alerts.models import AlertSource
 from ketaclinic.alerts.selectors import open_alert_counts
 from ketaclinic.patients.models import Medication, RecordStatus
-from ketaclinic.treatment.domain import monitoring, record, rems
+from ketaclinic.treatment.domain import monitoring, pmf, record, rems
 from ketaclinic.treatment.domain.protocol import LABEL_RULES_SPRAVATO_2024
 from ketaclinic.treatment.models import (
     AdverseEvent,
@@ -167,7 +167,7 @@ def dose_content(dose: DoseAdministration) -> dict[str, Any]:
     )
 
 
-def pmf_facts(session: TreatmentSession, *, hcp: User) -> record.PmfFacts:
+def pmf_facts(session: TreatmentSession, *, hcp: User) -> pmf.PmfFacts:
     """What the REMS Patient Monitoring Form is filled from: the session, the chart, the clinic."""
     patient = session.patient
     clinic = session.clinic
@@ -177,14 +177,14 @@ def pmf_facts(session: TreatmentSession, *, hcp: User) -> record.PmfFacts:
     earlier = TreatmentSession.objects.filter(
         course__patient=patient, dose_started_at__isnull=False, number__lt=session.number
     ).exclude(pk=session.pk)
-    return record.PmfFacts(
+    return pmf.PmfFacts(
         protocol=session.protocol_version.protocol,
         tz=clinic.tzinfo,
         patient_name=patient.full_name,
         patient_date_of_birth=patient.date_of_birth,
         patient_sex=patient.get_sex_display(),
         active_medications=tuple(
-            record.MedicationFacts(
+            pmf.MedicationFacts(
                 stopped_on=m.stopped_on,
                 is_benzodiazepine=m.is_benzodiazepine,
                 is_non_benzo_sedative=m.is_non_benzo_sedative,
@@ -219,8 +219,8 @@ def build_pmf(
     hcp_email: str = "",
     minutes_until_ready_without_rule: int | None,
 ) -> rems.PatientMonitoringForm:
-    """The PMF fields [PMF 11/2021] filled from the session (``domain.record.build_pmf``)."""
-    return record.build_pmf(
+    """The PMF fields [PMF 11/2021] filled from the session (``domain.pmf.build_pmf``)."""
+    return pmf.build_pmf(
         pmf_facts(session, hcp=hcp),
         hcp_phone=hcp_phone,
         hcp_email=hcp_email,
@@ -299,11 +299,11 @@ def signing_problems(session: TreatmentSession) -> list[str]:
         if form is None:
             problems.append("The REMS Patient Monitoring Form is missing.")
         else:
-            pmf = record.pmf_from_dict(form.data)
-            missing = rems.missing_required_fields(pmf)
+            parsed = pmf.pmf_from_dict(form.data)
+            missing = rems.missing_required_fields(parsed)
             if missing:
                 problems.append("REMS form fields missing: " + ", ".join(missing))
-            problems += rems.pmf_problems(pmf)
+            problems += rems.pmf_problems(parsed)
     return problems
 
 

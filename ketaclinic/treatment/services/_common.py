@@ -13,10 +13,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.treatment.models import (
-    SessionPhase,
-    TreatmentSession,
-)
+from ketaclinic.treatment.models import SessionPhase, TreatmentSession
 
 
 def _need(by: Membership, *perms: Perm) -> None:

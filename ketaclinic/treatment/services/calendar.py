@@ -18,9 +18,7 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.domain import schedule
-from ketaclinic.treatment.domain.protocol import (
-    Frequency,
-)
+from ketaclinic.treatment.domain.protocol import Frequency
 from ketaclinic.treatment.models import (
     ClinicClosure,
     Course,

@@ -16,9 +16,7 @@ from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.treatment.domain import monitoring
-from ketaclinic.treatment.domain.protocol import (
-    Measure,
-)
+from ketaclinic.treatment.domain.protocol import Measure
 from ketaclinic.treatment.models import (
     OBSERVATION_CODING,
     AdverseEvent,
@@ -30,12 +28,7 @@ from ketaclinic.treatment.models import (
     TreatmentSession,
 )
 from ketaclinic.treatment.selectors import baseline_observations, pure_observations
-from ketaclinic.treatment.services._common import (
-    _SIGNED_AND_LOCKED,
-    _lock_session,
-    _need,
-    _now_or,
-)
+from ketaclinic.treatment.services._common import _SIGNED_AND_LOCKED, _lock_session, _need, _now_or
 
 _MEASURE_CODES = frozenset(m.value for m in Measure)
 _ALERT_KINDS: dict[monitoring.AlertKind, AlertKind] = {

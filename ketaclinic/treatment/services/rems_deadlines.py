@@ -11,9 +11,7 @@ from django.utils import timezone
 from ketaclinic.alerts.models import Alert, AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.models import (
-    RemsMonitoringForm,
-)
+from ketaclinic.treatment.models import RemsMonitoringForm
 from ketaclinic.treatment.selectors.signing import pmf_treatment_date
 
 

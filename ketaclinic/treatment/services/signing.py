@@ -20,7 +20,8 @@ from ketaclinic.audit.models import EventType, SignatureMeaning
 from ketaclinic.audit.services import audit_record
 from ketaclinic.audit.signatures import signature_record
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS, pmf_from_dict, pmf_to_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict, pmf_to_dict
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import (
     Amendment,
     RemsMonitoringForm,

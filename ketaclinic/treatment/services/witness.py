@@ -10,9 +10,7 @@ from ketaclinic.accounts.permissions import Perm, roles_with
 from ketaclinic.accounts.services import reauthenticate
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.audit.signatures import signature_record
-from ketaclinic.treatment.models import (
-    DoseAdministration,
-)
+from ketaclinic.treatment.models import DoseAdministration
 from ketaclinic.treatment.selectors.signing import dose_content
 
 
