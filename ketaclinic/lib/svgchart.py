@@ -70,7 +70,10 @@ def nice_step(span: float, target: int = 5, *, integer: bool = False) -> float:
         raise ValueError(f"span must be positive and finite, got {span!r}")
     if target < 1:
         raise ValueError(f"target must be at least 1, got {target!r}")
-    return _nice_at_least(span / target, integer=integer)
+    raw = span / target
+    if raw == 0:  # underflow: a span far below anything drawn
+        raise ValueError(f"span {span!r} is too small for {target} intervals")
+    return _nice_at_least(raw, integer=integer)
 
 
 def ticks(start: float, stop: float, step: float) -> tuple[float, ...]:
@@ -95,7 +98,11 @@ def nice_ticks(low: float, high: float, target: int = 5) -> tuple[float, ...]:
         span = abs(low) or 1.0
     step = nice_step(span, target)
     first = math.floor(low / step + _EPSILON) * step
+    if first > low + _EPSILON * step:  # the epsilon only forgives rounding noise
+        first -= step
     last = math.ceil(high / step - _EPSILON) * step
+    if last < high - _EPSILON * step:
+        last += step
     count = round((last - first) / step) + 1
     decimals = 1 - math.floor(math.log10(step))  # 2.5 x 10^k needs one digit below 10^k
     return tuple(round(first + i * step, decimals) + 0.0 for i in range(count))
