@@ -1,6 +1,19 @@
 from django.urls import include, path
 
 from ketaclinic.core import views as core_views
+from ketaclinic.treatment.views import exposure as exposure_views
+
+# The exposure pages live with treatment (protocols, patients) but keep their /exposure/ paths
+# and their "pharmacology:*" URL names.
+exposure_patterns = (
+    [
+        path("", exposure_views.index, name="index"),
+        path("library/<str:key>/", exposure_views.library, name="library"),
+        path("patient/<uuid:pk>/", exposure_views.patient, name="patient"),
+        path("version/<int:pk>/", exposure_views.version, name="version"),
+    ],
+    "pharmacology",
+)
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -10,5 +23,5 @@ urlpatterns = [
     path("alerts/", include("ketaclinic.alerts.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
-    path("exposure/", include("ketaclinic.pharmacology.urls")),
+    path("exposure/", include(exposure_patterns)),
 ]

@@ -33,7 +33,6 @@ TOP_LAYER = {
     "context_processors.py",
     "middleware.py",
     "signals.py",
-    "presentation.py",  # pharmacology's page view-model: turns a treatment protocol into doses
 }
 TOP_LAYER_DIRS = {"tests", "management", "templatetags", "migrations", "views"}
 

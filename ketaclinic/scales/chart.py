@@ -5,7 +5,8 @@ No JavaScript and no inline ``style`` (the CSP forbids it): the template draws `
 from ``app.css`` and SVG presentation attributes.
 
 ``session_times`` is the hook for the treatment issue: pass the patient's treatment session times and
-each becomes a tick on the time axis (``Chart.sessions``).
+each becomes a tick on the time axis (``Chart.sessions``). Ticks and the data-to-pixel mapping come
+from :mod:`ketaclinic.lib.svgchart`, shared with the exposure curves.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+
+from ketaclinic.lib.svgchart import LinearScale, nice_step, ticks, time_ticks
 
 WIDTH = 640
 HEIGHT = 220
@@ -53,13 +56,6 @@ class Chart:
     label_y: int
 
 
-def _nice_step(span: float) -> float:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100):
-        if span / step <= 6:
-            return float(step)
-    return span / 5
-
-
 def trajectory(
     points: Sequence[tuple[datetime, float, str, bool]],
     *,
@@ -77,30 +73,26 @@ def trajectory(
     end = max(times) if times else start
     if end - start < timedelta(days=1):
         end = start + timedelta(days=1)
-    span = (end - start).total_seconds()
+    x_scale = LinearScale((0.0, (end - start).total_seconds()), (x0, x1))
+    y_scale = LinearScale((min_total, max_total), (y1, y0))
 
     def x_of(when: datetime) -> float:
-        return round(x0 + (when - start).total_seconds() / span * (x1 - x0), 1)
+        return round(x_scale((when - start).total_seconds()), 1)
 
     def y_of(value: float) -> float:
-        return round(y1 - (value - min_total) / (max_total - min_total) * (y1 - y0), 1)
+        return round(y_scale(value), 1)
 
     dots = tuple(
         Dot(x_of(when), y_of(total), total, when, marker, flagged)
         for when, total, marker, flagged in points
     )
-    step = _nice_step(max_total - min_total)
-    y_ticks = []
-    value = float(min_total)
-    while value <= max_total + 1e-9:
-        y_ticks.append(Tick(y_of(value), f"{value:g}"))
-        value += step
-    days = max(1, round(span / 86400))
-    x_ticks = []
-    count = min(6, days)
-    for i in range(count + 1):
-        when = start + timedelta(seconds=span * i / count)
-        x_ticks.append(Tick(x_of(when), when.astimezone(tz).strftime("%b %d")))
+    # Totals are whole numbers: whole-number steps, at most six intervals.
+    step = nice_step(max_total - min_total, 6, integer=True)
+    y_ticks = [Tick(y_of(value), f"{value:g}") for value in ticks(min_total, max_total, step)]
+    x_ticks = [
+        Tick(x_of(when), when.astimezone(tz).strftime("%b %d"))
+        for when in time_ticks(start, end, most=6)
+    ]
     sessions = tuple(x_of(t) for t in session_times or ())
     remission_y = None
     if remission_at_or_below is not None and min_total <= remission_at_or_below <= max_total:

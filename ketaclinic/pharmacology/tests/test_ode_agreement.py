@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.pharmacology import Dose, PopulationWarning, get_model, simulate
-from ketaclinic.pharmacology.engine import eigen_decomposition, typical_disposition
+from ketaclinic.pharmacology.engine import typical_disposition
+from ketaclinic.pharmacology.solution import eigen_decomposition
 from ketaclinic.pharmacology.tests.oracle import ode_concentration
 
 RELATIVE = 1e-6

@@ -4,12 +4,9 @@ import numpy as np
 import pytest
 
 from ketaclinic.pharmacology import Dose, exposure, get_model, list_models, simulate
-from ketaclinic.pharmacology.engine import (
-    _solve,
-    eigen_decomposition,
-    parameter_values,
-    typical_disposition,
-)
+from ketaclinic.pharmacology.engine import parameter_values, typical_disposition
+from ketaclinic.pharmacology.solution import eigen_decomposition
+from ketaclinic.pharmacology.solution import solve as _solve
 from ketaclinic.pharmacology.structures import UNIT_FACTORS, Disposition
 
 TIMES = [1, 5, 10, 20, 40, 45, 60, 80, 120, 240]

@@ -1,4 +1,4 @@
-"""Query-string forms of the exposure pages (GET only: they change nothing)."""
+"""Query-string forms of the exposure pages, /exposure/ (GET only: they change nothing)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from ketaclinic.pharmacology.presentation import (
     DEFAULT_LEVELS_NG_ML,
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
-    amount_problem,
     parse_levels,
 )
+from ketaclinic.treatment.domain.exposure import amount_problem
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import Protocol
 

@@ -2,18 +2,18 @@
 
 Thin: read the query string with a form, fetch the protocol (shipped library, a patient's weight,
 or a clinic's stored protocol version) through a selector, and let the pure
-:mod:`ketaclinic.pharmacology.presentation` compute everything shown. GET only; nothing is
-written except the audit record of a patient's chart being read, and nothing is cached.
+:mod:`ketaclinic.treatment.domain.exposure` (the protocol-to-doses adapter over
+:mod:`ketaclinic.pharmacology`) compute everything shown. GET only; nothing is written except the
+audit record of a patient's chart being read, and nothing is cached. Served under /exposure/ with
+the URL names ``pharmacology:*`` (wired in ``ketaclinic/urls.py``).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
-from typing import Protocol as TypingProtocol
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -28,17 +28,13 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients import services as patient_services
-from ketaclinic.pharmacology import forms
-from ketaclinic.pharmacology.presentation import (
-    DECISION_SUPPORT,
-    WEIGHT_MAX_KG,
-    WEIGHT_MIN_KG,
-    ExposureView,
-    build_exposure,
-)
+from ketaclinic.pharmacology.presentation import DECISION_SUPPORT, WEIGHT_MAX_KG, WEIGHT_MIN_KG
+from ketaclinic.treatment import exposure_forms as forms
 from ketaclinic.treatment.domain.dosing import check_weight_age
+from ketaclinic.treatment.domain.exposure import ExposureView, build_exposure
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import Protocol
+from ketaclinic.treatment.selectors import get_protocol_version_for_user
 
 #: Roles with any of these may use the exposure pages (researchers and inventory do not).
 EXPOSURE_PERMS = (Perm.PATIENT_VIEW, Perm.TREATMENT_ADMINISTER, Perm.PROTOCOL_MANAGE)
@@ -161,34 +157,16 @@ def library(request: ClinicRequest, key: str) -> HttpResponse:
     return _weight_page(request, protocol, subject)
 
 
-class _StoredVersion(TypingProtocol):
-    @property
-    def protocol(self) -> Protocol: ...
-
-
-def _version_selector() -> Any | None:
-    """treatment's ``get_protocol_version_for_user``, or None while that module lacks it."""
-    try:
-        module = importlib.import_module("ketaclinic.treatment.selectors")
-    except ImportError:
-        return None
-    return getattr(module, "get_protocol_version_for_user", None)
-
-
 @require_GET
 def version(request: ClinicRequest, pk: int) -> HttpResponse:
     """A clinic's stored protocol version at a typed-in weight.
 
-    The version is fetched with ``ketaclinic.treatment.selectors.get_protocol_version_for_user``
-    (clinic-scoped: another clinic's version is 404). The page is live once the treatment app
-    provides that selector; while it does not, every version id answers 404.
+    The version is fetched with ``get_protocol_version_for_user`` (clinic-scoped: another
+    clinic's version is 404).
     """
     membership = membership_of(request)
     _require_exposure_access(membership)
-    selector = _version_selector()
-    if selector is None:
-        raise Http404("stored protocol versions are not available yet")
-    stored = cast("_StoredVersion", selector(membership=membership, pk=pk))
+    stored = get_protocol_version_for_user(membership=membership, pk=pk)
     protocol = stored.protocol
     label = str(stored)
     subject = Subject("version", protocol.title, label if label != protocol.title else "")
