@@ -101,7 +101,7 @@ def channels(model: str, dose: Dose) -> list[Channel]:
 
 
 def ode_concentration(
-    model: str, weight: float, doses: list[Dose], times: np.ndarray, rtol: float = 1e-12
+    model: str, weight: float, doses: list[Dose], times: np.ndarray, rtol: float = 1e-13
 ) -> np.ndarray:
     """Plasma ng/mL at `times` by stepping the full ODE (dispositions + one depot per channel)."""
     k, v0 = disposition_matrix(model, weight)

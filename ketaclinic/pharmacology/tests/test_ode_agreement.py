@@ -1,10 +1,10 @@
-"""The exact engine against an independent ODE solution (solve_ivp, DOP853, rtol 1e-12)."""
+"""The exact engine against an independent ODE solution (solve_ivp, DOP853, rtol 1e-13)."""
 
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.pharmacology import Dose, PopulationWarning, get_model, simulate
@@ -75,6 +75,31 @@ def protocols(draw):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(protocols())
+# Found by hypothesis: at rtol 1e-12 the ODE oracle itself was 2e-6 off (it converges on the exact
+# engine as its rtol tightens), hence the oracle's rtol 1e-13.
+@example(
+    (
+        "domino1982",
+        40.0,
+        [
+            Dose(
+                "oral",
+                41.63069520954367,
+                86.0,
+                4.042765421005365,
+                bioavailability=0.5446862468321444,
+            ),
+            Dose(
+                "im",
+                130.58678403258943,
+                1.0,
+                0.0,
+                bioavailability=0.5446862468321444,
+                ka_per_min=0.35105444246712636,
+            ),
+        ],
+    )
+)
 def test_it_matches_an_independent_ode_solution_for_random_protocols(protocol):
     model, weight, doses = protocol
     with warnings.catch_warnings():

@@ -41,6 +41,7 @@ __all__ = [
     "DoseError",
     "DosePlan",
     "DoseRefusedError",
+    "FixedDosePlan",
     "OverrideRequiredError",
     "RangeCheck",
     "Verdict",
@@ -54,8 +55,11 @@ __all__ = [
     "device_times",
     "dose_mg_from_rule",
     "esketamine_device_count",
+    "esketamine_dose_to_give",
     "infusion_rate_ml_per_h",
     "max_dose_mg",
+    "override_subject",
+    "plan_fixed_dose",
     "plan_weight_based_dose",
     "pounds_to_kg",
     "round_volume",
@@ -464,3 +468,62 @@ def check_esketamine_dose(
             "a prescriber override with a reason is needed.",
         )
     return base
+
+
+def esketamine_dose_to_give(
+    rule: DoseRule, *, requested_mg: Decimal | None, prior_doses_mg: Sequence[Decimal]
+) -> Decimal:
+    """The esketamine dose to check: the one asked for, else the protocol's first dose when the
+    course has no earlier dose, else its usual dose."""
+    if requested_mg is not None:
+        return requested_mg
+    if not prior_doses_mg and rule.first_dose_mg is not None:
+        return rule.first_dose_mg
+    return rule.usual
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed doses (mg or mg/h, no weight)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedDosePlan:
+    """A dose that needs no weight: mg, for a liquid the volume and for an infusion the rate."""
+
+    dose_mg: Decimal  # after rounding to a measurable volume when a concentration is given
+    volume_ml: Decimal | None
+    rate_ml_per_h: Decimal | None
+    check: RangeCheck
+
+
+def plan_fixed_dose(
+    protocol: Protocol,
+    *,
+    dose_mg: Decimal | None = None,
+    amount: Decimal | None = None,
+    concentration_mg_per_ml: Decimal | None = None,
+) -> FixedDosePlan:
+    """The dose of a fixed mg or mg/h protocol (racemic ketamine): from the rule (``amount`` in
+    the rule's unit, default the usual dose) unless ``dose_mg`` is given; with a concentration,
+    rounded to a measurable volume (0.1 mL) and, for a timed infusion, the pump rate. Raises
+    :class:`DoseError` when no dose can be computed."""
+    rule = protocol.dose
+    minutes = protocol.infusion_minutes
+    mg = dose_mg_from_rule(rule, weight_kg=None, amount=amount, infusion_minutes=minutes)
+    if dose_mg is not None:
+        mg = dose_mg
+    check = check_dose_range(rule, dose_mg=mg, weight_kg=None, infusion_minutes=minutes)
+    volume = rate = None
+    if concentration_mg_per_ml is not None:
+        rounding = round_volume(mg, concentration_mg_per_ml=concentration_mg_per_ml)
+        volume, mg = rounding.volume_ml, rounding.dose_mg
+        if minutes:
+            rate = infusion_rate_ml_per_h(volume, infusion_minutes=minutes)
+        check = check_dose_range(rule, dose_mg=mg, weight_kg=None, infusion_minutes=minutes)
+    return FixedDosePlan(dose_mg=mg, volume_ml=volume, rate_ml_per_h=rate, check=check)
+
+
+def override_subject(dose_mg: Decimal) -> str:
+    """What a prescriber's dose override names: the dose it allows (``dose:84``), so an override
+    recorded for one dose does not cover another."""
+    return f"dose:{dose_mg}"

@@ -1,11 +1,6 @@
 """The session page at the chair: everything it shows that comes from the database or the
 domain, read in one place and handed to the view as a frozen :class:`SessionPage`. The view adds
-only its forms.
-
-Not re-exported from the package: this module composes reads that still live in
-``treatment.services`` (``dose_preview``, ``discharge_check``, ``signing_problems``,
-``missed_guidance_for``), and ``services`` imports the ``selectors`` package.
-"""
+only its forms."""
 
 from __future__ import annotations
 
@@ -26,8 +21,10 @@ from ketaclinic.audit.signatures import signature_matches
 from ketaclinic.patients.models import Patient, WeightMeasurement
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.treatment.domain import monitoring, rems
+from ketaclinic.treatment.domain.pmf import pmf_from_dict
 from ketaclinic.treatment.domain.protocol import Drug, Route
 from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import (
     AdverseEvent,
     Amendment,
@@ -40,12 +37,8 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.record import (
-    AMENDABLE_FIELDS,
-    dose_content,
-    pmf_from_dict,
-    session_content,
-)
+from ketaclinic.treatment.selectors.calendar import missed_guidance_for
+from ketaclinic.treatment.selectors.dose import DosePreview, dose_preview, prior_doses
 from ketaclinic.treatment.selectors.predose import (
     PendingDecision,
     PreSessionScale,
@@ -54,14 +47,13 @@ from ketaclinic.treatment.selectors.predose import (
     pre_session_scales,
 )
 from ketaclinic.treatment.selectors.rems import rems_form_for_session
-from ketaclinic.treatment.selectors.timeline import derived_phase, session_timeline
-from ketaclinic.treatment.services import (
-    DosePreview,
+from ketaclinic.treatment.selectors.signing import (
     discharge_check,
-    dose_preview,
-    missed_guidance_for,
+    dose_content,
+    session_content,
     signing_problems,
 )
+from ketaclinic.treatment.selectors.timeline import derived_phase, session_timeline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,15 +107,6 @@ class SessionPage:
     def context(self) -> dict[str, Any]:
         """The fields as template context (shallow: the objects themselves, not copies)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
-
-def _prior_doses_mg(session: TreatmentSession) -> list[Decimal]:
-    """The doses given earlier in the session's course."""
-    return list(
-        DoseAdministration.objects.filter(
-            session__course_id=session.course_id, session__number__lt=session.number
-        ).values_list("dose_mg", flat=True)
-    )
 
 
 def session_page(
@@ -217,5 +200,5 @@ def session_page(
 
 def _suggested_dose_mg(session: TreatmentSession, protocol: PureProtocol) -> Decimal:
     """Esketamine: the label's first dose for the course's first dose, the usual dose after."""
-    first = protocol.dose.first_dose_mg if not _prior_doses_mg(session) else protocol.dose.usual
+    first = protocol.dose.first_dose_mg if not prior_doses(session) else protocol.dose.usual
     return first or protocol.dose.usual

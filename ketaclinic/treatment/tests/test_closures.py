@@ -46,7 +46,7 @@ def test_a_closure_is_added_and_cancelled_with_audit_and_its_row_kept(clinic_adm
     again = services.closure_add(by=clinic_admin, date=day, reason="Holiday after all")
     assert again.pk != closure.pk
     assert ClinicClosure.objects.filter(clinic_id=clinic_admin.clinic_id, date=day).count() == 2
-    assert services.clinic_closure_dates(clinic_admin.clinic_id) == frozenset({day})
+    assert selectors.clinic_closure_dates(clinic_admin.clinic_id) == frozenset({day})
     events = list(
         AuditEvent.objects.filter(event_type__startswith="treatment.closure_").order_by("id")
     )

@@ -23,8 +23,11 @@ from ketaclinic.treatment.domain.dosing import (
     device_times,
     dose_mg_from_rule,
     esketamine_device_count,
+    esketamine_dose_to_give,
     infusion_rate_ml_per_h,
     max_dose_mg,
+    override_subject,
+    plan_fixed_dose,
     plan_weight_based_dose,
     pounds_to_kg,
     round_volume,
@@ -36,6 +39,7 @@ from ketaclinic.treatment.domain.library import (
     IV_RACEMIC_DEPRESSION,
     ORAL_RACEMIC_DEPRESSION,
 )
+from ketaclinic.treatment.domain.protocol import DoseBasis
 
 D = Decimal
 NOW = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
@@ -359,3 +363,60 @@ def test_an_esketamine_dose_above_84_mg_is_refused() -> None:
 def test_28_mg_in_the_trd_protocol_needs_an_override() -> None:
     check = check_esketamine_dose(ESKETAMINE_TRD.dose, dose_mg=D("28"), prior_doses_mg=[D("56")])
     assert check.verdict is Verdict.NEEDS_OVERRIDE
+
+
+def test_the_first_esketamine_dose_defaults_to_the_protocols_first_dose() -> None:
+    rule = replace(ESKETAMINE_TRD.dose, usual=D("84"))
+    assert esketamine_dose_to_give(rule, requested_mg=None, prior_doses_mg=[]) == D("56")
+    assert esketamine_dose_to_give(rule, requested_mg=None, prior_doses_mg=[D("56")]) == D("84")
+
+
+def test_an_esketamine_dose_asked_for_is_the_one_checked() -> None:
+    rule = ESKETAMINE_TRD.dose
+    assert esketamine_dose_to_give(rule, requested_mg=D("84"), prior_doses_mg=[]) == D("84")
+
+
+# A fixed-mg IV infusion (no weight): 35 mg usual, 20-50 mg allowed, 60 mg cap, over 40 min.
+FIXED_IV = replace(
+    IV_RACEMIC_DEPRESSION,
+    dose=replace(
+        IV_RACEMIC_DEPRESSION.dose,
+        basis=DoseBasis.FIXED_MG,
+        usual=D("35"),
+        minimum=D("20"),
+        maximum=D("50"),
+        cap=D("60"),
+        cap_total_mg=None,
+    ),
+)
+
+
+def test_a_fixed_dose_without_a_concentration_is_the_usual_mg() -> None:
+    plan = plan_fixed_dose(FIXED_IV)
+    assert plan.dose_mg == D("35")
+    assert plan.volume_ml is None and plan.rate_ml_per_h is None
+    assert plan.check.verdict is Verdict.WITHIN_RANGE
+
+
+def test_a_fixed_dose_with_a_concentration_is_rounded_to_a_volume_and_gets_a_pump_rate() -> None:
+    plan = plan_fixed_dose(FIXED_IV, dose_mg=D("33.33"), concentration_mg_per_ml=D("10"))
+    assert plan.volume_ml == D("3.3")
+    assert plan.dose_mg == D("33.0")
+    assert plan.rate_ml_per_h == infusion_rate_ml_per_h(D("3.3"), infusion_minutes=40)
+    assert plan.check.verdict is Verdict.WITHIN_RANGE
+
+
+def test_a_fixed_dose_outside_the_range_needs_an_override_and_above_the_cap_is_refused() -> None:
+    assert plan_fixed_dose(FIXED_IV, dose_mg=D("55")).check.verdict is Verdict.NEEDS_OVERRIDE
+    assert plan_fixed_dose(FIXED_IV, dose_mg=D("70")).check.verdict is Verdict.REFUSED
+
+
+def test_a_fixed_dose_of_nothing_is_a_dose_error() -> None:
+    with pytest.raises(DoseError) as exc:
+        plan_fixed_dose(FIXED_IV, amount=D("0"))
+    assert exc.value.field == "amount"
+
+
+def test_an_override_names_the_dose_it_allows() -> None:
+    assert override_subject(D("84")) == "dose:84"
+    assert override_subject(D("35.0")) == "dose:35.0"

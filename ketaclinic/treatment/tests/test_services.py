@@ -25,8 +25,8 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.record import session_content
 from ketaclinic.treatment.selectors import dosing_blockers, pending_decisions
+from ketaclinic.treatment.selectors.signing import session_content
 from ketaclinic.treatment.tests.conftest import esk_dose
 
 pytestmark = pytest.mark.django_db

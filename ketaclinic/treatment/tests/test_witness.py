@@ -17,7 +17,7 @@ from ketaclinic.audit.models import AuditEvent, SignatureMeaning
 from ketaclinic.audit.signatures import signature_matches
 from ketaclinic.treatment import services
 from ketaclinic.treatment.models import DoseAdministration, SessionPhase
-from ketaclinic.treatment.record import dose_content
+from ketaclinic.treatment.selectors.signing import dose_content
 
 pytestmark = pytest.mark.django_db
 

@@ -57,7 +57,7 @@ def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
         else:
             preview = run_service(
                 form,
-                lambda: services.plan_calendar(
+                lambda: selectors.plan_calendar(
                     by=m,
                     version=d["version"],
                     start_date=d["start_date"],
@@ -87,7 +87,7 @@ def course_detail(request: ClinicRequest, course_id: int) -> HttpResponse:
         ],
         "can_schedule": m.can(Perm.SCHEDULE_MANAGE),
         "protocol": protocol,
-        "missed_guidance": services.missed_guidance_for(protocol),
+        "missed_guidance": selectors.missed_guidance_for(protocol),
         "has_missed": any(s.phase == SessionPhase.MISSED for s in sessions),
     }
     return render(request, "treatment/course.html", context)

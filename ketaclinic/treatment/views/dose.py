@@ -73,7 +73,7 @@ def _dose_preview(request: ClinicRequest, session_id: int) -> HttpResponse:
         d = form.cleaned_data
         preview = run_service(
             form,
-            lambda: services.dose_preview(
+            lambda: selectors.dose_preview(
                 session=session,
                 dose_mg=d.get("dose_mg"),
                 amount=d.get("amount"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.record import amended_pmf_data, pmf_from_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict
 from ketaclinic.treatment.views._common import run_service_with_messages
 
 
@@ -24,7 +24,7 @@ def rems_dashboard(request: ClinicRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     for form in selectors.rems_forms_due(membership=m):
         deadline = rems.pmf_deadline(
-            services.pmf_treatment_date(form), today=today, submitted=form.submitted_at is not None
+            selectors.pmf_treatment_date(form), today=today, submitted=form.submitted_at is not None
         )
         rows.append({"form": form, "deadline": deadline})
     rows.sort(key=lambda r: (r["deadline"].status == "submitted", r["deadline"].due_date))
@@ -34,7 +34,7 @@ def rems_dashboard(request: ClinicRequest) -> HttpResponse:
 def rems_form(request: ClinicRequest, form_id: int) -> HttpResponse:
     m = membership_of(request)
     form = selectors.get_rems_form_for_user(membership=m, pk=form_id)
-    data = amended_pmf_data(form)
+    data = selectors.amended_pmf_data(form)
     missing = rems.missing_required_fields(pmf_from_dict(data))
     context = {
         "pmf": form,
@@ -50,7 +50,7 @@ def rems_form(request: ClinicRequest, form_id: int) -> HttpResponse:
 def rems_form_json(request: ClinicRequest, form_id: int) -> JsonResponse:
     m = membership_of(request)
     form = selectors.get_rems_form_for_user(membership=m, pk=form_id)
-    data = amended_pmf_data(form)
+    data = selectors.amended_pmf_data(form)
     return JsonResponse(
         {
             "layout": form.layout,

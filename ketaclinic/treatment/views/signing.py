@@ -13,7 +13,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.record import pmf_from_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict
 from ketaclinic.treatment.views._common import run_service_with_messages
 from ketaclinic.treatment.views.session import session_action
 

@@ -1,0 +1,153 @@
+"""Before the dose: the pre-dose checklist (with its vitals) and prescriber decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import EventType
+from ketaclinic.audit.services import audit_record
+from ketaclinic.treatment.domain.protocol import Drug, Measure
+from ketaclinic.treatment.models import (
+    DecisionKind,
+    DecisionOutcome,
+    PreDoseChecklist,
+    PregnancyStatus,
+    PrescriberDecision,
+    SessionPhase,
+    TreatmentSession,
+)
+from ketaclinic.treatment.selectors import dosing_blockers
+from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
+from ketaclinic.treatment.services.observations import _observation_create
+
+
+@transaction.atomic
+def checklist_record(
+    *,
+    by: Membership,
+    session: TreatmentSession,
+    fasting_confirmed: bool,
+    ride_home_confirmed: bool,
+    pregnancy_status: str,
+    scales_reviewed: bool,
+    systolic_mmhg: int,
+    diastolic_mmhg: int,
+    heart_rate: int,
+    spo2: int,
+    moaa_s: int | None = None,
+    nasal_medication_timing_ok: bool | None = None,
+    notes: str = "",
+    measured_at: dt.datetime | None = None,
+) -> list[str]:
+    """Record the pre-dose checklist and the pre-dose vitals. Returns what still blocks dosing
+    (a suicidality flag without a prescriber's review; a pre-dose blood pressure above the
+    protocol's threshold without a prescriber's decision; an unconfirmed item)."""
+    _need(by, Perm.TREATMENT_ADMINISTER)
+    s = _lock_session(by, session)
+    if s.phase not in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE):
+        raise ValidationError("Check the patient in first.")
+    if PreDoseChecklist.objects.filter(session=s).exists():
+        raise ValidationError("The checklist of this session is already recorded.")
+    if pregnancy_status not in PregnancyStatus.values:
+        raise ValidationError({"pregnancy_status": "Choose a pregnancy status."})
+    protocol = s.protocol_version.protocol
+    if protocol.drug is Drug.ESKETAMINE and nasal_medication_timing_ok is None:
+        raise ValidationError(
+            {
+                "nasal_medication_timing_ok": "Esketamine: nasal steroid or decongestant at least "
+                "1 hour before? Answer yes or no [DrOracle; LADMH]."
+            }
+        )
+    now = timezone.now()
+    vitals_at = _now_or(measured_at, "measured_at")
+    checklist = PreDoseChecklist.objects.create(
+        session=s,
+        fasting_confirmed=fasting_confirmed,
+        ride_home_confirmed=ride_home_confirmed,
+        nasal_medication_timing_ok=nasal_medication_timing_ok,
+        pregnancy_status=pregnancy_status,
+        scales_reviewed=scales_reviewed,
+        notes=notes,
+        recorded_by_id=by.user_id,
+        recorded_at=now,
+    )
+    readings: list[tuple[Measure, dict[str, Any]]] = [
+        (
+            Measure.BLOOD_PRESSURE,
+            {"systolic_mmhg": systolic_mmhg, "diastolic_mmhg": diastolic_mmhg},
+        ),
+        (Measure.HEART_RATE, {"value": heart_rate}),
+        (Measure.SPO2, {"value": spo2}),
+    ]
+    if moaa_s is not None:
+        readings.append((Measure.MOAA_S, {"value": moaa_s}))
+    for measure, values in readings:
+        _observation_create(by, s, measure, measured_at=vitals_at, **values)
+    audit_record(
+        event_type=EventType.CHECKLIST_RECORDED,
+        actor=by,
+        obj=checklist,
+        patient_id=s.patient_id,
+        extra={
+            "session_id": s.pk,
+            "fasting_confirmed": fasting_confirmed,
+            "ride_home_confirmed": ride_home_confirmed,
+            "pregnancy_status": pregnancy_status,
+        },
+    )
+    if s.phase == SessionPhase.CHECKED_IN:
+        _set_phase(by, s, SessionPhase.PRE_DOSE)
+    return dosing_blockers(s)
+
+
+@transaction.atomic
+def prescriber_decision_record(
+    *,
+    by: Membership,
+    session: TreatmentSession,
+    kind: str,
+    outcome: str,
+    reason: str,
+    subject: str = "",
+) -> PrescriberDecision:
+    """A prescriber's recorded decision: proceed despite BP, review of a suicidality flag, a dose
+    override, or hold."""
+    _need(by, Perm.TREATMENT_PLAN)
+    s = _lock_session(by, session)
+    if kind not in DecisionKind.values:
+        raise ValidationError({"kind": f"Allowed: {', '.join(DecisionKind.values)}"})
+    if outcome not in DecisionOutcome.values:
+        raise ValidationError({"outcome": f"Allowed: {', '.join(DecisionOutcome.values)}"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Write the reason for the decision."})
+    decision = PrescriberDecision.objects.create(
+        session=s,
+        kind=kind,
+        outcome=outcome,
+        reason=reason.strip(),
+        subject=subject,
+        decided_by_id=by.user_id,
+        decided_at=timezone.now(),
+    )
+    audit_record(
+        event_type=EventType.PRESCRIBER_DECISION,
+        actor=by,
+        obj=decision,
+        patient_id=s.patient_id,
+        reason=decision.reason,
+        extra={"session_id": s.pk, "kind": kind, "outcome": outcome, "subject": subject},
+    )
+    return decision
+
+
+__all__ = [
+    "checklist_record",
+    "prescriber_decision_record",
+]
