@@ -1,0 +1,85 @@
+"""The dose: record it (with the witness's sign-off where required) or preview it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
+from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.treatment import selectors, services
+from ketaclinic.treatment.models import TreatmentSession
+from ketaclinic.treatment.views.session import render_session, session_action, session_forms
+
+
+@require_POST
+def dose(request: ClinicRequest, session_id: int) -> HttpResponse:
+    def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
+        witness = None
+        if d.get("witness_username"):
+            witness = services.WitnessSignOff(
+                username=d["witness_username"],
+                password=d.get("witness_password") or "",
+                token=d.get("witness_token") or "",
+            )
+        times = [d[f"device_{i}_at"] for i in (1, 2, 3) if d.get(f"device_{i}_at")]
+        if not d.get("product") or not d.get("lot_number") or not d.get("expiry_date"):
+            raise ValidationError(
+                {
+                    k: "Required (typed in until the stock ledger exists)."
+                    for k in ("product", "lot_number", "expiry_date")
+                    if not d.get(k)
+                }
+            )
+        return services.dose_record(
+            by=m,
+            session=s,
+            dose_mg=d.get("dose_mg"),
+            amount=d.get("amount"),
+            concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
+            product=d["product"],
+            lot_number=d["lot_number"],
+            expiry_date=d["expiry_date"],
+            started_at=d.get("started_at"),
+            device_times=times or None,
+            witness=witness,
+            override_reason=d.get("override_reason") or "",
+        )
+
+    if request.POST.get("action") == "preview":
+        return _dose_preview(request, session_id)
+    return session_action(
+        request,
+        session_id,
+        perm=Perm.TREATMENT_ADMINISTER,
+        which="dose",
+        act=act,
+        success="Dose recorded; the monitoring clock has started.",
+    )
+
+
+def _dose_preview(request: ClinicRequest, session_id: int) -> HttpResponse:
+    m = membership_of(request)
+    session = selectors.get_session_for_user(
+        membership=m, pk=session_id, perm=Perm.TREATMENT_ADMINISTER
+    )
+    form = session_forms(m, session, request.POST, "dose")["dose_form"]
+    preview = None
+    if form.is_valid():
+        d = form.cleaned_data
+        preview = run_service(
+            form,
+            lambda: selectors.dose_preview(
+                session=session,
+                dose_mg=d.get("dose_mg"),
+                amount=d.get("amount"),
+                concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
+            ),
+        )
+    if preview is not None:
+        return render_session(request, m, session, dose_form=form, preview=preview)
+    return render_session(request, m, session, dose_form=form)
