@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import (
     AdverseEventType,
     AeOutcome,
@@ -21,7 +22,6 @@ from ketaclinic.treatment.models import (
     PregnancyStatus,
     ProtocolVersion,
 )
-from ketaclinic.treatment.record import AMENDABLE_FIELDS
 
 YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 

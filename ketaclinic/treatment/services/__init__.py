@@ -12,7 +12,6 @@ This package only re-exports; its modules import each other directly, never this
 
 from __future__ import annotations
 
-from ketaclinic.treatment.domain.protocol import DoseBasis
 from ketaclinic.treatment.services.calendar import (
     closure_add,
     closure_cancel,
@@ -45,28 +44,9 @@ from ketaclinic.treatment.services.signing import (
 from ketaclinic.treatment.services.witness import WITNESS_REFUSED, WitnessSignOff
 
 # isort: split
-# moved to selectors; re-exported until callers are updated
-from ketaclinic.treatment.selectors.calendar import (
-    clinic_calendar,
-    clinic_closure_dates,
-    missed_guidance_for,
-    missed_session_guidance,
-    plan_calendar,
-)
-from ketaclinic.treatment.selectors.dose import DosePreview, dose_preview
-from ketaclinic.treatment.selectors.dose import prior_doses as _prior_doses
-from ketaclinic.treatment.selectors.signing import (
-    discharge_check,
-    pmf_treatment_date,
-    signing_problems,
-)
-
-# end of the block moved to selectors
-
 __all__ = [
     "WITNESS_REFUSED",
     "DeadlineRun",
-    "DoseBasis",  # re-exported (formerly for forms)
     "WitnessSignOff",
     "adverse_event_record",
     "checklist_record",
@@ -91,18 +71,3 @@ __all__ = [
     "session_move",
     "session_sign",
 ]
-# moved to selectors; re-exported until callers are updated
-__all__ += [
-    "DosePreview",
-    "_prior_doses",
-    "clinic_calendar",
-    "clinic_closure_dates",
-    "discharge_check",
-    "dose_preview",
-    "missed_guidance_for",
-    "missed_session_guidance",
-    "plan_calendar",
-    "pmf_treatment_date",
-    "signing_problems",
-]
-# end of the block moved to selectors

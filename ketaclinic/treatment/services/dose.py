@@ -21,8 +21,8 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.selectors import dosing_blockers, predose_bp
 from ketaclinic.treatment.selectors.dose import DosePreview, dose_preview
+from ketaclinic.treatment.selectors.predose import dosing_blockers, predose_bp
 from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
 from ketaclinic.treatment.services.predose import prescriber_decision_record
 from ketaclinic.treatment.services.witness import (

@@ -27,7 +27,8 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.selectors import baseline_observations, pure_observations
+from ketaclinic.treatment.selectors.predose import baseline_observations
+from ketaclinic.treatment.selectors.timeline import pure_observations
 from ketaclinic.treatment.services._common import _SIGNED_AND_LOCKED, _lock_session, _need, _now_or
 
 _MEASURE_CODES = frozenset(m.value for m in Measure)

@@ -23,7 +23,7 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.selectors import dosing_blockers
+from ketaclinic.treatment.selectors.predose import dosing_blockers
 from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
 from ketaclinic.treatment.services.observations import _observation_create
 
