@@ -2,17 +2,25 @@
 
 Personas (as healthchecks' alice/bob/charlie): a prescriber, a nurse, a front-desk user, an inventory
 manager, a researcher and a clinic admin at North Clinic, and an outsider who is a prescriber at
-South Clinic.
+South Clinic. Their data and the makers live in ``ketaclinic/testing.py``; this file only turns them
+into fixtures.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
+
+from ketaclinic import testing
+
+# Re-exported for tests that import them from here; new code imports ketaclinic.testing.
+from ketaclinic.testing import PASSWORD, sign_in, totp_code
+
+__all__ = ["PASSWORD", "REQUIRE_ALL", "sign_in", "skip_or_fail", "totp_code"]
 
 # Set by .ci/run: every test that would be skipped for want of PostgreSQL or Chromium fails instead.
 REQUIRE_ALL = os.environ.get("KETACLINIC_REQUIRE_ALL_TESTS", "") == "1"
@@ -35,89 +43,61 @@ def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-PASSWORD = "correct-horse-battery-staple-42"
-
-
 @pytest.fixture
 def make_clinic(db):
-    from ketaclinic.accounts.services import clinic_create
-
-    def _make(code: str, name: str, tz: str = "America/New_York"):
-        return clinic_create(by=None, code=code, name=name, time_zone=tz)
-
-    return _make
+    return testing.make_clinic
 
 
-@pytest.fixture
-def clinic(make_clinic):
-    return make_clinic("north", "North Clinic")
+def _clinic_fixture(name: str):
+    spec = testing.CLINICS[name]
 
-
-@pytest.fixture
-def other_clinic(make_clinic):
-    return make_clinic("south", "South Clinic", "America/Los_Angeles")
-
-
-@pytest.fixture
-def make_member(db):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from ketaclinic.accounts.permissions import Role
-    from ketaclinic.accounts.services import membership_grant, user_create
-
-    def _make(clinic, username: str, role: Role):
-        user = user_create(
-            by=None,
-            username=username,
-            password=PASSWORD,
-            first_name=username.title(),
-            last_name="Tester",
-        )
-        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        return membership_grant(by=None, user=user, clinic=clinic, role=role)
-
-    return _make
-
-
-def _persona(role_name: str, username: str, clinic_fixture: str = "clinic"):
-    @pytest.fixture
-    def fixture(request, make_member):
-        from ketaclinic.accounts.permissions import Role
-
-        return make_member(request.getfixturevalue(clinic_fixture), username, Role(role_name))
+    @pytest.fixture(name=name)
+    def fixture(make_clinic):
+        return make_clinic(spec.code, spec.name, spec.time_zone)
 
     return fixture
 
 
-prescriber = _persona("prescriber", "dana")
-nurse = _persona("nurse", "sam")
-front_desk = _persona("front_desk", "lee")
-inventory_manager = _persona("inventory_manager", "kim")
-researcher = _persona("researcher", "priya")
-clinic_admin = _persona("clinic_admin", "morgan")
-outsider = _persona("prescriber", "olga", "other_clinic")
+clinic = _clinic_fixture("clinic")
+other_clinic = _clinic_fixture("other_clinic")
 
 
-def sign_in(client: Client, membership) -> Client:
-    """Sign ``membership.user`` in with a verified second factor, as the real login flow leaves it."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+@pytest.fixture
+def make_member(db):
+    return testing.make_member
 
-    from ketaclinic.accounts.middleware import AUTH_TIME_KEY, CLINIC_KEY
 
-    client.force_login(membership.user)
-    device = TOTPDevice.objects.get(user=membership.user, confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[AUTH_TIME_KEY] = time.time()
-    session[CLINIC_KEY] = membership.clinic_id
-    session.save()
-    return client
+def _persona_fixture(persona: testing.Persona):
+    @pytest.fixture(name=persona.fixture)
+    def fixture(request, make_member):
+        return make_member(
+            request.getfixturevalue(persona.clinic_fixture), persona.username, persona.role
+        )
+
+    return fixture
+
+
+prescriber = _persona_fixture(testing.PERSONAS[0])
+nurse = _persona_fixture(testing.PERSONAS[1])
+front_desk = _persona_fixture(testing.PERSONAS[2])
+inventory_manager = _persona_fixture(testing.PERSONAS[3])
+researcher = _persona_fixture(testing.PERSONAS[4])
+clinic_admin = _persona_fixture(testing.PERSONAS[5])
+outsider = _persona_fixture(testing.PERSONAS[6])
+assert [p.fixture for p in testing.PERSONAS] == [
+    "prescriber",
+    "nurse",
+    "front_desk",
+    "inventory_manager",
+    "researcher",
+    "clinic_admin",
+    "outsider",
+]
 
 
 @pytest.fixture
 def login(client: Client) -> Callable[..., Client]:
-    def _login(membership) -> Client:
+    def _login(membership: Any) -> Client:
         return sign_in(client, membership)
 
     return _login
@@ -125,30 +105,4 @@ def login(client: Client) -> Callable[..., Client]:
 
 @pytest.fixture
 def make_patient(db):
-    import datetime
-
-    from ketaclinic.patients.services import patient_create
-
-    counter = iter(range(1, 10_000))
-
-    def _make(membership, **fields):
-        n = next(counter)
-        data = {
-            "mrn": f"M{n:04d}",
-            "given_name": "Alex",
-            "family_name": f"Sample{n}",
-            "date_of_birth": datetime.date(1980, 5, 17),
-            "sex": "female",
-        }
-        data.update(fields)
-        return patient_create(by=membership, **data)
-
-    return _make
-
-
-def totp_code(user) -> str:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from ketaclinic.accounts.totp import current_code
-
-    return current_code(TOTPDevice.objects.get(user=user, confirmed=True))
+    return testing.patient_maker()

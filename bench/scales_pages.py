@@ -87,12 +87,9 @@ def run(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from ketaclinic.accounts.middleware import AUTH_TIME_KEY, CLINIC_KEY
+    from ketaclinic import testing
     from ketaclinic.accounts.permissions import Role
-    from ketaclinic.accounts.services import clinic_create, membership_grant, user_create
     from ketaclinic.patients.models import Patient
     from ketaclinic.scales import score, selectors
     from ketaclinic.scales.models import ResponseSource, ScaleResponse
@@ -100,16 +97,16 @@ def run(args: argparse.Namespace) -> None:
     from ketaclinic.scales.selectors import _outcome_series_portable
 
     call_command("migrate", verbosity=0)
-    clinic = clinic_create(by=None, code="bench", name="Bench Clinic", time_zone="America/New_York")
-    user = user_create(
-        by=None,
-        username="bench",
+    clinic = testing.make_clinic("bench", "Bench Clinic", "America/New_York")
+    membership = testing.make_member(
+        clinic,
+        "bench",
+        Role.PRESCRIBER,
         password="bench-password-Long-1",  # noqa: S106  (scratch database)
         first_name="B",
         last_name="B",
     )
-    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-    membership_grant(by=None, user=user, clinic=clinic, role=Role.PRESCRIBER)
+    user = membership.user
 
     rng = random.Random(2026)
     now = timezone.now()
@@ -172,13 +169,7 @@ def run(args: argparse.Namespace) -> None:
         f"{time.perf_counter() - start:.1f} s"
     )
 
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[AUTH_TIME_KEY] = time.time()
-    session[CLINIC_KEY] = clinic.pk
-    session.save()
+    client = testing.sign_in(Client(), membership)
 
     def get(url: str) -> int:
         response = client.get(url)

@@ -63,74 +63,48 @@ def seed(clients: int) -> tuple[list[str], list[int]]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from ketaclinic import testing
     from ketaclinic.accounts.middleware import AUTH_TIME_KEY, CLINIC_KEY
     from ketaclinic.accounts.permissions import Role
-    from ketaclinic.accounts.services import clinic_create, membership_grant, user_create
     from ketaclinic.accounts.sessions import SessionStore
-    from ketaclinic.patients.services import patient_create, weight_record
     from ketaclinic.treatment import services
-    from ketaclinic.treatment.models import TreatmentSession
 
     password = "bench-Harbour-lighthouse-2026"  # noqa: S105 - scratch database only
-    clinic = clinic_create(by=None, code="bench", name="Bench Clinic", time_zone="UTC")
+    clinic = testing.make_clinic("bench", "Bench Clinic", "UTC")
 
     def member(username: str, role: Role) -> Any:
-        user = user_create(
-            by=None, username=username, password=password, first_name="B", last_name=username
+        return testing.make_member(
+            clinic, username, role, password=password, first_name="B", last_name=username
         )
-        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-        return membership_grant(by=None, user=user, clinic=clinic, role=role)
 
     admin = member("bench-admin", Role.CLINIC_ADMIN)
     prescriber = member("bench-prescriber", Role.PRESCRIBER)
-    version = services.protocol_copy_from_library(by=admin, library_code="esketamine_trd")
+    version = testing.shipped_protocol(admin, "esketamine_trd")
+    make_patient = testing.patient_maker()
     now = timezone.now()
     cookies: list[str] = []
     session_ids: list[int] = []
     for i in range(clients):
         nurse = member(f"bench-nurse-{i}", Role.NURSE)
-        patient = patient_create(
-            by=prescriber,
+        patient = make_patient(
+            prescriber,
             mrn=f"B{i:03d}",
             given_name="Chair",
             family_name=f"Patient{i}",
             date_of_birth=dt.date(1980, 1, 1),
-            sex="female",
         )
-        weight_record(
-            by=prescriber,
-            patient=patient,
-            value=Decimal("70"),
-            unit="kg",
-            measured_at=now - dt.timedelta(days=1),
-        )
-        course = services.course_enrol(
-            by=prescriber,
-            patient=patient,
+        testing.weigh(prescriber, patient, "70", days_ago=1)
+        # Checked in, checklist recorded 20 minutes ago (BP 124/78), then dosed 10 minutes ago.
+        s = testing.checked_in_session(
+            nurse=nurse,
+            prescriber=prescriber,
             version=version,
-            decision_note="bench",
-            start_date=now.date(),
-            session_time=dt.time(9, 0),
+            patient=patient,
+            systolic=124,
+            diastolic=78,
+            vitals_minutes_ago=20,
             chair=f"Chair {i + 1}",
-        )
-        s = course.sessions.order_by("number").first()
-        assert s is not None
-        TreatmentSession.objects.filter(pk=s.pk).update(scheduled_at=now)  # bench set-up
-        services.session_check_in(by=nurse, session=s)
-        services.checklist_record(
-            by=nurse,
-            session=s,
-            fasting_confirmed=True,
-            ride_home_confirmed=True,
-            pregnancy_status="not_applicable",
-            scales_reviewed=True,
-            systolic_mmhg=124,
-            diastolic_mmhg=78,
-            heart_rate=72,
-            spo2=98,
-            moaa_s=5,
-            nasal_medication_timing_ok=True,
-            measured_at=now - dt.timedelta(minutes=20),
+            decision_note="bench",
         )
         services.dose_record(
             by=nurse,

@@ -26,7 +26,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PASSWORD, sign_in
+from ketaclinic.testing import PASSWORD, sign_in
 from ketaclinic.treatment.tests.factories import treatment_objects
 
 # --------------------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from django.core.signals import request_started
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD, totp_code
 from ketaclinic.core.logging import ScrubFilter
+from ketaclinic.testing import PASSWORD, totp_code
 
 LOGIN = "/account/login/"
 VERIFY = "/account/login/verify/"

@@ -20,13 +20,21 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ketaclinic.accounts.models import Clinic, Membership, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.accounts.services import clinic_create, membership_grant, user_create
+from ketaclinic.core.demo_data import DEMO_PASSWORD
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Patient
 
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_STEPS",
+    "DEMO_USERS",
+    "DemoUser",
+    "demo_totp_key",
+    "seed_foundation",
+]
+
 SEED = 20261127
 CLINIC_CODE = "demo"
-# Shared by every demo user; long enough for the 12-character rule and not on the common list.
-DEMO_PASSWORD = "demo-clinic-Harbour-2026"  # noqa: S105  (published demo credential, synthetic data only)
 
 
 @dataclass(frozen=True)

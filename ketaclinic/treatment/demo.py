@@ -22,6 +22,7 @@ from ketaclinic.accounts.permissions import Role
 from ketaclinic.accounts.totp import current_code
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.core.demo_data import DEMO_PASSWORD
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
@@ -210,8 +211,6 @@ def seed(out: Callable[[str], None]) -> None:
         hcp_email="sam.okafor@riverside.example",
     )
     device = TOTPDevice.objects.get(user=prescriber.user, confirmed=True)
-    from ketaclinic.core.demo import DEMO_PASSWORD
-
     services.session_sign(
         by=prescriber, session=done, password=DEMO_PASSWORD, token=current_code(device)
     )

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 import conftest as root
+from ketaclinic import testing
 
 BROWSER_DIR = Path(__file__).parent
 
@@ -90,10 +91,10 @@ def sign_in_through_ui(page: Page, membership: Any) -> Page:
     user = membership.user
     page.goto("/account/login/")
     page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(root.PASSWORD)
+    page.get_by_label("Password").fill(testing.PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url("/account/login/verify/")
-    page.get_by_label("6-digit code").fill(root.totp_code(user))
+    page.get_by_label("6-digit code").fill(testing.totp_code(user))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Today at {membership.clinic.name}")
     return page

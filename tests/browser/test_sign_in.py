@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-import conftest as root
+from ketaclinic import testing
 from tests.browser.conftest import field_group, sign_in_through_ui
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,7 @@ def test_a_wrong_totp_code_shows_an_error_next_to_the_code_field_and_does_not_si
     page = new_page()
     page.goto("/account/login/")
     page.get_by_label("Username").fill(nurse.user.username)
-    page.get_by_label("Password").fill(root.PASSWORD)
+    page.get_by_label("Password").fill(testing.PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url("/account/login/verify/")
 

@@ -8,7 +8,6 @@ lifetimes are stretched for these tests only so that the jump does not sign anyo
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-import conftest as root
+from ketaclinic import testing
 from tests.browser.conftest import sign_in_through_ui
 
 pytestmark = pytest.mark.browser
@@ -31,35 +30,20 @@ def long_sessions(settings: Any) -> None:
 
 
 def _session_today(clinic_admin: Any, prescriber: Any, make_patient: Any, code: str) -> Any:
-    from ketaclinic.accounts.models import Clinic
-    from ketaclinic.patients.services import weight_record
-    from ketaclinic.treatment.models import TreatmentSession
-    from ketaclinic.treatment.services import course_enrol, protocol_copy_from_library
+    from ketaclinic.accounts.services import clinic_update
 
-    Clinic.objects.filter(pk=clinic_admin.clinic_id).update(address="1 North Street, Riverton NY")
-    version = protocol_copy_from_library(by=clinic_admin, library_code=code)
+    # The address printed on the REMS form (clinic_create leaves it empty).
+    clinic_update(by=clinic_admin, reason="Test set-up", address="1 North Street, Riverton NY")
+    version = testing.shipped_protocol(clinic_admin, code)
     patient = make_patient(prescriber, given_name="Robin", family_name="Chairside")
-    weight_record(
-        by=prescriber,
-        patient=patient,
-        value=Decimal("70"),
-        unit="kg",
-        measured_at=timezone.now() - dt.timedelta(days=3),
-    )
-    course = course_enrol(
-        by=prescriber,
+    testing.weigh(prescriber, patient, "70", days_ago=3)
+    return testing.session_now(
+        prescriber=prescriber,
         patient=patient,
         version=version,
-        decision_note="TRD after two adequate antidepressant trials; consented.",
-        start_date=timezone.now().date(),
-        session_time=dt.time(9, 0),
         chair="Chair 3",
+        decision_note="TRD after two adequate antidepressant trials; consented.",
     )
-    session = course.sessions.order_by("number").first()
-    # Set-up: today's session is now, whatever weekday the test runs on.
-    assert session is not None
-    TreatmentSession.objects.filter(pk=session.pk).update(scheduled_at=timezone.now())
-    return session
 
 
 def _local(when: dt.datetime, clinic: Any) -> str:
@@ -138,13 +122,13 @@ def test_a_whole_esketamine_session_at_the_chair(
         # The prescriber witnesses at the chair: their own username, password and code.
         chair.get_by_label("Witness username").fill(prescriber.user.username)
         chair.get_by_label("Witness password").fill("not-the-password")
-        chair.get_by_label("Witness 6-digit code").fill(root.totp_code(prescriber.user))
+        chair.get_by_label("Witness 6-digit code").fill(testing.totp_code(prescriber.user))
         chair.get_by_role("button", name="Record dose").click()
         expect(chair.locator(".form-errors, .errorlist").first).to_contain_text(
             "witness could not be confirmed"
         )
-        chair.get_by_label("Witness password").fill(root.PASSWORD)
-        chair.get_by_label("Witness 6-digit code").fill(root.totp_code(prescriber.user))
+        chair.get_by_label("Witness password").fill(testing.PASSWORD)
+        chair.get_by_label("Witness 6-digit code").fill(testing.totp_code(prescriber.user))
         chair.get_by_role("button", name="Record dose").click()
         expect(chair.locator("#dose")).to_contain_text("56 mg")
         expect(chair.locator("#dose")).to_contain_text("2 \u00d7 28 mg")
@@ -202,8 +186,8 @@ def test_a_whole_esketamine_session_at_the_chair(
         # The prescriber signs: password and code again; printed name, time and meaning shown.
         doctor.goto(url)
         expect(doctor.get_by_text(f"Signing as {prescriber.user.display_name}")).to_be_visible()
-        doctor.get_by_label("Password").fill(root.PASSWORD)
-        doctor.get_by_label("6-digit code").fill(root.totp_code(prescriber.user))
+        doctor.get_by_label("Password").fill(testing.PASSWORD)
+        doctor.get_by_label("6-digit code").fill(testing.totp_code(prescriber.user))
         doctor.get_by_role("button", name="Sign and lock").click()
         signature = doctor.locator("#signature")
         expect(signature).to_contain_text(prescriber.user.display_name)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import PASSWORD
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.accounts.totp import current_code
+from ketaclinic.testing import PASSWORD
 
 
 def step_up_data(membership: Any) -> dict[str, str]:

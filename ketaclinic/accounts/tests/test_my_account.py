@@ -6,10 +6,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD, sign_in
 from ketaclinic.accounts import services
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.models import AuditEvent, EventType
+from ketaclinic.testing import PASSWORD, sign_in
 
 NEW = "a-fresh-river-stone-9"
 

@@ -9,12 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import PASSWORD, sign_in
 from ketaclinic.accounts import services
 from ketaclinic.accounts.models import Clinic, Membership, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.verify import audit_chain_verify
+from ketaclinic.testing import PASSWORD, sign_in
 
 TEMP = "lantern-orchard-7-quietly"
 
@@ -336,9 +336,9 @@ def test_a_clinic_change_needs_a_reason_and_only_an_admin_may_make_it(clinic_adm
 
 
 def test_step_up_pauses_after_five_failures_even_for_the_right_credentials(nurse) -> None:
-    from conftest import PASSWORD, totp_code
     from ketaclinic.accounts.services import reauthenticate
     from ketaclinic.audit.models import AuditEvent, EventType
+    from ketaclinic.testing import PASSWORD, totp_code
 
     for _ in range(5):
         assert not reauthenticate(membership=nurse, password="wrong-password-123", token="000000")
@@ -354,8 +354,8 @@ def test_step_up_works_again_after_the_cool_off(nurse) -> None:
     import time_machine
     from django.utils import timezone
 
-    from conftest import PASSWORD, totp_code
     from ketaclinic.accounts.services import reauthenticate
+    from ketaclinic.testing import PASSWORD, totp_code
 
     for _ in range(5):
         reauthenticate(membership=nurse, password="wrong-password-123", token="000000")

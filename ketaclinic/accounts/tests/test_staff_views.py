@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import PASSWORD, sign_in
 from ketaclinic.accounts import services
 from ketaclinic.accounts.models import Clinic, Membership, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.accounts.tests.conftest import step_up_data
 from ketaclinic.accounts.totp import current_code
 from ketaclinic.audit.models import AuditEvent, EventType
+from ketaclinic.testing import PASSWORD, sign_in
 
 TEMP = "lantern-orchard-7-quietly"
 MEMBER_ROUTES = [

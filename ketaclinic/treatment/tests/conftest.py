@@ -11,33 +11,23 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from ketaclinic import testing
+
 
 @pytest.fixture
 def esk_version(clinic_admin):
-    from ketaclinic.treatment.services import protocol_copy_from_library
-
-    return protocol_copy_from_library(by=clinic_admin, library_code="esketamine_trd")
+    return testing.shipped_protocol(clinic_admin, "esketamine_trd")
 
 
 @pytest.fixture
 def iv_version(clinic_admin):
-    from ketaclinic.treatment.services import protocol_copy_from_library
-
-    return protocol_copy_from_library(by=clinic_admin, library_code="iv_racemic_depression")
+    return testing.shipped_protocol(clinic_admin, "iv_racemic_depression")
 
 
 @pytest.fixture
 def weighed_patient(prescriber, make_patient):
-    from ketaclinic.patients.services import weight_record
-
     patient = make_patient(prescriber)
-    weight_record(
-        by=prescriber,
-        patient=patient,
-        value=Decimal("70"),
-        unit="kg",
-        measured_at=timezone.now() - dt.timedelta(days=2),
-    )
+    testing.weigh(prescriber, patient, "70", days_ago=2)
     return patient
 
 
@@ -63,50 +53,31 @@ def enrol(prescriber, weighed_patient) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def today_session(enrol) -> Callable[..., Any]:
+def today_session(prescriber, weighed_patient) -> Callable[..., Any]:
     """The first session of a new course, rescheduled to now (whatever weekday today is)."""
 
     def _make(version: Any) -> Any:
-        from ketaclinic.treatment.models import TreatmentSession
-
-        course = enrol(version)
-        session = course.sessions.order_by("number").first()
-        # Test set-up only: pin the first session to now, whatever the opening days.
-        TreatmentSession.objects.filter(pk=session.pk).update(scheduled_at=timezone.now())
-        session.refresh_from_db()
-        return session
+        return testing.session_now(prescriber=prescriber, patient=weighed_patient, version=version)
 
     return _make
 
 
 @pytest.fixture
-def checked(nurse, today_session) -> Callable[..., Any]:
+def checked(nurse, prescriber, weighed_patient) -> Callable[..., Any]:
     """A session checked in with its checklist recorded (BP 120/80 unless given)."""
-    from ketaclinic.treatment import services
 
     def _make(
         version: Any, systolic: int = 120, diastolic: int = 80, vitals_minutes_ago: int = 15
     ) -> Any:
-        session = today_session(version)
-        services.session_check_in(by=nurse, session=session)
-        esk = version.protocol.devices is not None
-        services.checklist_record(
-            by=nurse,
-            session=session,
-            fasting_confirmed=True,
-            ride_home_confirmed=True,
-            pregnancy_status="not_applicable",
-            scales_reviewed=True,
-            systolic_mmhg=systolic,
-            diastolic_mmhg=diastolic,
-            heart_rate=72,
-            spo2=98,
-            moaa_s=5,
-            nasal_medication_timing_ok=True if esk else None,
-            measured_at=timezone.now() - dt.timedelta(minutes=vitals_minutes_ago),
+        return testing.checked_in_session(
+            nurse=nurse,
+            prescriber=prescriber,
+            patient=weighed_patient,
+            version=version,
+            systolic=systolic,
+            diastolic=diastolic,
+            vitals_minutes_ago=vitals_minutes_ago,
         )
-        session.refresh_from_db()
-        return session
 
     return _make
 

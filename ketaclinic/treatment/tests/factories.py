@@ -7,50 +7,73 @@ from typing import Any
 
 from django.utils import timezone
 
-_CACHE: dict[str, dict[str, Any]] = {}
+COURSE_NOTE = "Access-control test course"
+CLOSURE_REASON = "Access-control test closure"
 
 
 def treatment_objects(patient: Any) -> dict[str, Any]:
     """A protocol (esketamine TRD), a course with its sessions, a REMS form for the first
-    session and a clinic closure, in the patient's clinic. Created once per patient."""
-    key = str(patient.pk)
-    if key in _CACHE:
-        return _CACHE[key]
-    from conftest import PASSWORD
+    session and a clinic closure, in the patient's clinic.
+
+    Idempotent without a cache: the objects are looked up in the database (the course by its
+    decision note) and made only when they are not there, so nothing outlives the test's
+    transaction."""
+    from ketaclinic.treatment.models import ClinicClosure, Course, RemsMonitoringForm
+
+    course = (
+        Course.objects.filter(patient=patient, decision_note=COURSE_NOTE)
+        .select_related("protocol_version__family")
+        .first()
+    )
+    if course is None:
+        return _make(patient)
+    session = course.sessions.order_by("number").first()
+    assert session is not None
+    closure = ClinicClosure.objects.filter(
+        clinic_id=patient.clinic_id, reason=CLOSURE_REASON
+    ).first()
+    return {
+        "closure": closure,
+        "protocol": course.protocol_version.family,
+        "version": course.protocol_version,
+        "course": course,
+        "session": session,
+        "rems_form": RemsMonitoringForm.objects.get(session=session),
+    }
+
+
+def _make(patient: Any) -> dict[str, Any]:
+    from ketaclinic import testing
     from ketaclinic.accounts.models import Membership
     from ketaclinic.accounts.permissions import Role
-    from ketaclinic.accounts.services import membership_grant, user_create
     from ketaclinic.treatment.models import RemsMonitoringForm
-    from ketaclinic.treatment.services import (
-        closure_add,
-        course_enrol,
-        protocol_copy_from_library,
-    )
+    from ketaclinic.treatment.services import closure_add, course_enrol
 
     clinic = patient.clinic
     admin = Membership.objects.filter(clinic=clinic, role=Role.CLINIC_ADMIN).first()
     if admin is None:
-        user = user_create(
-            by=None,
-            username=f"factory-admin-{clinic.pk}",
-            password=PASSWORD,
+        admin = testing.make_member(
+            clinic,
+            f"factory-admin-{clinic.pk}",
+            Role.CLINIC_ADMIN,
             first_name="Factory",
             last_name="Admin",
         )
-        admin = membership_grant(by=None, user=user, clinic=clinic, role=Role.CLINIC_ADMIN)
     prescriber = Membership.objects.filter(clinic=clinic, role=Role.PRESCRIBER).first()
     assert prescriber is not None
-    version = protocol_copy_from_library(by=admin, library_code="esketamine_trd")
+    version = testing.shipped_protocol(admin, "esketamine_trd")
     course = course_enrol(
         by=prescriber,
         patient=patient,
         version=version,
-        decision_note="Access-control test course",
+        decision_note=COURSE_NOTE,
         start_date=timezone.now().date(),
         session_time=dt.time(9, 0),
     )
     session = course.sessions.order_by("number").first()
     assert session is not None
+    # Made directly: session_discharge makes the form of a discharged session; the access tests
+    # need only a form row to reach, not a session walked to discharge.
     form = RemsMonitoringForm.objects.create(
         session=session,
         clinic=clinic,
@@ -62,9 +85,9 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
     closure = closure_add(
         by=admin,
         date=timezone.now().astimezone(clinic.tzinfo).date() + dt.timedelta(days=60),
-        reason="Access-control test closure",
+        reason=CLOSURE_REASON,
     )
-    _CACHE[key] = {
+    return {
         "closure": closure,
         "protocol": version.family,
         "version": version,
@@ -72,4 +95,3 @@ def treatment_objects(patient: Any) -> dict[str, Any]:
         "session": session,
         "rems_form": form,
     }
-    return _CACHE[key]

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ketaclinic import testing
 from ketaclinic.treatment import services
 from ketaclinic.treatment.tests.conftest import esk_dose
 
@@ -25,23 +26,13 @@ def _queries(client: Any, url: str) -> int:
 
 
 def _session_now(prescriber: Any, nurse: Any, patient: Any, version: Any, chair: str) -> Any:
-    from ketaclinic.treatment.models import TreatmentSession
-
-    course = services.course_enrol(
-        by=prescriber,
+    return testing.session_now(
+        prescriber=prescriber,
         patient=patient,
         version=version,
-        decision_note="Query-count test",
-        start_date=timezone.now().astimezone(prescriber.clinic.tzinfo).date(),
-        session_time=dt.time(9, 0),
         chair=chair,
+        decision_note="Query-count test",
     )
-    session = course.sessions.order_by("number").first()
-    assert session is not None
-    # Test set-up only: today's session is now, whatever weekday the test runs on.
-    TreatmentSession.objects.filter(pk=session.pk).update(scheduled_at=timezone.now())
-    session.refresh_from_db()
-    return session
 
 
 def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:

@@ -120,9 +120,9 @@ def test_forms_of_two_clinics_alert_in_their_own_clinic(
 
 
 def _south_admin(outsider: Any) -> Any:
-    from conftest import PASSWORD
     from ketaclinic.accounts.permissions import Role
     from ketaclinic.accounts.services import membership_grant, user_create
+    from ketaclinic.testing import PASSWORD
 
     user = user_create(
         by=None, username="south-admin", password=PASSWORD, first_name="S", last_name="Admin"

@@ -12,10 +12,10 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from conftest import PASSWORD, totp_code
 from ketaclinic.alerts.models import Alert
 from ketaclinic.audit.models import AuditEvent, SignatureMeaning
 from ketaclinic.audit.signatures import signature_matches
+from ketaclinic.testing import PASSWORD, totp_code
 from ketaclinic.treatment import services
 from ketaclinic.treatment.domain.library import ESKETAMINE_TRD, IV_RACEMIC_DEPRESSION
 from ketaclinic.treatment.models import (
@@ -374,28 +374,29 @@ def _monitor_esketamine(nurse, session, start: dt.datetime) -> None:
 
 @pytest.fixture
 def discharged(nurse, esk_version, checked):
-    """An esketamine session dosed 125 minutes ago, monitored and discharged."""
-    session = checked(esk_version)
-    # Set-up: the session started earlier today (the services refuse times in the future).
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        checked_in_at=timezone.now() - dt.timedelta(minutes=140)
-    )
-    session.observations.update(measured_at=timezone.now() - dt.timedelta(minutes=135))
-    assert session.observations.count() == 4
-    session.refresh_from_db()
-    esk_dose(nurse, session, minutes_ago=125)
-    session.refresh_from_db()
-    _monitor_esketamine(nurse, session, session.dose_started_at)
-    services.session_discharge(
-        by=nurse,
-        session=session,
-        criteria_met=CRITERIA,
-        escort="Partner, by car",
-        minutes_until_ready_without_rule=60,
-        hcp_phone="555-0100",
-    )
-    session.refresh_from_db()
-    return session
+    """An esketamine session dosed 125 minutes ago, monitored and discharged.
+
+    The clock moves through the session with time-machine (check-in and vitals, the first spray
+    10 minutes later, readings at 40 and 110 minutes, discharge at 125) and the test runs at the
+    moment of discharge."""
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        session = checked(esk_version, vitals_minutes_ago=0)
+        assert session.observations.count() == 4
+        clock.shift(dt.timedelta(minutes=15))
+        esk_dose(nurse, session, minutes_ago=5)  # sprays 10 and 15 minutes after check-in
+        session.refresh_from_db()
+        clock.shift(dt.timedelta(minutes=120))  # 125 minutes after the first spray
+        _monitor_esketamine(nurse, session, session.dose_started_at)
+        services.session_discharge(
+            by=nurse,
+            session=session,
+            criteria_met=CRITERIA,
+            escort="Partner, by car",
+            minutes_until_ready_without_rule=60,
+            hcp_phone="555-0100",
+        )
+        session.refresh_from_db()
+        yield session
 
 
 def test_the_web_endpoint_refuses_a_reading_for_a_signed_session(

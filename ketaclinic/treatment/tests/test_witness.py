@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PASSWORD, totp_code
 from ketaclinic.audit.models import AuditEvent, SignatureMeaning
 from ketaclinic.audit.signatures import signature_matches
+from ketaclinic.testing import PASSWORD, totp_code
 from ketaclinic.treatment import services
 from ketaclinic.treatment.models import DoseAdministration, SessionPhase
 from ketaclinic.treatment.selectors.signing import dose_content
