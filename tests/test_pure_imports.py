@@ -33,15 +33,6 @@ DJANGO_DIRS = {
 DJANGO_FILES = {
     "pharmacology/apps.py": "the AppConfig that registers the app with Django (its `pk` command)",
 }
-# Django modules still in pharmacology on this branch because another engineer is moving them out of
-# the app (issue 8: the exposure pages and the protocol-to-doses adapter move to the app that owns
-# protocols). Empty this list when that work is merged.
-BEING_MOVED = {
-    "pharmacology/views.py": "being moved (issue 8)",
-    "pharmacology/forms.py": "being moved (issue 8)",
-    "pharmacology/urls.py": "being moved (issue 8)",
-    "pharmacology/presentation.py": "being moved (issue 8): its treatment adapter",
-}
 
 
 def module_name(path: Path) -> str:
@@ -57,7 +48,7 @@ def pure_modules(tree: str) -> list[str]:
         relative = path.relative_to(PACKAGE_DIR)
         if DJANGO_DIRS.keys() & set(relative.parts[:-1]):
             continue
-        if relative.as_posix() in DJANGO_FILES or relative.as_posix() in BEING_MOVED:
+        if relative.as_posix() in DJANGO_FILES:
             continue
         found.append(module_name(path))
     return found
@@ -134,8 +125,8 @@ def test_the_modules_are_found_in_the_file_tree() -> None:
     assert "ketaclinic.pharmacology.engine" in pharmacology
     assert not [m for m in pharmacology if ".management" in m or m.endswith(".apps")]
     assert not [m for m in pure_modules("lib") if ".tests" in m]
-    for listed in (*DJANGO_FILES, *BEING_MOVED):
-        assert (PACKAGE_DIR / listed).exists() or listed in BEING_MOVED, f"{listed} is gone"
+    for listed in DJANGO_FILES:
+        assert (PACKAGE_DIR / listed).exists(), f"{listed} is gone"
 
 
 def test_a_django_import_is_caught_and_named() -> None:

@@ -17,8 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from ketaclinic.treatment.domain.protocol import Measure, protocol_from_dict
+from ketaclinic.treatment.domain.protocol import Measure
 from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
+from ketaclinic.treatment.domain.protocol_json import protocol_from_dict
 
 # --------------------------------------------------------------------------------------------
 # Protocols

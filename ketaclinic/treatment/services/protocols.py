@@ -14,7 +14,8 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
-from ketaclinic.treatment.domain.protocol import protocol_to_dict, validate_protocol
+from ketaclinic.treatment.domain.protocol_json import protocol_to_dict
+from ketaclinic.treatment.domain.validation import validate_protocol
 from ketaclinic.treatment.models import Protocol, ProtocolVersion
 from ketaclinic.treatment.services._common import _need, _own
 

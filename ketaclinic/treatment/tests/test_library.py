@@ -15,15 +15,8 @@ from ketaclinic.treatment.domain.library import (
     ORAL_RACEMIC_DEPRESSION,
     SHIPPED_PROTOCOLS,
 )
-from ketaclinic.treatment.domain.protocol import (
-    Anchor,
-    DoseBasis,
-    Drug,
-    Frequency,
-    Measure,
-    Route,
-    validate_protocol,
-)
+from ketaclinic.treatment.domain.protocol import Anchor, DoseBasis, Drug, Frequency, Measure, Route
+from ketaclinic.treatment.domain.validation import validate_protocol
 
 
 @pytest.mark.parametrize("code", sorted(SHIPPED_PROTOCOLS))

@@ -24,12 +24,14 @@ from ketaclinic.treatment.domain.protocol import (
     Phase,
     PlannedMeasurement,
     Protocol,
-    ProtocolParseError,
     Route,
+)
+from ketaclinic.treatment.domain.protocol_json import (
+    ProtocolParseError,
     protocol_from_dict,
     protocol_to_dict,
-    validate_protocol,
 )
+from ketaclinic.treatment.domain.validation import validate_protocol
 
 
 def _fields(p: Protocol) -> list[str]:
