@@ -92,3 +92,31 @@ def test_nothing_imports_a_view_module() -> None:
                 if path.name != "urls.py":
                     offenders.append(str(path.relative_to(PACKAGE)))
     assert not offenders, f"only URL configurations import views: {offenders}"
+
+
+# Declared data tables: long because they are tables of sourced numbers, not because of logic.
+DATA_TABLES = {
+    "treatment/domain/library.py": "the shipped protocols, each number with its source",
+    "pharmacology/parameters.py": "published PK model parameters with citations",
+}
+MAX_LINES = 600
+
+
+def test_no_module_is_over_600_lines() -> None:
+    """shared/design.md: a module that grows past 600 lines is split by sub-domain."""
+    long = []
+    for path in sorted(PACKAGE.parent.glob("*.py")) + sorted(
+        p for top in ("ketaclinic", "tests", "bench") for p in (PACKAGE.parent / top).rglob("*.py")
+    ):
+        relative = path.relative_to(PACKAGE).as_posix() if PACKAGE in path.parents else ""
+        if "migrations" in path.parts or relative in DATA_TABLES:
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_LINES:
+            long.append(f"{path.relative_to(PACKAGE.parent)} ({lines} lines)")
+    assert not long, f"split these by sub-domain (docs/architecture.md): {long}"
+
+
+def test_the_data_tables_exist() -> None:
+    for listed in DATA_TABLES:
+        assert (PACKAGE / listed).exists(), f"{listed} is gone: drop it from DATA_TABLES"
