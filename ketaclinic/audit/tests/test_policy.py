@@ -59,7 +59,9 @@ fields = st.text(alphabet="abcdefghij_", min_size=1, max_size=10) | st.sampled_f
     sorted(STATE_FIELDS)
 )
 secrets = st.text(alphabet="QXZ", min_size=6, max_size=8).map(lambda s: f"SECRET{s}")
-event_types = st.sampled_from([*sorted(IN_PLACE_EVENTS), "patient.created", "scale.response_amended"])
+event_types = st.sampled_from(
+    [*sorted(IN_PLACE_EVENTS), "patient.created", "scale.response_amended"]
+)
 
 
 @given(event_types, st.dictionaries(fields, st.tuples(secrets, secrets), max_size=5))
