@@ -32,6 +32,7 @@ sys.path.insert(0, ROOT)
 
 def _setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
     os.environ.setdefault("KETACLINIC_VAR_DIR", "/tmp/ketaclinic_bench_audit_var")  # noqa: S108 - scratch
     import django
 
