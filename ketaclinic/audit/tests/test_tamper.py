@@ -303,3 +303,17 @@ def test_the_database_refuses_update_and_delete_on_the_audit_table(nurse, sql) -
         with connection.cursor() as cursor:
             cursor.execute(sql)
     assert audit_chain_verify().ok
+
+
+def test_deploy_checks_warn_without_a_seal_key_and_refuse_a_malformed_one(settings) -> None:
+    from ketaclinic.audit.apps import check_seal_keys, check_seal_keys_deploy
+
+    settings.AUDIT_SEAL_KEYS = ""
+    assert [m.id for m in check_seal_keys_deploy()] == ["audit.W001"]
+    settings.AUDIT_SEAL_KEYS = KEY
+    assert check_seal_keys_deploy() == []
+    assert check_seal_keys() == []
+    settings.AUDIT_SEAL_KEYS = "k1:short"
+    errors = check_seal_keys()
+    assert [m.id for m in errors] == ["audit.E001"]
+    assert "short" not in errors[0].msg.replace("shorter", "")  # the message names no secret
