@@ -29,9 +29,13 @@ def _drop(table: str, op: str) -> str:
 @contextmanager
 def sqlite_flushable() -> Iterator[None]:
     """While active, SQLite ``flush`` drops the audit triggers around its DELETEs and restores them."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connections
 
-    original = DatabaseOperations.sql_flush
+    if connections["default"].vendor != "sqlite":
+        yield
+        return
+    operations = type(connections["default"].ops)
+    original = operations.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
         statements: list[str] = original(self, style, tables, **kwargs)
@@ -45,8 +49,8 @@ def sqlite_flushable() -> Iterator[None]:
             *(sqlite_trigger_sql(t, op) for t in audit for op in ops),
         ]
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]
     try:
         yield
     finally:
-        DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+        operations.sql_flush = original  # type: ignore[method-assign]
