@@ -14,11 +14,11 @@ from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.services import audit_record
 
 
-def _export(client, query: str):  # type: ignore[no-untyped-def]
+def _export(client, query: str):
     return client.get(reverse("audit:export") + query)
 
 
-def _rows(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+def _rows(response) -> list[dict[str, str]]:
     body = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(body)))
 
