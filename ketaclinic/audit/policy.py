@@ -64,10 +64,15 @@ SAFE_EXTRA_KEYS = frozenset(
         "meaning",
         "minutes_since_dose",
         "number",
+        "outcome",  # screening: eligible / precautions / not_eligible (a rule outcome, no PHI)
         "paused",
+        "protocol_code",
         "purpose",
         "sessions",
         "sessions_to_move",
+        "rules",  # screening: the ids of the rules that fired
+        "rules_fired",
+        "ruleset_version",
         "shortfalls",
         "source",
         "version",
