@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ketaclinic.alerts",
     "ketaclinic.scales",
     "ketaclinic.treatment",
+    "ketaclinic.inventory",
     "ketaclinic.pharmacology",
 ]
 

@@ -22,7 +22,17 @@ ALLOWED: dict[str, set[str]] = {
     "scales": {"alerts", "patients", "accounts", "audit"},
     "pharmacology": set(),
     "treatment": {"scales", "pharmacology", "alerts", "patients", "accounts", "audit"},
-    "core": {"accounts", "audit", "patients", "alerts", "scales", "treatment", "pharmacology"},
+    "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
+    "core": {
+        "accounts",
+        "audit",
+        "patients",
+        "alerts",
+        "scales",
+        "treatment",
+        "pharmacology",
+        "inventory",
+    },
 }
 TOP_LAYER = {
     "views.py",

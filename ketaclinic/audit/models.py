@@ -80,6 +80,15 @@ class EventType(models.TextChoices):
     CLOSURE_ADDED = "treatment.closure_added", "Clinic closure added"
     CLOSURE_CANCELLED = "treatment.closure_cancelled", "Clinic closure cancelled"
     DOSE_WITNESS_FAILED = "treatment.dose_witness_failed", "Dose witness sign-off refused"
+    # inventory (issue 12)
+    STOCK_ENTRY_RECORDED = "inventory.entry_recorded", "Controlled-substance ledger entry"
+    STOCK_RECEIVED = "inventory.received", "Controlled substance received"
+    STOCK_WITNESS_FAILED = "inventory.witness_failed", "Stock witness sign-off refused"
+    STOCK_COUNT_RECORDED = "inventory.count_recorded", "Stock count recorded"
+    STOCK_DISCREPANCY_RESOLVED = "inventory.discrepancy_resolved", "Count discrepancy resolved"
+    STOCK_LOSS_REPORT_UPDATED = "inventory.loss_report_updated", "Loss or theft report updated"
+    STOCK_INVENTORY_TAKEN = "inventory.inventory_taken", "Initial or biennial inventory taken"
+    STOCK_SETUP_CHANGED = "inventory.setup_changed", "Product or storage location added"
 
 
 class AuditEvent(models.Model):
