@@ -23,5 +23,6 @@ urlpatterns = [
     path("alerts/", include("ketaclinic.alerts.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
+    path("stock/", include("ketaclinic.inventory.urls")),
     path("exposure/", include(exposure_patterns)),
 ]

@@ -188,6 +188,13 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("form_id", "int"): lambda n: [treatment_objects(n.patient)["rems_form"].pk],
     ("membership_id", "int"): lambda n: [_north_prescriber(n).pk],  # accounts:staff_* (admin)
     ("closure_id", "int"): lambda n: [treatment_objects(n.patient)["closure"].pk],
+    # inventory (issue 12)
+    ("container_id", "int"): lambda n: [_stock(n)["container"].pk],
+    ("ledger_entry_id", "int"): lambda n: [_stock(n)["entry"].pk],
+    ("location_id", "int"): lambda n: [_stock(n)["location"].pk],
+    ("count_id", "int"): lambda n: [_stock(n)["count"].pk],
+    ("line_id", "int"): lambda n: [_stock(n)["line"].pk],
+    ("inventory_id", "int"): lambda n: [_stock(n)["inventory"].pk],
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.
@@ -224,6 +231,58 @@ def _north_protocol_version(n: North) -> Any:
             by=None, user=user, clinic=n.patient.clinic, role=Role.CLINIC_ADMIN
         )
     return protocol_copy_from_library(by=admin, library_code="iv_racemic_depression")
+
+
+def _stock(n: North) -> dict[str, Any]:
+    """North's ledger: a received vial (witnessed by the North prescriber), a count with a
+    discrepancy, an inventory report. Made once per North."""
+    cached: dict[str, Any] | None = n.__dict__.get("_stock")
+    if cached is not None:
+        return cached
+    from decimal import Decimal
+
+    from ketaclinic.accounts.permissions import Role
+    from ketaclinic.inventory import services as stock
+    from ketaclinic.inventory.models import CountKind, InventoryKind, LedgerEntry, TakenAt
+    from ketaclinic.testing import make_member, totp_code
+
+    manager = make_member(n.patient.clinic, "north-stock", Role.INVENTORY_MANAGER)
+    prescriber = _north_prescriber(n)
+    products = stock.catalogue_install(by=manager)
+    location = stock.location_create(by=manager, name="North safe", serves_sessions=True)
+    today = timezone.localdate(timezone.now(), n.patient.clinic.tzinfo)
+    receipt = stock.receipt_record(
+        by=manager,
+        product=products[0],
+        location=location,
+        supplier_name="Example Distribution",
+        supplier_address="1 Supply Road, Albany, NY",
+        supplier_dea_number="RB1234563",
+        invoice_number="INV-N1",
+        received_on=today,
+        lot_number="N-LOT",
+        expiry_date=today + datetime.timedelta(days=300),
+        container_count=1,
+        witness=stock.WitnessSignOff(
+            prescriber.user.username, PASSWORD, totp_code(prescriber.user)
+        ),
+    )
+    container = receipt.containers.get()
+    count = stock.count_record(
+        by=manager, location=location, kind=CountKind.DAILY, counted={container.pk: Decimal(490)}
+    )
+    made = {
+        "container": container,
+        "entry": LedgerEntry.objects.get(container=container),
+        "location": location,
+        "count": count,
+        "line": count.lines.get(),
+        "inventory": stock.inventory_take(
+            by=manager, kind=InventoryKind.INITIAL, time_of_day=TakenAt.OPENING
+        ),
+    }
+    n.__dict__["_stock"] = made
+    return made
 
 
 def _scale_response(n: North) -> Any:

@@ -232,8 +232,12 @@ def administration_log(
 ) -> Iterator[tuple[str, ...]]:
     """Every administration, waste, destruction and loss of the clinic between two local dates
     (inclusive), oldest first, as text rows: what DEA inspection reads (patient name and address,
-    date, amount, who gave it)."""
+    date, amount, who gave it). The role is checked at the call, before any row is read."""
     m = _viewer(membership)
+    return _log_rows(m, start, end)
+
+
+def _log_rows(m: Membership, start: dt.date, end: dt.date) -> Iterator[tuple[str, ...]]:
     tz = m.clinic.tzinfo
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)

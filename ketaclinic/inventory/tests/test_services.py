@@ -13,7 +13,7 @@ from django.utils import timezone
 from ketaclinic import testing
 from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.inventory import services
-from ketaclinic.inventory.models import CountKind, LedgerEntry, LossKind
+from ketaclinic.inventory.models import CountKind, InventoryKind, LedgerEntry, LossKind, TakenAt
 from ketaclinic.inventory.selectors import containers_for_session, stock_by_container
 from ketaclinic.inventory.stock import balances_for
 from ketaclinic.inventory.tests.conftest import sign_off
@@ -201,7 +201,7 @@ def test_a_count_must_cover_every_container(receive, nurse, safe):
 def test_an_inventory_snapshot_records_every_container(receive, inventory_manager):
     receive(count=2)
     report = services.inventory_take(
-        by=inventory_manager, kind="initial", time_of_day="opening"  # type: ignore[arg-type]
+        by=inventory_manager, kind=InventoryKind.INITIAL, time_of_day=TakenAt.OPENING
     )
     assert len(report.lines) == 2
     assert report.lines[0]["quantity"] == "500.000"
