@@ -50,15 +50,21 @@ class ReceiveForm(WitnessMixin):
     product = forms.ModelChoiceField(queryset=Product.objects.none(), label="Product (NDC)")
     location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Store it in")
     lot_number = forms.CharField(label="Lot number", max_length=64)
-    expiry_date = forms.DateField(label="Expiry date", widget=forms.DateInput(attrs={"type": "date"}))
+    expiry_date = forms.DateField(
+        label="Expiry date", widget=forms.DateInput(attrs={"type": "date"})
+    )
     container_count = forms.IntegerField(
         label="Containers received", min_value=1, max_value=MAX_CONTAINERS_PER_RECEIPT
     )
     supplier_name = forms.CharField(label="Supplier name", max_length=200)
-    supplier_address = forms.CharField(label="Supplier address", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    supplier_address = forms.CharField(
+        label="Supplier address", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
     supplier_dea_number = forms.CharField(label="Supplier DEA number", max_length=9, min_length=9)
     invoice_number = forms.CharField(label="Invoice number", max_length=64)
-    received_on = forms.DateField(label="Date received", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label="Date received", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     field_order = [
         "product", "lot_number", "expiry_date", "container_count", "location",
@@ -108,7 +114,9 @@ class CountForm(forms.Form):
 
 class ResolveForm(forms.Form):
     investigation_note = forms.CharField(
-        label="What the investigation found", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label="What the investigation found",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome = forms.ChoiceField(
         label="Outcome",

@@ -349,7 +349,9 @@ class InventoryReport(models.Model):
     kind = models.CharField(max_length=16, choices=InventoryKind.choices)
     taken_at = models.DateTimeField()
     time_of_day = models.CharField(max_length=8, choices=TakenAt.choices)
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     lines = models.JSONField(default=list)
     through_sequence = models.BigIntegerField()  # the last ledger entry it includes
 

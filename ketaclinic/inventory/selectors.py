@@ -17,7 +17,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory.domain.deadlines import expires_soon, is_expired, open_too_long
-from ketaclinic.inventory.domain.quantities import EntryKind, KIND_LABELS, ml_for_mg
+from ketaclinic.inventory.domain.quantities import KIND_LABELS, EntryKind, ml_for_mg
 from ketaclinic.inventory.models import (
     Container,
     Count,
@@ -28,7 +28,7 @@ from ketaclinic.inventory.models import (
     LossReport,
     Product,
 )
-from ketaclinic.inventory.stock import containers_in_stock, with_balance
+from ketaclinic.inventory.stock import balance_of, containers_in_stock, with_balance
 from ketaclinic.treatment.models import TreatmentSession
 
 M = TypeVar("M", bound=Model)
@@ -132,7 +132,7 @@ def stock_by_container(*, membership: Membership | None) -> list[StockRow]:
     today = timezone.localdate(timezone.now(), m.clinic.tzinfo)
     rows = []
     for c in containers_in_stock(clinic_id=m.clinic_id).order_by("location__name", "expiry_date"):
-        balance: Decimal = c.balance  # type: ignore[attr-defined]  # annotated by with_balance
+        balance = balance_of(c)
         rows.append(
             StockRow(
                 container=c,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import cast
 
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -23,15 +24,18 @@ def with_balance(containers: QuerySet[Container]) -> QuerySet[Container]:
     )
 
 
-def containers_in_stock(
-    *, clinic_id: int, location_id: int | None = None
-) -> QuerySet[Container]:
+def balance_of(container: Container) -> Decimal:
+    """The balance ``with_balance`` annotated on a container."""
+    return cast(Decimal, container.__dict__["balance"])
+
+
+def containers_in_stock(*, clinic_id: int, location_id: int | None = None) -> QuerySet[Container]:
     qs = Container.objects.filter(clinic_id=clinic_id)
     if location_id is not None:
         qs = qs.filter(location_id=location_id)
     return (
         with_balance(qs.select_related("product", "location"))
-        .filter(balance__gt=0)
+        .filter(**{"balance__gt": 0})  # the annotation above (a name mypy's plugin cannot see)
         .order_by("expiry_date", "label")
     )
 

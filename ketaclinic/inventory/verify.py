@@ -20,7 +20,9 @@ class LedgerVerifyResult:
     problem: str = ""
 
 
-def _rows(clinic_id: int, chunk_size: int) -> Iterator[tuple[object, int, str, str, Sequence[object]]]:
+def _rows(
+    clinic_id: int, chunk_size: int
+) -> Iterator[tuple[object, int, str, str, Sequence[object]]]:
     n = len(HASHED_FIELDS)
     values = (
         LedgerEntry.objects.filter(clinic_id=clinic_id)
@@ -49,7 +51,5 @@ def ledger_verify(*, clinic_id: int | None = None, chunk_size: int = 10_000) -> 
         total += count
         if problem is not None:
             entry_id = problem.entry_id if isinstance(problem.entry_id, int) else None
-            return LedgerVerifyResult(
-                False, total, clinic, problem.sequence, entry_id, problem.why
-            )
+            return LedgerVerifyResult(False, total, clinic, problem.sequence, entry_id, problem.why)
     return LedgerVerifyResult(True, total)

@@ -28,9 +28,9 @@ class LossDeadlines:
     form_106_due: dt.date
 
 
-def loss_deadlines(discovered_on: dt.date, business_days: Iterable[int] = (0, 1, 2, 3, 4)) -> (
-    LossDeadlines
-):
+def loss_deadlines(
+    discovered_on: dt.date, business_days: Iterable[int] = (0, 1, 2, 3, 4)
+) -> LossDeadlines:
     return LossDeadlines(
         notice_due=next_business_day(discovered_on, business_days),
         form_106_due=discovered_on + dt.timedelta(days=FORM_106_DAYS),

@@ -23,7 +23,7 @@ from ketaclinic.inventory.domain.deadlines import (
 )
 from ketaclinic.inventory.domain.quantities import EntryKind, fmt
 from ketaclinic.inventory.models import CountLine, LedgerEntry, LossKind, LossReport
-from ketaclinic.inventory.stock import containers_in_stock
+from ketaclinic.inventory.stock import balance_of, containers_in_stock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +42,19 @@ class InventoryAlertRun:
     raised: int
 
 
+def _discrepancy(clinic: Clinic, line: CountLine) -> Candidate:
+    return Candidate(
+        clinic.pk,
+        AlertSource.STOCK_COUNT_LINE,
+        f"{line.pk}:discrepancy",
+        Severity.CRITICAL,
+        f"Count discrepancy: {line.container.label}",
+        f"Expected {fmt(line.expected)}, counted {fmt(line.counted)} at the count of "
+        f"{line.count.counted_at.astimezone(clinic.tzinfo):%Y-%m-%d %H:%M}. The "
+        "inventory manager investigates and resolves it.",
+    )
+
+
 def _clinic_candidates(clinic: Clinic, now: dt.datetime) -> list[Candidate]:
     today = now.astimezone(clinic.tzinfo).date()
     found: list[Candidate] = []
@@ -56,7 +69,7 @@ def _clinic_candidates(clinic: Clinic, now: dt.datetime) -> list[Candidate]:
                     Severity.CRITICAL if expired else Severity.WARNING,
                     f"{c.label} (lot {c.lot_number}) {'expired' if expired else 'expires'} "
                     f"{c.expiry_date.isoformat()}",
-                    f"{fmt(c.balance)} {c.product.unit_label} of {c.product.name} at "
+                    f"{fmt(balance_of(c))} {c.product.unit_label} of {c.product.name} at "
                     f"{c.location.name}. Use it first or destroy it (DEA Form 41) once expired; "
                     f"warned {EXPIRY_WARNING_DAYS} days ahead.",
                 )
@@ -70,42 +83,29 @@ def _clinic_candidates(clinic: Clinic, now: dt.datetime) -> list[Candidate]:
                     Severity.WARNING,
                     f"{c.label} has been open more than {OPEN_CONTAINER_DAYS} days",
                     f"Opened {c.opened_at.astimezone(clinic.tzinfo):%Y-%m-%d}; "
-                    f"{fmt(c.balance)} {c.product.unit_label} left. Waste the remainder with a "
+                    f"{fmt(balance_of(c))} {c.product.unit_label} left. Waste the remainder with a "
                     "witness.",
                 )
             )
-    for line in CountLine.objects.filter(
+    lines = CountLine.objects.filter(
         count__clinic_id=clinic.pk, resolved_at__isnull=True
-    ).select_related("container", "count"):
-        if line.is_discrepancy:
-            found.append(
-                Candidate(
-                    clinic.pk,
-                    AlertSource.STOCK_COUNT_LINE,
-                    f"{line.pk}:discrepancy",
-                    Severity.CRITICAL,
-                    f"Count discrepancy: {line.container.label}",
-                    f"Expected {fmt(line.expected)}, counted {fmt(line.counted)} at the count of "
-                    f"{line.count.counted_at.astimezone(clinic.tzinfo):%Y-%m-%d %H:%M}. The "
-                    "inventory manager investigates and resolves it.",
-                )
-            )
-    for entry in LedgerEntry.objects.filter(clinic_id=clinic.pk, witness__isnull=True).filter(
+    ).select_related("container", "count")
+    found += [_discrepancy(clinic, line) for line in lines if line.is_discrepancy]
+    unwitnessed = LedgerEntry.objects.filter(clinic_id=clinic.pk, witness__isnull=True).filter(
         Q(kind=EntryKind.WASTE) | Q(kind=EntryKind.ADMINISTRATION, wasted__gt=0)
-    ):
-        found.append(
-            Candidate(
-                clinic.pk,
-                AlertSource.STOCK_ENTRY,
-                f"{entry.pk}:unwitnessed_waste",
-                Severity.CRITICAL,
-                f"Waste without a witness: ledger entry {entry.sequence}",
-                "Waste is witnessed by a second person. Investigate and document.",
-            )
+    )
+    found += [
+        Candidate(
+            clinic.pk,
+            AlertSource.STOCK_ENTRY,
+            f"{entry.pk}:unwitnessed_waste",
+            Severity.CRITICAL,
+            f"Waste without a witness: ledger entry {entry.sequence}",
+            "Waste is witnessed by a second person. Investigate and document.",
         )
-    for report in LossReport.objects.filter(clinic_id=clinic.pk).exclude(
-        kind=LossKind.BREAKAGE
-    ):
+        for entry in unwitnessed
+    ]
+    for report in LossReport.objects.filter(clinic_id=clinic.pk).exclude(kind=LossKind.BREAKAGE):
         if report.notice_sent_on is None and report.notice_due < today:
             found.append(
                 Candidate(

@@ -41,8 +41,8 @@ from ketaclinic.inventory.services._common import (
 )
 from ketaclinic.inventory.services.witness import (
     WitnessSignOff,
-    witness_confirm,
     with_witness_refusal,
+    witness_confirm,
 )
 from ketaclinic.inventory.stock import balances_for, containers_in_stock
 
@@ -58,13 +58,14 @@ def count_record(
     """Count every container in stock at a location. ``counted`` maps each container's id to the
     quantity found (mg or devices; an opened vial may be estimated). Lines that differ from the
     ledger are discrepancies until the inventory manager resolves them."""
-    return with_witness_refusal(
+    done: Count = with_witness_refusal(
         by,
         "stock_count",
         lambda: _count_record(
             by=by, location=location, kind=kind, counted=counted, witness=witness
         ),
     )
+    return done
 
 
 @transaction.atomic
@@ -124,8 +125,11 @@ def _count_record(
         extra={
             "containers": len(lines),
             "discrepancies": [
-                {"container": line.container.label, "expected": fmt(line.expected),
-                 "counted": fmt(line.counted)}
+                {
+                    "container": line.container.label,
+                    "expected": fmt(line.expected),
+                    "counted": fmt(line.counted),
+                }
                 for line in lines
                 if line.is_discrepancy
             ],
@@ -142,7 +146,9 @@ def discrepancy_resolve(
     adjusted to what was counted (a count adjustment entry, approved by them), or the count is
     found to have been wrong and the ledger stands."""
     require(by, Perm.STOCK_MANAGE)
-    line = CountLine.objects.select_for_update().select_related("count", "container").get(pk=line.pk)
+    line = (
+        CountLine.objects.select_for_update().select_related("count", "container").get(pk=line.pk)
+    )
     same_clinic(by, line.count)
     if line.resolved_at is not None:
         raise ValidationError("This discrepancy is already resolved.")

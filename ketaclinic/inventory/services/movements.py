@@ -28,8 +28,8 @@ from ketaclinic.inventory.services._common import (
 )
 from ketaclinic.inventory.services.witness import (
     WitnessSignOff,
-    witness_confirm,
     with_witness_refusal,
+    witness_confirm,
 )
 from ketaclinic.treatment.models import TreatmentSession
 
@@ -66,7 +66,7 @@ def administration_record(
     the syringe). Any waste needs a witness who re-authenticates. In mg for a vial, in devices for
     esketamine. The container must be of the protocol's drug, in date and of the session's clinic;
     the remainder of a vial stays in stock as an open container or is wasted (``waste_record``)."""
-    return with_witness_refusal(
+    done: LedgerEntry = with_witness_refusal(
         by,
         "stock_administration",
         lambda: _administration_record(
@@ -80,6 +80,7 @@ def administration_record(
             occurred_at=occurred_at,
         ),
     )
+    return done
 
 
 @transaction.atomic
@@ -107,10 +108,14 @@ def _administration_record(
         )
     drug = session.protocol_version.protocol.drug
     if container.product.drug != str(drug):
-        raise ValidationError({"container": "This container holds another drug than the protocol's."})
+        raise ValidationError(
+            {"container": "This container holds another drug than the protocol's."}
+        )
     when = occurred(occurred_at, not_before=container.receipt.recorded_at)
     if is_expired(container.expiry_date, timezone.localdate(when, by.clinic.tzinfo)):
-        raise ValidationError({"container": "This container has expired: waste it, do not give it."})
+        raise ValidationError(
+            {"container": "This container has expired: waste it, do not give it."}
+        )
     witnessed = witness_confirm(by=by, sign_off=witness) if (wasted > 0 or witness) else None
     entry = append_entry(
         by=by,
@@ -144,7 +149,7 @@ def waste_record(
 ) -> LedgerEntry:
     """Wastage (the residue of an opened vial after the day's doses): stays a 1304.22(c) record,
     no Form 41; witnessed by a second person who authenticates again (two-person waste)."""
-    return with_witness_refusal(
+    done: LedgerEntry = with_witness_refusal(
         by,
         "stock_waste",
         lambda: _waste_record(
@@ -156,6 +161,7 @@ def waste_record(
             occurred_at=occurred_at,
         ),
     )
+    return done
 
 
 @transaction.atomic
@@ -201,7 +207,7 @@ def destruction_record(
 ) -> LedgerEntry:
     """Destruction of stock (expired, recalled, damaged): the DEA Form 41 data, two authorised
     witnesses attesting non-retrievable destruction, each authenticating again."""
-    return with_witness_refusal(
+    done: LedgerEntry = with_witness_refusal(
         by,
         "stock_destruction",
         lambda: _destruction_record(
@@ -215,6 +221,7 @@ def destruction_record(
             second_witness=second_witness,
         ),
     )
+    return done
 
 
 @transaction.atomic
@@ -342,7 +349,10 @@ def loss_report_update(
     report = LossReport.objects.select_for_update().get(pk=report.pk)
     today = timezone.localdate(timezone.now(), by.clinic.tzinfo)
     changes: dict[str, tuple[object, object]] = {}
-    for field, value in (("notice_sent_on", notice_sent_on), ("form_106_filed_on", form_106_filed_on)):
+    for field, value in (
+        ("notice_sent_on", notice_sent_on),
+        ("form_106_filed_on", form_106_filed_on),
+    ):
         if value is None:
             continue
         if getattr(report, field) is not None:
@@ -376,7 +386,9 @@ def entry_reverse(*, by: Membership, entry: LedgerEntry, reason: str) -> LedgerE
     why = text(reason, "reason", limit=500)
     lock_head(by.clinic_id)
     if entry.kind == EntryKind.REVERSAL:
-        raise ValidationError({"reason": "A reversal cannot itself be reversed; record the entry again."})
+        raise ValidationError(
+            {"reason": "A reversal cannot itself be reversed; record the entry again."}
+        )
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError({"reason": "This entry has already been reversed."})
     return append_entry(

@@ -25,8 +25,8 @@ from ketaclinic.inventory.services._common import (
 )
 from ketaclinic.inventory.services.witness import (
     WitnessSignOff,
-    witness_confirm,
     with_witness_refusal,
+    witness_confirm,
 )
 from ketaclinic.lib.dea import dea_number_problem
 
@@ -49,7 +49,7 @@ def receipt_record(
     witness: WitnessSignOff | None,
 ) -> Receipt:
     """Receive ``container_count`` full containers of one lot. The witness re-authenticates."""
-    return with_witness_refusal(
+    done: Receipt = with_witness_refusal(
         by,
         "stock_receipt",
         lambda: _receipt_record(
@@ -67,6 +67,7 @@ def receipt_record(
             witness=witness,
         ),
     )
+    return done
 
 
 def _next_label(clinic_id: int, product: Product) -> str:

@@ -100,4 +100,4 @@ def with_witness_refusal(by: Membership, purpose: str, call: Callable[[], T]) ->
         raise ValidationError({refused.field: refused.message}) from None
 
 
-__all__ = ["WITNESS_REFUSED", "WitnessSignOff", "witness_confirm", "with_witness_refusal"]
+__all__ = ["WITNESS_REFUSED", "WitnessSignOff", "with_witness_refusal", "witness_confirm"]

@@ -36,7 +36,7 @@ def race_database(tmp_path: Path) -> Iterator[Callable[[], None]]:
     in-memory database, with everything set up so far, is copied to a file, and each racing thread,
     and the main thread for the checks afterwards, connects to that file with the production
     settings. Yields the function a thread calls first to use it."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's wrapper has it
         yield lambda: None
         return
     path = tmp_path / "race.sqlite3"
@@ -84,7 +84,9 @@ def test_racing_nurses_cannot_both_draw_the_last_stock(
         assert ledger_verify().ok
 
 
-def _race(use_database: Callable[[], None], nurses: list[Any], sessions: list[Any], vial: Any) -> list[str]:
+def _race(
+    use_database: Callable[[], None], nurses: list[Any], sessions: list[Any], vial: Any
+) -> list[str]:
     barrier = threading.Barrier(RACERS)
     outcomes: list[str] = []
     lock = threading.Lock()

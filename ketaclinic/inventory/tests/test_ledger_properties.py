@@ -76,7 +76,9 @@ class Ledger(RuleBasedStateMachine):
         receipt = c["receive"](product=product, count=count, witness=self._sign())
         for container in receipt.containers.select_related("product"):
             self.expected[container.pk] = container.product.full_quantity
-        self.reversible += list(LedgerEntry.objects.filter(receipt=receipt).values_list("pk", flat=True))
+        self.reversible += list(
+            LedgerEntry.objects.filter(receipt=receipt).values_list("pk", flat=True)
+        )
 
     def _take(self, index: int, amount: Decimal, call: Any) -> None:
         ids = self._containers()
@@ -112,14 +114,16 @@ class Ledger(RuleBasedStateMachine):
         self._take(
             index,
             amount,
-            lambda c, a: services.loss_record(
-                by=self.nurse,
-                container=c,
-                amount=a,
-                kind=LossKind.BREAKAGE,
-                discovered_on=today,
-                note="Dropped",
-            ).entry,
+            lambda c, a: (
+                services.loss_record(
+                    by=self.nurse,
+                    container=c,
+                    amount=a,
+                    kind=LossKind.BREAKAGE,
+                    discovered_on=today,
+                    note="Dropped",
+                ).entry
+            ),
         )
 
     @rule(index=st.integers(0, 200))
@@ -149,7 +153,9 @@ class Ledger(RuleBasedStateMachine):
         new: Any = {
             "change": "-0.001",
             "note": "edited",
-            "occurred_at": "2001-01-01 00:00:00" if connection.vendor == "sqlite" else dt.datetime(2001, 1, 1, tzinfo=dt.UTC),
+            "occurred_at": "2001-01-01 00:00:00"
+            if connection.vendor == "sqlite"
+            else dt.datetime(2001, 1, 1, tzinfo=dt.UTC),
         }[field]
         old = raw_edit(pk, field, new)
         result = ledger_verify()

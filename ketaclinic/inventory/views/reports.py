@@ -31,10 +31,14 @@ def csv_cell(value: str) -> str:
 def _period(request: ClinicRequest) -> tuple[forms.PeriodForm, dt.date, dt.date] | None:
     m = membership_of(request)
     today = timezone.localdate(timezone.now(), m.clinic.tzinfo)
-    data = request.GET if "start" in request.GET else {
-        "start": (today - dt.timedelta(days=30)).isoformat(),
-        "end": today.isoformat(),
-    }
+    data = (
+        request.GET
+        if "start" in request.GET
+        else {
+            "start": (today - dt.timedelta(days=30)).isoformat(),
+            "end": today.isoformat(),
+        }
+    )
     form = forms.PeriodForm(data)
     if not form.is_valid():
         return None

@@ -20,7 +20,9 @@ def stock(request: ClinicRequest) -> HttpResponse:
         "rows": rows,
         "locations": selectors.locations_for(membership=m),
         "discrepancies": selectors.open_discrepancies(membership=m),
-        "loss_reports": [r for r in selectors.loss_reports_for(membership=m) if not r.form_106_filed_on],
+        "loss_reports": [
+            r for r in selectors.loss_reports_for(membership=m) if not r.form_106_filed_on
+        ],
         "can_handle": m.can(Perm.STOCK_HANDLE),
         "can_manage": m.can(Perm.STOCK_MANAGE),
     }
@@ -84,7 +86,9 @@ def container(request: ClinicRequest, container_id: int) -> HttpResponse:
                 return redirect("inventory:container", container_id=c.pk)
     context = {
         "c": c,
-        "entries": c.entries.select_related("recorded_by", "witness", "location").order_by("sequence"),
+        "entries": c.entries.select_related("recorded_by", "witness", "location").order_by(
+            "sequence"
+        ),
         "form": form,
         "can_handle": m.can(Perm.STOCK_HANDLE),
         "can_manage": m.can(Perm.STOCK_MANAGE),
