@@ -26,6 +26,12 @@ def _text(value: object) -> str:
     UUIDs as text, None as empty; whatever the database hands back for the same stored value."""
     if value is None:
         return ""
+    if type(value) is str:
+        return (
+            value.replace("\\", "\\\\").replace(SEP, "\\x1f")
+            if "\\" in value or SEP in value
+            else value
+        )
     if isinstance(value, Decimal):
         text = f"{value.quantize(_PLACES):.3f}"
     elif isinstance(value, dt.datetime):
@@ -46,6 +52,19 @@ def entry_hash(prev_hash: str, fields: Sequence[object]) -> str:
     return digest.hexdigest()
 
 
+def text_field(value: str) -> str:
+    """A text column as hashed (``_text`` of a str), for callers that format fields themselves."""
+    return value.replace("\\", "\\\\").replace(SEP, "\\x1f")
+
+
+def entry_hash_of_text(prev_hash: str, fields: Sequence[str]) -> str:
+    """``entry_hash`` of fields already formatted as ``_text`` would (the verifier's fast path)."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(b"\n")
+    digest.update(SEP.join(fields).encode("utf-8"))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     sequence: int
@@ -58,9 +77,10 @@ def walk_chain(
     *,
     head_sequence: int,
     head_hash: str,
+    formatted: bool = False,
 ) -> tuple[int, ChainProblem | None]:
     """Check one clinic's chain. ``rows`` are ``(entry id, sequence, prev_hash, hash, fields)`` in
-    sequence order. Returns how many entries were verified and the first problem, if any: a gap in
+    sequence order; ``formatted``: the fields are already the hashed text. Returns how many entries were verified and the first problem, if any: a gap in
     the sequence, a broken link, a changed entry, or a tail that does not end at the head."""
     expected_prev = GENESIS
     expected_seq = 1
@@ -77,7 +97,12 @@ def walk_chain(
             return count, ChainProblem(
                 sequence, entry_id, f"entry {sequence} does not link to the entry before it"
             )
-        if entry_hash(prev_hash, fields) != hash_:
+        computed = (
+            entry_hash_of_text(prev_hash, fields)  # type: ignore[arg-type]
+            if formatted
+            else entry_hash(prev_hash, fields)
+        )
+        if computed != hash_:
             return count, ChainProblem(
                 sequence, entry_id, f"entry {sequence} was changed after it was written"
             )
