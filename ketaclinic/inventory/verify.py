@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Field, ForeignKey
 
 from ketaclinic.inventory.domain.chain import GENESIS, text_field, walk_chain
 from ketaclinic.inventory.models import LedgerEntry, LedgerHead
@@ -69,9 +70,10 @@ def _columns() -> list[tuple[str, Callable[[object], object] | None]]:
     found: list[tuple[str, Callable[[object], object] | None]] = []
     for name in HASHED_FIELDS:
         field = LedgerEntry._meta.get_field(name.removesuffix("_id"))
-        target = field.target_field if field.is_relation else field  # type: ignore[union-attr]
+        assert isinstance(field, Field)  # noqa: S101 - the hashed names are concrete fields
+        target = field.target_field if isinstance(field, ForeignKey) else field
         kind = target.get_internal_type()
-        column = connection.ops.quote_name(field.column)  # type: ignore[union-attr]
+        column = connection.ops.quote_name(str(field.column))
         if sqlite and kind == "DateTimeField":
             column = f"CAST({column} AS TEXT)"
         found.append((column, _SQLITE.get(kind, _sqlite_text) if sqlite else None))
