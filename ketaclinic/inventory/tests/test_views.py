@@ -109,7 +109,7 @@ def test_the_log_csv_neutralises_formula_cells(login, inventory_manager) -> None
         reverse("inventory:log_csv"), {"start": "2026-01-01", "end": "2026-01-31"}
     )
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content).decode()
     assert body.startswith("Entry,Date and time,Kind")
 
 
