@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "ketaclinic.scales",
     "ketaclinic.screening",
     "ketaclinic.treatment",
+    "ketaclinic.inventory",
     "ketaclinic.pharmacology",
 ]
 

@@ -21,7 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "ketaclinic"
 
 # The pure parts of the code, as folders of the package.
-PURE_TREES = ("treatment/domain", "pharmacology", "scales/scoring", "screening/rules", "lib")
+PURE_TREES = (
+    "treatment/domain",
+    "pharmacology",
+    "scales/scoring",
+    "screening/rules",
+    "inventory/domain",
+    "lib",
+)
 
 # Never pure, wherever they are: Django's own kinds of module.
 DJANGO_DIRS = {

@@ -85,6 +85,15 @@ class EventType(models.TextChoices):
     ELIGIBILITY_OVERRIDDEN = "screening.eligibility_overridden", "Eligibility overridden"
     REMS_PATIENT_ENROLLED = "screening.rems_patient_enrolled", "Patient enrolled in the REMS"
     SCREENING_POLICY_UPDATED = "screening.policy_updated", "Screening settings changed"
+    # inventory (issue 12)
+    STOCK_ENTRY_RECORDED = "inventory.entry_recorded", "Controlled-substance ledger entry"
+    STOCK_RECEIVED = "inventory.received", "Controlled substance received"
+    STOCK_WITNESS_FAILED = "inventory.witness_failed", "Stock witness sign-off refused"
+    STOCK_COUNT_RECORDED = "inventory.count_recorded", "Stock count recorded"
+    STOCK_DISCREPANCY_RESOLVED = "inventory.discrepancy_resolved", "Count discrepancy resolved"
+    STOCK_LOSS_REPORT_UPDATED = "inventory.loss_report_updated", "Loss or theft report updated"
+    STOCK_INVENTORY_TAKEN = "inventory.inventory_taken", "Initial or biennial inventory taken"
+    STOCK_SETUP_CHANGED = "inventory.setup_changed", "Product or storage location added"
 
 
 class AuditEvent(models.Model):
