@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from ketaclinic.accounts.http import client_ip
 from ketaclinic.lib import context
 
 _REQUEST_ID_CHARS = frozenset("0123456789abcdefABCDEF-")
@@ -22,7 +23,7 @@ class RequestContextMiddleware:
             request_id = incoming
         else:
             request_id = uuid.uuid4().hex
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = client_ip(request)
         with context.bound(context.RequestContext(request_id=request_id, ip_address=ip)):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
