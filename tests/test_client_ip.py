@@ -23,8 +23,8 @@ def behind_proxy(settings: Any) -> None:
     settings.TRUSTED_PROXY_NETWORKS = parse_networks([PROXY])
 
 
-def _via_proxy(client_address: str) -> dict[str, str]:
-    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": client_address}
+def _via_proxy(client_address: str) -> Client:
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_address)
 
 
 @pytest.mark.django_db
@@ -32,13 +32,13 @@ def test_sign_in_lockout_counts_the_client_behind_the_proxy_not_the_proxy(
     behind_proxy: None, prescriber
 ) -> None:
     username = prescriber.user.username
-    attacker = Client(**_via_proxy("198.51.100.66"))
+    attacker = _via_proxy("198.51.100.66")
     for _ in range(5):
         attacker.post(LOGIN, {"username": username, "password": "wrong-password-123"})
     assert attacker.post(LOGIN, {"username": username, "password": PASSWORD}).status_code == 429
 
     # The real user, another client behind the same proxy, still signs in.
-    owner = Client(**_via_proxy("198.51.100.7"))
+    owner = _via_proxy("198.51.100.7")
     response = owner.post(LOGIN, {"username": username, "password": PASSWORD})
     assert response.status_code == 302
     assert owner.session["_auth_user_id"] == str(prescriber.user.pk)
@@ -50,7 +50,7 @@ def test_the_audit_trail_records_the_client_address_from_the_trusted_proxy(
 ) -> None:
     from ketaclinic.audit.models import AuditEvent, EventType
 
-    Client(**_via_proxy("198.51.100.7")).post(
+    (_via_proxy("198.51.100.7")).post(
         LOGIN, {"username": prescriber.user.username, "password": PASSWORD}
     )
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN).latest("id")
@@ -77,7 +77,7 @@ def test_a_spoofed_header_from_an_untrusted_peer_is_ignored(behind_proxy: None, 
 def test_without_the_setting_the_header_is_ignored(prescriber) -> None:
     from ketaclinic.audit.models import AuditEvent, EventType
 
-    Client(**_via_proxy("198.51.100.7")).post(
+    (_via_proxy("198.51.100.7")).post(
         LOGIN, {"username": prescriber.user.username, "password": PASSWORD}
     )
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN).latest("id")
@@ -91,7 +91,7 @@ def test_each_patient_behind_the_proxy_has_their_own_self_report_budget(
     from ketaclinic.scales.services import PUBLIC_LIMIT_PER_IP
 
     url = "/scales/r/not-a-real-token/"
-    greedy = Client(**_via_proxy("198.51.100.66"))
+    greedy = _via_proxy("198.51.100.66")
     statuses = {greedy.get(url).status_code for _ in range(PUBLIC_LIMIT_PER_IP + 1)}
     assert 429 in statuses
-    assert Client(**_via_proxy("198.51.100.7")).get(url).status_code == 404
+    assert (_via_proxy("198.51.100.7")).get(url).status_code == 404
