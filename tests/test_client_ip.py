@@ -50,7 +50,7 @@ def test_the_audit_trail_records_the_client_address_from_the_trusted_proxy(
 ) -> None:
     from ketaclinic.audit.models import AuditEvent, EventType
 
-    (_via_proxy("198.51.100.7")).post(
+    _via_proxy("198.51.100.7").post(
         LOGIN, {"username": prescriber.user.username, "password": PASSWORD}
     )
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN).latest("id")
@@ -77,7 +77,7 @@ def test_a_spoofed_header_from_an_untrusted_peer_is_ignored(behind_proxy: None, 
 def test_without_the_setting_the_header_is_ignored(prescriber) -> None:
     from ketaclinic.audit.models import AuditEvent, EventType
 
-    (_via_proxy("198.51.100.7")).post(
+    _via_proxy("198.51.100.7").post(
         LOGIN, {"username": prescriber.user.username, "password": PASSWORD}
     )
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN).latest("id")
@@ -94,4 +94,4 @@ def test_each_patient_behind_the_proxy_has_their_own_self_report_budget(
     greedy = _via_proxy("198.51.100.66")
     statuses = {greedy.get(url).status_code for _ in range(PUBLIC_LIMIT_PER_IP + 1)}
     assert 429 in statuses
-    assert (_via_proxy("198.51.100.7")).get(url).status_code == 404
+    assert _via_proxy("198.51.100.7").get(url).status_code == 404
