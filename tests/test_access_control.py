@@ -532,3 +532,76 @@ def test_every_page_a_signed_in_user_gets_is_marked_no_store(
     assert {"patients:weight_add", "audit:export", "alerts:list", "alerts:acknowledge"} <= set(
         seen_ok
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# (f) A failed POST is not a way around a page's read permission (issue 10, finding 1): whatever a
+# role posts, valid or not, the page it gets back is one it may read with GET.
+
+ROLES = ["prescriber", "nurse", "front_desk", "inventory_manager", "researcher", "clinic_admin"]
+# Routes that end the signed-in session (the sweep would sign itself out).
+SESSION_ENDING_ROUTES = {"accounts:logout", "accounts:sessions_end"}
+# Every form field name in the application, each with a value no field accepts (too long, not a
+# number, not a date), and an empty form: two ways for a POST to fail validation.
+_FIELD_NAMES = """action_taken address amount chair change_note clinic_id code codes
+concentration_mg_per_ml confirmation_number criteria current_password date dea_number decision_note
+description diagnosed_on diastolic_mmhg dose dose_mg dose_text email end escort event_type
+expiry_date fasting_confirmed first_name hcp_email hcp_phone heart_rate icd10_code kind last_name
+lot_number meaning measured_at moaa_s name new_date new_time new_value note notes outcome
+override_reason password pregnancy_status printed_name product protocol reaction reason
+rems_setting_id ride_home_confirmed role serious session_time severity spo2 start start_date
+started_on stopped_on substance systolic_mmhg temporary_password text time_zone title token unit
+username value version witness_password witness_token witness_username your_code your_password
+""".split()
+INVALID_POSTS: list[dict[str, str]] = [{}, dict.fromkeys(_FIELD_NAMES, "x" * 300)]
+
+
+def _page(response: Any) -> str | None:
+    """The template a 200 response rendered at the top (None for a redirect, an error, JSON)."""
+    if response.status_code != 200 or not response.templates:
+        return None
+    return str(response.templates[0].name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.django_db
+def test_a_failed_post_never_shows_a_page_the_role_cannot_read(
+    role: str, request: pytest.FixtureRequest, north: North, insider: Client, login
+) -> None:
+    client = login(request.getfixturevalue(role))
+    urls = [
+        concrete_url(route, north, insider)
+        for route in ROUTES
+        if not route.is_public and route.name not in SESSION_ENDING_ROUTES
+    ]
+    readable = {page for url in urls if (page := _page(client.get(url))) is not None}
+    assert readable, f"{role} reads no page at all: the sweep would be vacuous"
+    posted = 0
+    for url in urls:
+        for data in INVALID_POSTS:
+            response = client.post(url, data)
+            posted += 1
+            page = _page(response)
+            assert page is None or page in readable, (
+                f"{role} POST {url} with invalid data got {page}, a page it cannot GET"
+            )
+    assert posted >= 2 * 60
+
+
+@pytest.mark.parametrize("role", ["front_desk", "clinic_admin"])
+@pytest.mark.django_db
+def test_a_refused_check_in_tells_the_front_desk_why_without_the_session_page(
+    role: str, request: pytest.FixtureRequest, north: North, login
+) -> None:
+    session = treatment_objects(north.patient)["session"]
+    client = login(request.getfixturevalue(role))
+    url = reverse("treatment:check_in", kwargs={"session_id": session.pk})
+    assert (
+        client.get(reverse("treatment:session", kwargs={"session_id": session.pk})).status_code
+        == 403
+    )
+    response = client.post(url, {"chair": "C" * 40}, follow=True)
+    body = response.content.decode()
+    assert response.redirect_chain, "the failed check-in must redirect, not re-render the page"
+    assert "treatment/session.html" not in [t.name for t in response.templates]
+    assert "Chair or room: Ensure this value has at most 32 characters" in body  # as a message
