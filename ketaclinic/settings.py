@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     "ketaclinic.accounts.middleware.PasswordChangeRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
+    "ketaclinic.core.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",

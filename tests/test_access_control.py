@@ -605,3 +605,66 @@ def test_a_refused_check_in_tells_the_front_desk_why_without_the_session_page(
     assert response.redirect_chain, "the failed check-in must redirect, not re-render the page"
     assert "treatment/session.html" not in [t.name for t in response.templates]
     assert "Chair or room: Ensure this value has at most 32 characters" in body  # as a message
+
+
+# --------------------------------------------------------------------------------------------------
+# (g) Every response that shows patient data writes one read event, ids only (finding 3).
+
+READ_EVENT_TYPES = {
+    "patient.viewed",
+    "scale.response_viewed",
+    "treatment.session_viewed",
+    "treatment.course_viewed",
+    "treatment.rems_form_viewed",
+    "alert.viewed",
+    "record.viewed",
+}
+PATIENT_OBJECT_PARAMS = {
+    ("pk", "uuid"),
+    ("entry_id", "int"),
+    ("response_id", "int"),
+    ("course_id", "int"),
+    ("session_id", "int"),
+    ("form_id", "int"),
+}
+
+
+def _read_events() -> Any:
+    from ketaclinic.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(event_type__in=READ_EVENT_TYPES)
+
+
+@pytest.mark.parametrize("role", ["prescriber", "front_desk"])
+@pytest.mark.django_db
+def test_every_get_that_shows_patient_data_writes_one_read_event(
+    role: str, request: pytest.FixtureRequest, north: North, insider: Client, login
+) -> None:
+    client = login(request.getfixturevalue(role))
+    patient = north.patient
+    seen = []
+    for route in ROUTES:
+        if route.is_public:
+            continue
+        url = concrete_url(route, north, insider)
+        before = _read_events().order_by("-id").values_list("id", flat=True).first() or 0
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        body = response.content.decode(errors="replace")
+        shows_patient = patient.family_name in body or patient.mrn in body
+        if not (shows_patient or set(route.params) & PATIENT_OBJECT_PARAMS):
+            continue
+        seen.append(route.name)
+        events = list(_read_events().filter(id__gt=before))
+        assert len(events) == 1, f"{role} GET {url} ({route.name}): {len(events)} read events"
+        event = events[0]
+        assert str(patient.pk) in event.extra["patient_ids"], f"{route.name}: {event.extra}"
+        assert event.actor_id == request.getfixturevalue(role).user_id
+        extra = str(event.extra)
+        assert patient.family_name not in extra and patient.given_name not in extra  # ids only
+    assert {"patients:detail", "patients:list"} <= set(seen)
+    if role == "prescriber":
+        assert {"scales:detail", "scales:fhir", "treatment:session", "treatment:course"} <= set(
+            seen
+        )

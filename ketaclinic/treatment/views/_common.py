@@ -42,4 +42,6 @@ def errors_as_messages(request: ClinicRequest, form: forms.BaseForm, *, form_lev
             continue
         field = form.fields.get(name)
         for error in errors:
-            messages.error(request, f"{field.label}: {error}" if field and field.label else str(error))
+            messages.error(
+                request, f"{field.label}: {error}" if field and field.label else str(error)
+            )
