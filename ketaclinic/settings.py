@@ -39,6 +39,9 @@ try:
     DATABASE_URL = envstr("DATABASE_URL", "")
     AXES_FAILURE_LIMIT = envint("KETACLINIC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
     AXES_COOLOFF_MINUTES = envint("KETACLINIC_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+    # Per username from any address (the per-username+address limit above is django-axes').
+    LOGIN_USERNAME_FAILURE_LIMIT = envint("KETACLINIC_LOGIN_USERNAME_LIMIT", 20, minimum=1)
+    LOGIN_USERNAME_LOCK_MINUTES = envint("KETACLINIC_LOGIN_USERNAME_LOCK_MINUTES", 60, minimum=1)
     # Behind a reverse proxy: the header it sets (e.g. X-Forwarded-For) and the proxies' own
     # addresses. The header is read only on requests whose peer is one of those proxies.
     TRUSTED_PROXY_HEADER = envstr("KETACLINIC_CLIENT_IP_HEADER", "").strip()
@@ -189,6 +192,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ketaclinic.accounts.validators.LowVarietyPasswordValidator"},
+    {"NAME": "ketaclinic.accounts.validators.UserAttributeContainedValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
