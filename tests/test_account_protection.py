@@ -103,7 +103,6 @@ def test_the_current_password_check_is_audited_and_paused_after_five_failures(nu
     assert nurse.user.check_password(PASSWORD)  # unchanged
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     "password",
     [
@@ -114,9 +113,8 @@ def test_the_current_password_check_is_audited_and_paused_after_five_failures(nu
         "{username}-2026!x",
     ],
 )
-def test_weak_pattern_passwords_are_refused(password: str, prescriber) -> None:
-    user = prescriber.user
-    assert len(user.username) >= 6  # so the username-built ones are 12+ characters
+def test_weak_pattern_passwords_are_refused(password: str) -> None:
+    user = User(username="marguerite", first_name="Marguerite", last_name="Oduya")
     with pytest.raises(ValidationError):
         validate_password(password.format(username=user.username), user)
 
