@@ -95,3 +95,23 @@ def test_each_patient_behind_the_proxy_has_their_own_self_report_budget(
     statuses = {greedy.get(url).status_code for _ in range(PUBLIC_LIMIT_PER_IP + 1)}
     assert 429 in statuses
     assert _via_proxy("198.51.100.7").get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_refused_or_unknown_self_report_request_writes_nothing_to_the_database() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.scales.services import PUBLIC_LIMIT_PER_IP
+
+    url = "/scales/r/not-a-real-token/"
+    client = Client(REMOTE_ADDR="198.51.100.66")
+    with CaptureQueriesContext(connection) as queries:
+        statuses = [client.get(url).status_code for _ in range(PUBLIC_LIMIT_PER_IP + 3)]
+    assert statuses[-1] == 429 and statuses[0] == 404
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+    assert writes == []
