@@ -668,3 +668,27 @@ def test_every_get_that_shows_patient_data_writes_one_read_event(
         assert {"scales:detail", "scales:fhir", "treatment:session", "treatment:course"} <= set(
             seen
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# (h) Front desk sees that a scale response exists and when, never its answers (finding 10).
+
+
+@pytest.mark.parametrize("role", ["front_desk", "clinic_admin"])
+@pytest.mark.django_db
+def test_non_clinical_roles_see_that_a_scale_exists_but_not_its_answers(
+    role: str, request: pytest.FixtureRequest, north: North, login
+) -> None:
+    response = _scale_response(north)
+    client = login(request.getfixturevalue(role))
+    page = client.get(reverse("scales:detail", kwargs={"response_id": response.pk}))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Answers refer to" in body
+    assert "<h2>Answers</h2>" not in body and "Total" not in body
+    assert (
+        client.get(reverse("scales:fhir", kwargs={"response_id": response.pk})).status_code == 403
+    )
+    clinical = login(request.getfixturevalue("nurse"))
+    body = clinical.get(reverse("scales:detail", kwargs={"response_id": response.pk})).content
+    assert b"<h2>Answers</h2>" in body and b"Total" in body
