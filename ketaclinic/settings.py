@@ -17,6 +17,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from ketaclinic.lib.clientip import TrustedProxyError, parse_networks
 from ketaclinic.lib.env import SettingError, envbool, envint, envlist, envsecret, envstr
 
 django_stubs_ext.monkeypatch()  # lets ModelForm[Patient] and friends be subscripted at run time
@@ -41,10 +42,23 @@ try:
     DATABASE_URL = envstr("DATABASE_URL", "")
     AXES_FAILURE_LIMIT = envint("KETACLINIC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
     AXES_COOLOFF_MINUTES = envint("KETACLINIC_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
-    TRUSTED_PROXY_HEADER = envstr("KETACLINIC_CLIENT_IP_HEADER", "")
+    # Per username from any address (the per-username+address limit above is django-axes').
+    LOGIN_USERNAME_FAILURE_LIMIT = envint("KETACLINIC_LOGIN_USERNAME_LIMIT", 20, minimum=1)
+    LOGIN_USERNAME_LOCK_MINUTES = envint("KETACLINIC_LOGIN_USERNAME_LOCK_MINUTES", 60, minimum=1)
+    # Behind a reverse proxy: the header it sets (e.g. X-Forwarded-For) and the proxies' own
+    # addresses. The header is read only on requests whose peer is one of those proxies.
+    TRUSTED_PROXY_HEADER = envstr("KETACLINIC_CLIENT_IP_HEADER", "").strip()
+    TRUSTED_PROXIES = envlist(
+        "KETACLINIC_TRUSTED_PROXIES", ["127.0.0.1", "::1"] if TRUSTED_PROXY_HEADER else []
+    )
     DB_CONN_MAX_AGE = envint("KETACLINIC_DB_CONN_MAX_AGE", 300, minimum=0)
 except SettingError as exc:
     raise ImproperlyConfigured(str(exc)) from None
+
+try:
+    TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
+except TrustedProxyError as exc:
+    raise ImproperlyConfigured(f"KETACLINIC_TRUSTED_PROXIES: {exc}") from None
 
 if SECRET_KEY_FROM_ENV:
     SECRET_KEY = SECRET_KEY_FROM_ENV
@@ -104,6 +118,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     "ketaclinic.accounts.middleware.PasswordChangeRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
+    "ketaclinic.core.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -182,6 +197,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ketaclinic.accounts.validators.LowVarietyPasswordValidator"},
+    {"NAME": "ketaclinic.accounts.validators.UserAttributeContainedValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -195,9 +212,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    [TRUSTED_PROXY_HEADER, "REMOTE_ADDR"] if TRUSTED_PROXY_HEADER else ["REMOTE_ADDR"]
-)
+# The client address comes from the one trusted-proxy rule (accounts.http.client_ip), not from
+# django-ipware (not installed: axes would otherwise fall back to REMOTE_ADDR, the proxy).
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.accounts.http.client_ip"
 
 OTP_TOTP_ISSUER = "ketaclinic"
 

@@ -140,6 +140,12 @@ class North:
 
 @pytest.fixture
 def north(prescriber, make_patient) -> North:
+    return build_north(prescriber, make_patient)
+
+
+def build_north(prescriber: Any, make_patient: Any) -> North:
+    """North Clinic's patient with one chart entry of each kind and an alert (also used by
+    tests/test_access_error_paths.py)."""
     from ketaclinic.alerts import services as alerts
     from ketaclinic.alerts.models import AlertKind, Severity
     from ketaclinic.patients import services

@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
+from ketaclinic.accounts import throttle
 from ketaclinic.accounts.models import WEEKDAYS
 from ketaclinic.accounts.permissions import Role
 
@@ -22,8 +25,20 @@ class TokenForm(forms.Form):
         return str(self.cleaned_data["token"]).strip()
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username locked across addresses before any password
+    is tested (so a locked username is no password oracle)."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.data.get("username", ""))
+        if username and throttle.username_locked(username):
+            raise ValidationError(throttle.USERNAME_LOCKED, code="locked")
+        return super().clean()
+
+
 class ClinicSwitchForm(forms.Form):
-    clinic_id = forms.IntegerField()
+    # Bounded to the database's integer range: a larger number is "no such clinic", not a 500.
+    clinic_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+
+from ketaclinic.lib import clientip
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -39,6 +42,22 @@ def membership_of(request: HttpRequest) -> Membership:
     if membership is None:
         raise PermissionDenied
     return membership
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address under the one trusted-proxy rule (``lib.clientip``): the proxy header
+    ``KETACLINIC_CLIENT_IP_HEADER`` counts only on requests whose peer is one of
+    ``KETACLINIC_TRUSTED_PROXIES``. Used by the audit context, every limiter and django-axes
+    (``AXES_CLIENT_IP_CALLABLE``)."""
+    header: str = settings.TRUSTED_PROXY_HEADER
+    forwarded = None
+    if header:
+        meta_key = header.upper().replace("-", "_")  # "X-Forwarded-For" or "HTTP_X_FORWARDED_FOR"
+        meta_key = meta_key if meta_key.startswith("HTTP_") else "HTTP_" + meta_key
+        forwarded = str(request.META.get(meta_key, "")) or None
+    return clientip.client_ip(
+        request.META.get("REMOTE_ADDR"), forwarded, settings.TRUSTED_PROXY_NETWORKS
+    )
 
 
 # Service field names that a form shows under another name.

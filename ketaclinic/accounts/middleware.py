@@ -41,13 +41,21 @@ def password_change_exempt(view: View) -> View:
 REFRESHED_KEY = "ketaclinic_refreshed"
 
 
+def refresh_interval() -> float:
+    """How old the last renewal may be before a request renews the idle expiry: 60 s, but at
+    most a quarter of the idle limit, so that at the shortest limit (60 s) a user active every
+    45 s is never signed out (a fixed 60 s renewal would let such a session lapse)."""
+    return min(float(settings.SESSION_REFRESH_SECONDS), settings.SESSION_COOKIE_AGE / 4)
+
+
 class SessionLifetimeMiddleware:
     """Absolute session lifetime (12 hours by default, OWASP ASVS 3.3.2) and the idle limit.
 
     The idle limit is the server-side session expiry (``SESSION_COOKIE_AGE`` from the last save).
     Saving the session on every request would cost a write transaction per page; instead a request
-    renews it when the last renewal is ``SESSION_REFRESH_SECONDS`` (60 s) old or more. A session
-    therefore ends between 14 and 15 minutes after the last activity: never later than the limit.
+    renews it when the last renewal is ``refresh_interval()`` old or more (60 s, at most a quarter
+    of the limit). A session therefore ends between 14 and 15 minutes after the last activity at
+    the default limit: never later than the limit.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -62,7 +70,7 @@ class SessionLifetimeMiddleware:
                 return HttpResponseRedirect(reverse(settings.LOGIN_URL))
             now = time.time()
             refreshed = float(request.session.get(REFRESHED_KEY, 0))
-            if now - refreshed >= settings.SESSION_REFRESH_SECONDS:
+            if now - refreshed >= refresh_interval():
                 request.session[REFRESHED_KEY] = now  # marks it modified: saved, expiry renewed
         return self.get_response(request)
 

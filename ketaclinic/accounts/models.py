@@ -117,3 +117,18 @@ class Membership(models.Model):
     @property
     def role_label(self) -> str:
         return Role(self.role).label
+
+
+class SignInLock(models.Model):
+    """Sign-in refused for a username, whatever the address (OWASP ASVS 2.2.1): set when failures
+    for that username from any number of addresses reach ``KETACLINIC_LOGIN_USERNAME_LIMIT``
+    within the cool-off window. Keyed by the typed username (existing or not), so a lock says
+    nothing about which accounts exist. Ends at ``locked_until`` or when a clinic admin lifts it
+    on the staff page (``lifted_at``); failures before a lift no longer count."""
+
+    username = models.CharField(max_length=150, unique=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sign-in lock {self.pk}"

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import AuditEvent, EventType
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -51,3 +55,17 @@ def get_member_for_admin(*, membership: Membership, membership_id: int) -> Membe
     if not membership.can(Perm.CLINIC_MANAGE):
         raise PermissionDenied
     return member
+
+
+def failed_checks_naming(user: User, days: int = 7) -> list[AuditEvent]:
+    """Step-up checks (a dose witness, a signature) that someone else failed with this user's
+    name in the last ``days`` days: shown to the user on their home page, so a person whose
+    credentials are being tried hears of it (21 CFR 11.300(d); issue 10, finding 6)."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        AuditEvent.objects.filter(
+            event_type=EventType.REAUTH_FAILED,
+            extra__named_user_id=user.pk,
+            event_time__gte=since,
+        ).order_by("-event_time")[:20]
+    )

@@ -114,18 +114,34 @@ def totp_device_confirm(*, user: User, device: TOTPDevice) -> TOTPDevice:
     return device
 
 
-def reauthenticate(*, membership: Membership, password: str, token: str, purpose: str = "") -> bool:
+def reauthenticate(
+    *,
+    membership: Membership,
+    password: str,
+    token: str,
+    purpose: str = "",
+    typed_by: Membership | None = None,
+) -> bool:
     """Step-up check before a signature, a witness or an account change (21 CFR 11.200; OWASP ASVS
-    3.7.1): both the password and a current TOTP code, every time. A failure is audited, with
-    ``purpose`` (e.g. ``"staff.role"``) saying what was attempted."""
+    3.7.1): ``membership``'s password and a current TOTP code, every time. ``typed_by``: the
+    signed-in person at the keyboard when they are someone else (a dose witness types their own
+    details on the nurse's session; default: ``membership`` itself).
+
+    A failure is audited against the person who typed it (``actor``), naming the person whose
+    credentials were tried (``extra.named_user_id``) and ``purpose`` (e.g. ``"staff.role"``).
+    The pause after repeated failures also applies to who typed, so failing as someone else
+    cannot lock that person's own signing (issue 10, finding 6); the named person sees each
+    such failure on their home page (``selectors.failed_checks_naming``)."""
+    typist = typed_by or membership
     user = membership.user
-    if reauth_paused(user_id=user.pk):
+    extra: dict[str, Any] = {"purpose": purpose} if purpose else {}
+    if typist.user_id != user.pk:
+        extra["named_user_id"] = user.pk
+    if reauth_paused(user_id=typist.user_id):
         # Too many recent failures: refuse without testing the password (no guessing oracle).
         with transaction.atomic():
             audit_record(
-                event_type=EventType.REAUTH_FAILED,
-                actor=membership,
-                extra={"purpose": purpose, "paused": True} if purpose else {"paused": True},
+                event_type=EventType.REAUTH_FAILED, actor=typist, extra={**extra, "paused": True}
             )
         return False
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
@@ -133,18 +149,15 @@ def reauthenticate(*, membership: Membership, password: str, token: str, purpose
     ok = ok and device is not None and bool(token) and device.verify_token(token.strip())
     if not ok:
         with transaction.atomic():
-            audit_record(
-                event_type=EventType.REAUTH_FAILED,
-                actor=membership,
-                extra={"purpose": purpose} if purpose else None,
-            )
+            audit_record(event_type=EventType.REAUTH_FAILED, actor=typist, extra=extra or None)
     return ok
 
 
 def reauth_paused(*, user_id: int) -> bool:
-    """Step-up is paused for a user after ``KETACLINIC_LOGIN_FAILURE_LIMIT`` failures (5) within
-    the cool-off window (15 minutes), as sign-in is (OWASP ASVS 2.2.1): the failures are counted
-    from the audit trail, which records every one."""
+    """Step-up is paused for the person at the keyboard after ``KETACLINIC_LOGIN_FAILURE_LIMIT``
+    failures (5) they typed within the cool-off window (15 minutes), as sign-in is (OWASP ASVS
+    2.2.1), counted from the audit trail, which records every one. A signed-in session belongs to
+    one user, so this counts every session and device of theirs."""
     since = timezone.now() - timedelta(minutes=settings.AXES_COOLOFF_MINUTES)
     failures = AuditEvent.objects.filter(
         event_type=EventType.REAUTH_FAILED, actor_id=user_id, event_time__gte=since
@@ -407,14 +420,45 @@ def user_set_temporary_password(
     return user
 
 
-@transaction.atomic
+CURRENT_CHECK_PAUSED = (
+    "Too many wrong current passwords: this check is paused for 15 minutes. Nothing changed."
+)
+
+
 def user_change_password(
     *, user: User, current_password: str, new_password: str, by: Membership | None = None
 ) -> User:
     """The owner changes their own password (the current one first). Clears ``must_change_password``.
-    Django ends the user's other sessions (they carry the old password hash); the view keeps this one."""
+    Django ends the user's other sessions (they carry the old password hash); the view keeps this one.
+
+    The current-password check is a password oracle for whoever holds a signed-in session, so it
+    is throttled as sign-in is: each wrong password is audited (``auth.password_check_failed``,
+    in its own transaction, so the refusal does not roll it back), and after 5 in 15 minutes the
+    check is paused without testing the password."""
+    since = timezone.now() - timedelta(minutes=settings.AXES_COOLOFF_MINUTES)
+    failures = AuditEvent.objects.filter(
+        event_type=EventType.PASSWORD_CHECK_FAILED, actor_id=user.pk, event_time__gte=since
+    ).count()
+    if failures >= settings.AXES_FAILURE_LIMIT:
+        raise ValidationError({"current_password": CURRENT_CHECK_PAUSED})
+    if not current_password or not user.check_password(current_password):
+        with transaction.atomic():
+            audit_record(
+                event_type=EventType.PASSWORD_CHECK_FAILED,
+                actor=by,
+                user_id=user.pk,
+                username=user.username,
+                obj=user,
+            )
+        raise ValidationError({"current_password": "That is not your current password."})
+    return _password_change(user=user, current_password=current_password, new=new_password, by=by)
+
+
+@transaction.atomic
+def _password_change(*, user: User, current_password: str, new: str, by: Membership | None) -> User:
+    new_password = new
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if not current_password or not locked.check_password(current_password):
+    if not locked.check_password(current_password):  # changed meanwhile in another session
         raise ValidationError({"current_password": "That is not your current password."})
     if current_password == new_password:
         raise ValidationError(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from ketaclinic.accounts import throttle
 from ketaclinic.accounts.middleware import AUTH_TIME_KEY
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import EventType
@@ -37,3 +38,4 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
     username = str(credentials.get("username", ""))[:150]  # never the password
     with transaction.atomic():
         audit_record(event_type=EventType.LOGIN_FAILED, username=username)
+    throttle.sign_in_failed(username)  # the per-username lock across addresses

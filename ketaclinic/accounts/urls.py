@@ -28,4 +28,5 @@ urlpatterns = [
         name="staff_second_factor",
     ),
     path("staff/<int:membership_id>/password/", views.staff_password, name="staff_password"),
+    path("staff/<int:membership_id>/unlock/", views.staff_unlock, name="staff_unlock"),
 ]

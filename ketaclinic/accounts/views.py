@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts import selectors, services
+from ketaclinic.accounts import selectors, services, throttle
 from ketaclinic.accounts.forms import (
     ClinicSettingsForm,
     ClinicSwitchForm,
     PasswordChangeForm,
     ReasonForm,
     RoleChangeForm,
+    SignInForm,
     StaffAddForm,
     StepUpForm,
     TemporaryPasswordForm,
@@ -46,6 +47,7 @@ from ketaclinic.audit.services import audit_record
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
@@ -73,6 +75,7 @@ def verify(request: ClinicRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
+            request.session.cycle_key()  # a new session id once both factors are done
             next_url = request.GET.get("next", "")
             if next_url.startswith("/") and not next_url.startswith("//"):
                 return HttpResponseRedirect(next_url)
@@ -100,6 +103,7 @@ def enrol(request: ClinicRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"]):
             totp_device_confirm(user=user, device=device)
             otp_login(request, device)
+            request.session.cycle_key()  # a new session id once both factors are done
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(settings.LOGIN_REDIRECT_URL)
         form.add_error("token", "That code is not valid. Scan the code again and retry.")
@@ -213,7 +217,8 @@ def staff_add(request: ClinicRequest) -> HttpResponse:
 def staff_detail(request: ClinicRequest, membership_id: int) -> HttpResponse:
     admin = membership_of(request)
     member = selectors.get_member_for_admin(membership=admin, membership_id=membership_id)
-    return render(request, "accounts/staff_detail.html", {"member": member})
+    lock = throttle.lock_for(member.user.username)
+    return render(request, "accounts/staff_detail.html", {"member": member, "sign_in_lock": lock})
 
 
 # action name -> (form class, page title, button, service call)
@@ -245,6 +250,12 @@ _STAFF_ACTIONS: dict[str, tuple[type[StepUpForm], str, str, _StaffCall]] = {
         "Reset two-factor",
         lambda by, m, d: services.user_reset_second_factor(by=by, member=m, reason=d["reason"]),
     ),
+    "unlock": (
+        ReasonForm,
+        "Lift the sign-in lock",
+        "Lift lock",
+        lambda by, m, d: throttle.sign_in_unlock(by=by, member=m, reason=d["reason"]),
+    ),
     "password": (
         TemporaryPasswordForm,
         "Set a temporary password",
@@ -260,6 +271,7 @@ _DONE = {
     "reactivate": "Reactivated.",
     "second_factor": "Two-factor sign-in reset: they set up an authenticator at their next sign-in.",
     "password": "Temporary password set: they must replace it at their next sign-in.",
+    "unlock": "Sign-in lock lifted: they can sign in again.",
 }
 
 
@@ -302,6 +314,10 @@ def staff_second_factor(request: ClinicRequest, membership_id: int) -> HttpRespo
 
 def staff_password(request: ClinicRequest, membership_id: int) -> HttpResponse:
     return _staff_action(request, membership_id, "password")
+
+
+def staff_unlock(request: ClinicRequest, membership_id: int) -> HttpResponse:
+    return _staff_action(request, membership_id, "unlock")
 
 
 def clinic_settings(request: ClinicRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.http import Http404
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.models import Alert
+from ketaclinic.lib.context import note_read
 from ketaclinic.patients.models import Patient
 
 
@@ -51,6 +52,7 @@ def get_alert_for_user(*, membership: Membership | None, pk: int) -> Alert:
         raise Http404
     if not membership.can(Perm.ALERT_VIEW):
         raise PermissionDenied
+    note_read(alert, alert.patient_id)
     return alert
 
 

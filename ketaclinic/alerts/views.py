@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts import selectors, services
+from ketaclinic.lib.context import note_read
 
 
 class AcknowledgeForm(forms.Form):
@@ -20,7 +21,9 @@ class AcknowledgeForm(forms.Form):
 def alert_list(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
     show_all = request.GET.get("show") == "all"
-    alerts = selectors.alerts_for_clinic(membership=membership, open_only=not show_all)[:200]
+    alerts = list(selectors.alerts_for_clinic(membership=membership, open_only=not show_all)[:200])
+    for alert in alerts:  # each alert listed names its patient: an audited read (ids only)
+        note_read(alert, alert.patient_id)
     context = {
         "alerts": alerts,
         "show_all": show_all,

@@ -95,6 +95,18 @@ class EventType(models.TextChoices):
     STOCK_INVENTORY_TAKEN = "inventory.inventory_taken", "Initial or biennial inventory taken"
     STOCK_SETUP_CHANGED = "inventory.setup_changed", "Product or storage location added"
 
+    # ---- Reads of patient data and account protection (issue 10: access hardening). Written by
+    # ---- core.middleware.ReadAuditMiddleware, one per response that showed patient data (ids
+    # ---- only), and by the sign-in and step-up throttles. Kept together to merge cleanly.
+    SESSION_VIEWED = "treatment.session_viewed", "Treatment session viewed"
+    COURSE_VIEWED = "treatment.course_viewed", "Course viewed"
+    REMS_FORM_VIEWED = "treatment.rems_form_viewed", "REMS monitoring form viewed"
+    ALERTS_VIEWED = "alert.viewed", "Alerts viewed"
+    RECORDS_VIEWED = "record.viewed", "Patient records viewed"
+    PASSWORD_CHECK_FAILED = "auth.password_check_failed", "Current password refused"
+    USERNAME_LOCKED = "auth.username_locked", "Sign-in locked for a username"
+    USERNAME_UNLOCKED = "auth.username_unlocked", "Sign-in lock lifted by an admin"
+
 
 class AuditEvent(models.Model):
     """One event. Rows are only ever inserted, by ``audit.services.audit_record``.

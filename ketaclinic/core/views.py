@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm, Role
+from ketaclinic.accounts.selectors import failed_checks_naming
 from ketaclinic.alerts.selectors import open_alert_count
 from ketaclinic.scales import home as scales_home
 from ketaclinic.treatment import home as treatment_home
@@ -56,5 +57,6 @@ def home(request: ClinicRequest) -> HttpResponse:
         )
     for provider in (treatment_home, scales_home):
         panels.extend(provider.home_panels(membership))
-    context = {"role": role, "panels": panels}
+    failed_as_me = failed_checks_naming(membership.user)
+    context = {"role": role, "panels": panels, "failed_as_me": failed_as_me}
     return render(request, "core/home.html", context)

@@ -15,6 +15,7 @@ from django.http import Http404
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.lib.context import note_read
 from ketaclinic.patients.models import (
     Allergy,
     Diagnosis,
@@ -82,6 +83,7 @@ def get_patient_for_user(*, membership: Membership | None, pk: UUID, perm: Perm)
         raise Http404
     if not membership.can(perm):
         raise PermissionDenied
+    note_read(patient, patient.pk)
     return patient
 
 
@@ -150,4 +152,5 @@ def get_chart_entry_for_user(
         raise Http404
     if not membership.can(perm):
         raise PermissionDenied
+    note_read(entry, entry.patient_id)
     return entry

@@ -142,14 +142,6 @@ def patient_archive(*, by: Membership, patient: Patient, reason: str) -> Patient
     return patient
 
 
-def patient_viewed(*, by: Membership, patient: Patient) -> None:
-    """A read of an identified record is itself an audit event (ids only, never the data)."""
-    with transaction.atomic():
-        audit_record(
-            event_type=EventType.PATIENT_VIEWED, actor=by, obj=patient, patient_id=patient.pk
-        )
-
-
 def _measured_at_problem(measured_at: datetime) -> str | None:
     if timezone.is_naive(measured_at):
         return "Measurement time must include a time zone."

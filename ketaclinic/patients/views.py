@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.selectors import open_alerts_for_patient
+from ketaclinic.lib.context import note_read
 from ketaclinic.patients import forms, selectors, services
 from ketaclinic.patients.models import (
     Allergy,
@@ -34,6 +35,8 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     patients = selectors.patient_search(membership=membership, query=query)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    for patient in page:  # search results are a read of each patient listed (audited by id)
+        note_read(patient, patient.pk)
     context = {
         "page": page,
         "query": query,
@@ -60,7 +63,6 @@ def patient_create(request: ClinicRequest) -> HttpResponse:
 def patient_detail(request: ClinicRequest, pk: UUID) -> HttpResponse:
     membership = membership_of(request)
     patient = selectors.get_patient_for_user(membership=membership, pk=pk, perm=Perm.PATIENT_VIEW)
-    services.patient_viewed(by=membership, patient=patient)
     context = {
         "chart": selectors.patient_chart(patient=patient),
         "patient": patient,

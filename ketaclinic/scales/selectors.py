@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.lib.context import note_read
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales import CODES, get_scale
 from ketaclinic.scales.chart import Chart, trajectory
@@ -95,6 +96,7 @@ def get_response_for_user(*, membership: Membership | None, pk: int, perm: Perm)
         raise Http404
     if not membership.can(perm):
         raise PermissionDenied
+    note_read(response, response.patient_id)
     return response
 
 

@@ -25,11 +25,11 @@ from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.lib.ratelimit import WindowCounter
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales import ScaleInputError, get_definition, score
 from ketaclinic.scales.models import (
     LicensedScaleText,
-    PublicRequestCounter,
     ResponseSource,
     ResponseStatus,
     ScaleResponse,
@@ -335,30 +335,16 @@ def self_report_attempt(*, link: SelfReportLink) -> bool:
     return count <= SUBMIT_LIMIT_PER_LINK
 
 
+_PUBLIC_COUNTER = WindowCounter(
+    limit=PUBLIC_LIMIT_PER_IP, window_seconds=int(PUBLIC_WINDOW.total_seconds())
+)
+
+
 def public_request_allowed(*, client_ip: str | None) -> bool:
-    """Count one request to the public page from this client; False past the per-window limit."""
-    key = hashlib.sha256((client_ip or "unknown").encode()).hexdigest()
-    now = timezone.now()
-    seconds = int(PUBLIC_WINDOW.total_seconds())
-    window = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
-    with transaction.atomic():
-        updated = PublicRequestCounter.objects.filter(key=key, window_start=window).update(
-            count=F("count") + 1
-        )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    PublicRequestCounter.objects.create(key=key, window_start=window, count=1)
-            except IntegrityError:
-                PublicRequestCounter.objects.filter(key=key, window_start=window).update(
-                    count=F("count") + 1
-                )
-        count = PublicRequestCounter.objects.values_list("count", flat=True).get(
-            key=key, window_start=window
-        )
-        if count == 1:  # first request of a new window: forget windows older than an hour
-            PublicRequestCounter.objects.filter(window_start__lt=now - timedelta(hours=1)).delete()
-    return count <= PUBLIC_LIMIT_PER_IP
+    """Count one request to the public page from this client; False past the per-window limit.
+    In-process, with no database write (``lib.ratelimit`` explains the bound across processes);
+    the durable per-link limit (``self_report_attempt``) counts only posts through a real link."""
+    return _PUBLIC_COUNTER.hit(client_ip or "unknown")
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.middleware import clinic_exempt, two_factor_exempt
+from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.lib import context as request_context
 from ketaclinic.patients.selectors import get_patient_for_user
@@ -79,11 +80,21 @@ def response_enter(request: ClinicRequest, pk: UUID) -> HttpResponse:
     )
 
 
+def _sees_answers(membership: Membership) -> bool:
+    """Item answers and scores are clinical: for those who record scales. Front desk and clinic
+    admin (PATIENT_VIEW only) see that a response exists and when (issue 10, finding 10)."""
+    return membership.can(Perm.SCALE_RECORD)
+
+
 def response_detail(request: ClinicRequest, response_id: int) -> HttpResponse:
     membership = membership_of(request)
     response = selectors.get_response_for_user(
         membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
     )
+    if not _sees_answers(membership):
+        context = {"response": response, "patient": response.patient, "clinical": False}
+        context["definition"] = get_definition(response.code)
+        return render(request, "scales/detail.html", context)
     definition = get_definition(response.code)
     text = selectors.licensed_text(clinic_id=membership.clinic_id, code=response.code)
     items = []
@@ -107,6 +118,7 @@ def response_detail(request: ClinicRequest, response_id: int) -> HttpResponse:
         "items": items,
         "versions": versions,
         "can_amend": membership.can(Perm.SCALE_RECORD) and response.is_final,
+        "clinical": True,
     }
     return render(request, "scales/detail.html", context)
 
@@ -117,6 +129,8 @@ def response_fhir(request: ClinicRequest, response_id: int) -> HttpResponse:
     response = selectors.get_response_for_user(
         membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
     )
+    if not _sees_answers(membership):
+        raise PermissionDenied
     qr_id = f"scaleresponse-{response.pk}"
     subject = f"Patient/{response.patient_id}"
     answers = list(response.answers)

@@ -235,7 +235,10 @@ def test_opening_a_chart_is_an_audited_read(nurse, login, make_patient) -> None:
     event = AuditEvent.objects.get(event_type=EventType.PATIENT_VIEWED)
     assert event.patient_id == patient.pk
     assert event.actor_id == nurse.user_id
-    assert event.extra == {}  # ids only, never the data
+    # Ids only, never the data: the page, the record and the patient.
+    assert event.extra["records"] == [{"type": "patients.patient", "id": str(patient.pk)}]
+    assert event.extra["patient_ids"] == [str(patient.pk)]
+    assert event.extra["view"] == "patients:detail"
     assert audit_chain_verify().ok
 
 

@@ -8,6 +8,7 @@ from django.http import Http404
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.lib.context import note_read
 from ketaclinic.treatment.models import (
     ClinicClosure,
     Course,
@@ -84,6 +85,7 @@ def get_course_for_user(*, membership: Membership | None, pk: int) -> Course:
         raise Http404
     if not (can_read_treatment(m) and m.can(Perm.PATIENT_VIEW)):
         raise PermissionDenied
+    note_read(course, course.patient_id)
     return course
 
 
@@ -105,6 +107,7 @@ def get_session_for_user(
             raise PermissionDenied
     elif not can_run_sessions(m):
         raise PermissionDenied
+    note_read(session, session.patient_id)
     return session
 
 
@@ -119,6 +122,7 @@ def get_rems_form_for_user(*, membership: Membership | None, pk: int) -> RemsMon
         raise Http404
     if not can_run_sessions(m):
         raise PermissionDenied
+    note_read(form, form.session.patient_id)
     return form
 
 

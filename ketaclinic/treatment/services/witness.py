@@ -71,7 +71,9 @@ def _witness_confirm(by: Membership, witness: WitnessSignOff | None) -> Membersh
     if witness is None:
         return None
     membership = _witness_membership(by, witness)
-    if not reauthenticate(membership=membership, password=witness.password, token=witness.token):
+    if not reauthenticate(
+        membership=membership, password=witness.password, token=witness.token, typed_by=by
+    ):
         raise _WitnessRefusedError("credentials", WITNESS_REFUSED, membership)
     return membership
 

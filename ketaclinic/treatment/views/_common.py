@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 
 from ketaclinic.accounts.http import ClinicRequest, run_service
 from ketaclinic.accounts.models import Membership
@@ -32,3 +32,16 @@ def run_service_with_messages(
         for error in form.non_field_errors():
             messages.error(request, str(error))
     return result
+
+
+def errors_as_messages(request: ClinicRequest, form: forms.BaseForm, *, form_level: bool) -> None:
+    """A failed form's errors as messages, for a view that redirects instead of re-rendering.
+    ``form_level=False`` when ``run_service_with_messages`` already showed the form-level ones."""
+    for name, errors in form.errors.items():
+        if name == NON_FIELD_ERRORS and not form_level:
+            continue
+        field = form.fields.get(name)
+        for error in errors:
+            messages.error(
+                request, f"{field.label}: {error}" if field and field.label else str(error)
+            )

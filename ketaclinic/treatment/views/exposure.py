@@ -27,7 +27,6 @@ from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients import selectors as patient_selectors
-from ketaclinic.patients import services as patient_services
 from ketaclinic.pharmacology.presentation import DECISION_SUPPORT, WEIGHT_MAX_KG, WEIGHT_MIN_KG
 from ketaclinic.treatment import exposure_forms as forms
 from ketaclinic.treatment.domain.dosing import check_weight_age
@@ -183,7 +182,6 @@ def patient(request: ClinicRequest, pk: UUID) -> HttpResponse:
     record = patient_selectors.get_patient_for_user(
         membership=membership, pk=pk, perm=Perm.PATIENT_VIEW
     )
-    patient_services.patient_viewed(by=membership, patient=record)
     key = request.GET.get("protocol", "")
     protocol = SHIPPED_PROTOCOLS.get(key) or next(iter(SHIPPED_PROTOCOLS.values()))
     form = forms.PatientScenarioForm(

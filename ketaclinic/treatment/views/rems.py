@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
+from ketaclinic.lib.context import note_read
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain import rems
 from ketaclinic.treatment.domain.pmf import pmf_from_dict
@@ -23,6 +24,7 @@ def rems_dashboard(request: ClinicRequest) -> HttpResponse:
     today = timezone.now().astimezone(m.clinic.tzinfo).date()
     rows: list[dict[str, Any]] = []
     for form in selectors.rems_forms_due(membership=m):
+        note_read(form, form.session.patient_id)  # each row names its patient: audited by id
         deadline = rems.pmf_deadline(
             selectors.pmf_treatment_date(form), today=today, submitted=form.submitted_at is not None
         )

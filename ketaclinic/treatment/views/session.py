@@ -19,7 +19,7 @@ from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain.protocol import Drug
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.selectors.session_page import session_page
-from ketaclinic.treatment.views._common import run_service_with_messages
+from ketaclinic.treatment.views._common import errors_as_messages, run_service_with_messages
 
 
 def session_forms(
@@ -105,7 +105,8 @@ def session_action(
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=perm)
     bound = session_forms(m, session, request.POST, which)
     form = next(f for f in bound.values() if f.is_bound)
-    if form.is_valid():
+    valid = form.is_valid()
+    if valid:
         result = run_service_with_messages(
             request, form, lambda: act(m, session, form.cleaned_data)
         )
@@ -114,7 +115,14 @@ def session_action(
                 messages.warning(request, result)
             elif success:
                 messages.success(request, success)
+            if not selectors.can_run_sessions(m):
+                return redirect("home")
             return redirect("treatment:session", session_id=session.pk)
+    if not selectors.can_run_sessions(m):
+        # A role that may do this (front desk checking in) but not read the session page gets its
+        # errors as messages, never the page: a failed POST is not a way around the page's 403.
+        errors_as_messages(request, form, form_level=not valid)
+        return redirect("home")
     session.refresh_from_db()
     return render_session(request, m, session, **{k: v for k, v in bound.items() if v.is_bound})
 
