@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.lib.context import note_read
 from ketaclinic.patients.models import Allergy, Diagnosis, Medication, Patient, RecordStatus
 from ketaclinic.screening import rules
 from ketaclinic.screening.models import (
@@ -58,6 +59,7 @@ def get_screening_for_user(*, membership: Membership | None, pk: int, perm: Perm
         raise Http404
     if not membership.can(perm):
         raise PermissionDenied
+    note_read(screening, screening.patient_id)
     return screening
 
 
