@@ -104,6 +104,8 @@ def _iv_dose(nurse: Membership, s: TreatmentSession, start: dt.datetime) -> None
         by=nurse,
         session=s,
         concentration_mg_per_ml=Decimal("10"),
+        container="syringe",
+        final_concentration_mg_per_ml=Decimal("1"),
         product="Ketamine HCl injection 10 mg/mL",
         lot_number="DEMO-K-1193",
         expiry_date=(timezone.now() + dt.timedelta(days=300)).date(),
