@@ -158,6 +158,9 @@ def seed(out: Callable[[str], None]) -> None:
             start_date=today - dt.timedelta(weeks=weeks_ago),
             session_time=dt.time(9, 0),
             chair=chair,
+            concomitant_antidepressant="Sertraline 100 mg daily"
+            if versions[code].protocol.requires_oral_antidepressant
+            else "",
         )
 
     # Courses in every schedule phase (TRD: induction, optimisation, maintenance).

@@ -36,9 +36,9 @@ from ketaclinic.treatment.domain.preparation import Container
 __all__ = [
     "CEILINGS",
     "CHECK_BEFORE_USE",
+    "HEPATIC_LEVELS",
     "IV_FINAL_CONCENTRATION",
     "Ceiling",
-    "HEPATIC_LEVELS",
     "DoseCheck",
     "dose_check",
     "hepatic_dose_message",
@@ -55,6 +55,7 @@ _VERDICTS: dict[dosing.Verdict, DoseVerdict] = {
     dosing.Verdict.NEEDS_OVERRIDE: "override_required",
     dosing.Verdict.REFUSED: "refused",
 }
+
 
 @dataclass(frozen=True, slots=True)
 class DoseCheck:

@@ -348,7 +348,9 @@ def _allowed(p: Protocol, c: Ceiling, basis: DoseBasis) -> str:
     if c.quantity.per_kg:
         return ""  # a fixed dose against a mg/kg ceiling: it depends on the lightest patient
     total = (
-        "dose.cap_rate_mg_per_h" if basis in RATE_BASED and c.quantity.per_hour else "dose.cap_total_mg"
+        "dose.cap_rate_mg_per_h"
+        if basis in RATE_BASED and c.quantity.per_hour
+        else "dose.cap_total_mg"
     )
     return f" Set {total} so that no patient passes it."
 
@@ -365,9 +367,7 @@ def protocol_problems(p: Protocol) -> list[tuple[str, str]]:
                 "(treatment/domain/ceilings.py, each with its source)",
             )
         ]
-    if (any(c.quantity.per_hour for c in rows) or p.dose.basis in RATE_BASED) and _hours(
-        p
-    ) is None:
+    if (any(c.quantity.per_hour for c in rows) or p.dose.basis in RATE_BASED) and _hours(p) is None:
         return []  # validation refuses the missing infusion duration, or the rate outside one
     problems: list[tuple[str, str]] = []
     for field, amount, basis in _amounts(p):

@@ -163,9 +163,7 @@ def plan_dose(
             uncapped_rate = (exact * 60 / minutes).quantize(_RATE_STEP, ROUND_HALF_UP)
     if not requested.is_finite() or requested <= 0:
         raise DoseError("dose_mg", f"must be above 0 mg, got {requested}")
-    cap_mg = max_dose_mg(
-        rule, weight_kg=rule_weight, infusion_minutes=protocol.infusion_minutes
-    )
+    cap_mg = max_dose_mg(rule, weight_kg=rule_weight, infusion_minutes=protocol.infusion_minutes)
     iv = protocol.route in IV_ROUTES
     stock = concentration_mg_per_ml
     if iv and stock is None:
@@ -204,6 +202,14 @@ def plan_dose(
     check = check_dose_range(
         rule, dose_mg=dose, weight_kg=rule_weight, infusion_minutes=protocol.infusion_minutes
     )
+    value = rule.usual if amount is None else amount
+    if dose_mg is None and value > rule.cap:
+        # Asked above the cap: refused as asked, even where the rate cap would lower the dose.
+        unit = rule.basis.value.replace("_per_", "/").replace("_", " ")
+        check = RangeCheck(
+            Verdict.REFUSED,
+            f"{value} {unit} is above the absolute cap of {rule.cap} {unit}; refused.",
+        )
     check = apply_ceilings(protocol, check, dose_mg=dose, weight_kg=weight_kg)
     return DosePlan(
         weight=weight,

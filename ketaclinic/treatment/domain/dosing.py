@@ -34,8 +34,6 @@ from ketaclinic.treatment.domain.protocol import (
     DeviceRule,
     DoseBasis,
     DoseRule,
-    Protocol,
-    Route,
 )
 
 __all__ = [
@@ -59,8 +57,8 @@ __all__ = [
     "infusion_rate_ml_per_h",
     "max_dose_mg",
     "override_subject",
-    "rate_cap_mg",
     "pounds_to_kg",
+    "rate_cap_mg",
     "round_volume",
 ]
 

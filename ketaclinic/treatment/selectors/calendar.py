@@ -93,13 +93,14 @@ def course_spacing_problem(session: TreatmentSession, day: dt.date) -> str | Non
     return schedule.spacing_problem(day, schedule.min_days_for(phases, session.phase_code), dated)
 
 
-
 def dose_spacing_problem(session: TreatmentSession, day: dt.date) -> str | None:
     """Why ``session`` may not be dosed on the clinic-local ``day``: too close to a dose the
     patient was already given (in any course), by the larger of the two phases' minimum days."""
     tz = session.clinic.tzinfo
     dosed = (
-        TreatmentSession.objects.filter(patient_id=session.patient_id, dose_started_at__isnull=False)
+        TreatmentSession.objects.filter(
+            patient_id=session.patient_id, dose_started_at__isnull=False
+        )
         .exclude(pk=session.pk)
         .select_related("protocol_version")
     )
@@ -117,10 +118,10 @@ def dose_spacing_problem(session: TreatmentSession, day: dt.date) -> str | None:
 
 
 __all__ = [
-    "course_spacing_problem",
-    "dose_spacing_problem",
     "clinic_calendar",
     "clinic_closure_dates",
+    "course_spacing_problem",
+    "dose_spacing_problem",
     "missed_guidance_for",
     "missed_session_guidance",
     "plan_calendar",

@@ -18,10 +18,8 @@ from ketaclinic.treatment.domain.hepatic import hepatic_dose_message, observatio
 from ketaclinic.treatment.domain.preparation import IvPreparation
 from ketaclinic.treatment.domain.protocol import WEIGHT_BASED
 from ketaclinic.treatment.models import DoseAdministration, TreatmentSession
+from ketaclinic.treatment.safety import CHECK_BEFORE_USE
 from ketaclinic.treatment.selectors.calendar import dose_spacing_problem
-
-#: Shown beside every computed dose, rate and volume.
-CHECK_BEFORE_USE = "decision support: check before use"
 
 _BASIS_UNIT = {
     "mg_per_kg": "mg/kg",

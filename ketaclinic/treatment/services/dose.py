@@ -68,6 +68,27 @@ def _override_reason(
     return decision.reason
 
 
+def _require_iv_preparation(
+    stock: Decimal | None, container: str, final: Decimal | None, final_volume: Decimal | None
+) -> None:
+    """An IV dose names its stock, its bag or syringe and that container's final concentration
+    or volume (the pump rate follows from them)."""
+    missing = {}
+    if stock is None:
+        missing["concentration_mg_per_ml"] = (
+            "An IV dose needs the stock concentration it is drawn from (mg/mL)."
+        )
+    if not container:
+        missing["container"] = "Say whether the dose is prepared in a bag or a syringe."
+    if final is None and final_volume is None:
+        missing["final_concentration_mg_per_ml"] = (
+            "An IV dose needs the final concentration (mg/mL) or final volume (mL) of the bag "
+            "or syringe."
+        )
+    if missing:
+        raise ValidationError(missing)
+
+
 def dose_record(
     *,
     by: Membership,
@@ -178,20 +199,9 @@ def _dose_record(
     if expiry_date < today:
         raise ValidationError({"expiry_date": f"This lot expired on {expiry_date.isoformat()}."})
     if protocol.route in IV_ROUTES:
-        missing = {}
-        if concentration_mg_per_ml is None:
-            missing["concentration_mg_per_ml"] = (
-                "An IV dose needs the stock concentration it is drawn from (mg/mL)."
-            )
-        if not container:
-            missing["container"] = "Say whether the dose is prepared in a bag or a syringe."
-        if final_concentration_mg_per_ml is None and final_volume_ml is None:
-            missing["final_concentration_mg_per_ml"] = (
-                "An IV dose needs the final concentration (mg/mL) or final volume (mL) of the "
-                "bag or syringe."
-            )
-        if missing:
-            raise ValidationError(missing)
+        _require_iv_preparation(
+            concentration_mg_per_ml, container, final_concentration_mg_per_ml, final_volume_ml
+        )
     preview = dose_preview(
         session=s,
         dose_mg=dose_mg,

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.treatment.domain.dose_plan import plan_fixed_dose, plan_weight_based_dose
 from ketaclinic.treatment.domain.dosing import (
     DoseError,
     DoseRefusedError,
@@ -30,7 +31,6 @@ from ketaclinic.treatment.domain.dosing import (
     pounds_to_kg,
     round_volume,
 )
-from ketaclinic.treatment.domain.dose_plan import plan_fixed_dose, plan_weight_based_dose
 from ketaclinic.treatment.domain.library import (
     ESKETAMINE_MDSI,
     ESKETAMINE_TRD,
@@ -236,6 +236,7 @@ def test_a_plan_with_an_old_weight_is_refused_until_the_patient_is_weighed() -> 
         now=NOW,
     )
     assert plan.verdict is Verdict.REFUSED
+    assert plan.weight is not None
     assert not plan.weight.usable and plan.weight.age_days == 45
 
 

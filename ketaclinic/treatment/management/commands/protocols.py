@@ -18,6 +18,7 @@ active member who manages protocols.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,11 @@ class Command(BaseCommand):
             data = protocol_to_dict(version.protocol)
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
 
-    def _import(
-        self, file: str, clinic_code: str, username: str | None, change_note: str
-    ) -> None:
+    def _import(self, file: str, clinic_code: str, username: str | None, change_note: str) -> None:
         clinic = _clinic(clinic_code)
         by = _importer(clinic, username)
         try:
-            text = self.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"file: cannot read {file}: {exc.strerror}") from None
         try:
@@ -133,8 +132,7 @@ def _importer(clinic: Clinic, username: str | None) -> Membership:
         member = members.filter(user__username=username).first()
         if member is None:
             raise CommandError(
-                f"--as: {username!r} is not an active member of {clinic.code} who manages "
-                "protocols"
+                f"--as: {username!r} is not an active member of {clinic.code} who manages protocols"
             )
         return member
     found = list(members[:2])
