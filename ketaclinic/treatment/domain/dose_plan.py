@@ -149,20 +149,9 @@ def plan_dose(
     if rule.basis in WEIGHT_BASED and weight_kg is None:
         raise DoseError("weight_kg", f"a {rule.basis} dose needs the patient's weight")
     rule_weight = weight_kg if rule.basis in WEIGHT_BASED else None
-    requested = dose_mg_from_rule(
-        rule, weight_kg=rule_weight, amount=amount, infusion_minutes=protocol.infusion_minutes
+    requested, uncapped_rate = _requested(
+        protocol, weight_kg=rule_weight, amount=amount, dose_mg=dose_mg, minutes=minutes
     )
-    uncapped_rate = None
-    if dose_mg is not None:
-        requested = dose_mg
-    else:
-        exact = uncapped_dose_mg(
-            rule, weight_kg=rule_weight, amount=amount, infusion_minutes=protocol.infusion_minutes
-        )
-        if exact > requested and minutes:
-            uncapped_rate = (exact * 60 / minutes).quantize(_RATE_STEP, ROUND_HALF_UP)
-    if not requested.is_finite() or requested <= 0:
-        raise DoseError("dose_mg", f"must be above 0 mg, got {requested}")
     cap_mg = max_dose_mg(rule, weight_kg=rule_weight, infusion_minutes=protocol.infusion_minutes)
     iv = protocol.route in IV_ROUTES
     stock = concentration_mg_per_ml
@@ -228,6 +217,46 @@ def plan_dose(
         uncapped_rate_mg_per_h=uncapped_rate,
         cap_rate_mg_per_h=rule.cap_rate_mg_per_h,
         preparation=prep,
+    )
+
+
+def _requested(
+    protocol: Protocol,
+    *,
+    weight_kg: Decimal | None,
+    amount: Decimal | None,
+    dose_mg: Decimal | None,
+    minutes: int | None,
+) -> tuple[Decimal, Decimal | None]:
+    """The mg asked for (typed, or from the rule after its rate cap) and, when the rate cap
+    lowered it, the rate before the cap (mg/h)."""
+    rule = protocol.dose
+    if dose_mg is not None:
+        if not dose_mg.is_finite() or dose_mg <= 0:
+            raise DoseError("dose_mg", f"must be above 0 mg, got {dose_mg}")
+        return dose_mg, None
+    minutes_all = protocol.infusion_minutes
+    requested = dose_mg_from_rule(
+        rule, weight_kg=weight_kg, amount=amount, infusion_minutes=minutes_all
+    )
+    exact = uncapped_dose_mg(rule, weight_kg=weight_kg, amount=amount, infusion_minutes=minutes_all)
+    if exact > requested and minutes:
+        return requested, (exact * 60 / minutes).quantize(_RATE_STEP, ROUND_HALF_UP)
+    return requested, None
+
+
+def _above_cap(
+    protocol: Protocol, amount: Decimal | None, dose_mg: Decimal | None
+) -> RangeCheck | None:
+    """An amount asked above the cap is refused as asked, even where the rate cap would lower
+    the dose it gives."""
+    rule = protocol.dose
+    value = rule.usual if amount is None else amount
+    if dose_mg is not None or value <= rule.cap:
+        return None
+    unit = rule.basis.value.replace("_per_", "/").replace("_", " ")
+    return RangeCheck(
+        Verdict.REFUSED, f"{value} {unit} is above the absolute cap of {rule.cap} {unit}; refused."
     )
 
 

@@ -79,8 +79,10 @@ def test_every_shipped_protocol_stays_under_its_ceilings() -> None:
 
 def test_the_first_release_56_mg_per_kg_iv_protocol_is_refused_naming_the_field_and_limit() -> None:
     # A copied IV template still holding the esketamine numbers (56/56/84/84) as mg/kg.
-    numbers = {"usual": D("56"), "minimum": D("56"), "maximum": D("84"), "cap": D("84")}
-    p = replace(IV_RACEMIC_DEPRESSION, dose=replace(IV_RACEMIC_DEPRESSION.dose, **numbers))
+    dose = replace(
+        IV_RACEMIC_DEPRESSION.dose, usual=D("56"), minimum=D("56"), maximum=D("84"), cap=D("84")
+    )
+    p = replace(IV_RACEMIC_DEPRESSION, dose=dose)
     errors = validate_protocol(p)
     cap = [str(e) for e in errors if e.field == "dose.cap"]
     assert cap and "at most 1.0 mg/kg per session" in cap[0]

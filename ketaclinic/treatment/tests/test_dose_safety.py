@@ -4,6 +4,7 @@ preparation, the CRPS rate cap, spacing on moving and dosing, hepatic impairment
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -248,7 +249,7 @@ def test_a_stored_version_from_before_the_ceilings_cannot_be_dosed(nurse, iv_ver
     type(iv_version).objects.filter(pk=iv_version.pk).update(data=data)
     iv_version.refresh_from_db()
     session = checked(iv_version)
-    with pytest.raises(ValidationError, match="at most 1.0 mg/kg per session"):
+    with pytest.raises(ValidationError, match=r"at most 1\.0 mg/kg per session"):
         _iv(nurse, session, override_reason="none can")
 
 
@@ -322,12 +323,13 @@ def test_moving_an_esketamine_session_to_the_day_after_another_is_refused(
     tz = prescriber.clinic.tzinfo
     sessions = list(course.sessions.order_by("number"))
     taken = {s.scheduled_at.astimezone(tz).date() for s in sessions}
-    for before, moving in zip(sessions, sessions[1:], strict=False):
-        day = before.scheduled_at.astimezone(tz).date() + dt.timedelta(days=1)
-        if cal.is_open(day) and day not in taken:
-            break
-    else:  # pragma: no cover - a clinic open five days a week always has such a day
-        pytest.fail("no open day after a session")
+    # A session of the course moved to an open, free day right after the one before it.
+    day, moving = next(
+        (d, later)
+        for before, later in itertools.pairwise(sessions)
+        if (d := before.scheduled_at.astimezone(tz).date() + dt.timedelta(days=1)) not in taken
+        and cal.is_open(d)
+    )
     with pytest.raises(ValidationError, match="at least 2 days between sessions"):
         services.session_move(by=prescriber, session=moving, new_date=day, reason="Patient asked")
     assert TreatmentSession.objects.get(pk=moving.pk).scheduled_at == moving.scheduled_at
