@@ -16,7 +16,11 @@ the unit in the name. Rounding rules, in one place:
   never divide, they multiply (dose_mg > cap * weight), so they are exact.
 
 Range and cap (issue 4): a dose outside the protocol's allowed range needs a prescriber override
-with a reason; a dose above the absolute cap is refused.
+with a reason; a dose above the absolute cap is refused. A rate-based rule with a rate cap
+(CRPS: 25 mg/h) lowers the computed rate to the cap, which counts as within the range.
+
+The whole dose of a session (rule, rounding, IV preparation, range, the drug-and-route ceilings
+of ``ceilings.py``) is composed in ``dose_plan.py``.
 """
 
 from __future__ import annotations
