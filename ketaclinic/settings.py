@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "ketaclinic.patients",
     "ketaclinic.alerts",
     "ketaclinic.scales",
+    "ketaclinic.screening",
     "ketaclinic.treatment",
     "ketaclinic.pharmacology",
 ]

@@ -177,6 +177,25 @@ def shipped_protocol(clinic_admin: Membership, code: str = "esketamine_trd") -> 
     return protocol_copy_from_library(by=clinic_admin, library_code=code)
 
 
+def clear_for_course(
+    prescriber: Membership, patient: Patient, version: ProtocolVersion, **answers: Any
+) -> None:
+    """An eligible screening for ``version``'s protocol (and, for esketamine, the REMS
+    enrolment): what ``course_enrol`` and the dose need (issue 11). ``answers`` change facts."""
+    from ketaclinic.screening.demo import screen
+
+    protocol = version.protocol
+    screen(
+        by=prescriber,
+        patient=patient,
+        protocol_code=version.family.code,
+        protocol_title=version.family.title,
+        drug=str(protocol.drug),
+        indication=protocol.indication,
+        answers=answers,
+    )
+
+
 def session_now(
     *,
     prescriber: Membership,
@@ -193,6 +212,7 @@ def session_now(
     from ketaclinic.treatment.models import TreatmentSession
     from ketaclinic.treatment.services import course_enrol
 
+    clear_for_course(prescriber, patient, version)
     params: dict[str, Any] = {
         "by": prescriber,
         "patient": patient,

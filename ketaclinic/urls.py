@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("ketaclinic.audit.urls")),
     path("alerts/", include("ketaclinic.alerts.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
+    path("screening/", include("ketaclinic.screening.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("exposure/", include(exposure_patterns)),
 ]

@@ -188,6 +188,7 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("form_id", "int"): lambda n: [treatment_objects(n.patient)["rems_form"].pk],
     ("membership_id", "int"): lambda n: [_north_prescriber(n).pk],  # accounts:staff_* (admin)
     ("closure_id", "int"): lambda n: [treatment_objects(n.patient)["closure"].pk],
+    ("screening_id", "int"): lambda n: [_screening(n).pk],  # screening:detail, override
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.
@@ -236,6 +237,13 @@ def _scale_response(n: North) -> Any:
         answers=[1] * 7,
         effective_at=timezone.now(),
     )
+
+
+def _screening(n: North) -> Any:
+    from ketaclinic.screening.models import Screening
+
+    treatment_objects(n.patient)  # enrols the patient, after an eligible screening
+    return Screening.objects.filter(patient=n.patient).first()
 
 
 def _self_report_token(n: North) -> str:

@@ -21,8 +21,27 @@ ALLOWED: dict[str, set[str]] = {
     "alerts": {"patients", "accounts", "audit"},
     "scales": {"alerts", "patients", "accounts", "audit"},
     "pharmacology": set(),
-    "treatment": {"scales", "pharmacology", "alerts", "patients", "accounts", "audit"},
-    "core": {"accounts", "audit", "patients", "alerts", "scales", "treatment", "pharmacology"},
+    # screening sits below treatment: enrolment and every dose ask screening (issue 11).
+    "screening": {"scales", "alerts", "patients", "audit", "accounts"},
+    "treatment": {
+        "screening",
+        "scales",
+        "pharmacology",
+        "alerts",
+        "patients",
+        "accounts",
+        "audit",
+    },
+    "core": {
+        "accounts",
+        "audit",
+        "patients",
+        "alerts",
+        "scales",
+        "screening",
+        "treatment",
+        "pharmacology",
+    },
 }
 TOP_LAYER = {
     "views.py",

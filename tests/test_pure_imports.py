@@ -21,8 +21,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "ketaclinic"
 
-# The pure parts of the code, as folders of the package.
-PURE_TREES = ("treatment/domain", "treatment/safety.py", "pharmacology", "scales/scoring", "lib")
+# The pure parts of the code, as folders of the package (or one module, by its .py path).
+PURE_TREES = (
+    "treatment/domain",
+    "treatment/safety.py",
+    "pharmacology",
+    "scales/scoring",
+    "screening/rules",
+    "lib",
+)
 
 # Never pure, wherever they are: Django's own kinds of module.
 DJANGO_DIRS = {

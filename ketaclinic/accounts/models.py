@@ -45,6 +45,14 @@ class Clinic(models.Model):
         "DEA registration number", max_length=9, blank=True, validators=[validate_dea_number]
     )
     rems_setting_id = models.CharField("REMS healthcare setting ID", max_length=64, blank=True)
+    # The setting's SPRAVATO REMS certification [REMS]: blank/None = not recorded.
+    rems_certified_on = models.DateField("REMS certification date", null=True, blank=True)
+    rems_pulse_oximeter_on_site = models.BooleanField(
+        "Pulse oximeter on site", null=True, blank=True
+    )
+    rems_authorised_representative = models.CharField(
+        "REMS authorised representative", max_length=200, blank=True
+    )
     opening_days = models.JSONField(
         default=default_opening_days, validators=[validate_opening_days]
     )

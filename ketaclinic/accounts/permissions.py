@@ -46,6 +46,7 @@ class Perm(StrEnum):
     TREATMENT_ADMINISTER = "treatment.administer"  # run the session at the chair
     PROTOCOL_MANAGE = "protocol.manage"
     SCHEDULE_MANAGE = "schedule.manage"  # move, miss or cancel a session; check in
+    SCREENING_RECORD = "screening.record"  # intake screening (overrides need TREATMENT_PLAN)
 
 
 _CLINICAL_STAFF = {
@@ -56,6 +57,7 @@ _CLINICAL_STAFF = {
     Perm.SCALE_RECORD,
     Perm.TREATMENT_ADMINISTER,
     Perm.SCHEDULE_MANAGE,
+    Perm.SCREENING_RECORD,
 }
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {

@@ -80,6 +80,11 @@ class EventType(models.TextChoices):
     CLOSURE_ADDED = "treatment.closure_added", "Clinic closure added"
     CLOSURE_CANCELLED = "treatment.closure_cancelled", "Clinic closure cancelled"
     DOSE_WITNESS_FAILED = "treatment.dose_witness_failed", "Dose witness sign-off refused"
+    # screening
+    SCREENING_RECORDED = "screening.recorded", "Screening recorded"
+    ELIGIBILITY_OVERRIDDEN = "screening.eligibility_overridden", "Eligibility overridden"
+    REMS_PATIENT_ENROLLED = "screening.rems_patient_enrolled", "Patient enrolled in the REMS"
+    SCREENING_POLICY_UPDATED = "screening.policy_updated", "Screening settings changed"
 
 
 class AuditEvent(models.Model):

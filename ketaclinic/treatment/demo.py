@@ -26,6 +26,7 @@ from ketaclinic.core.demo_data import DEMO_PASSWORD
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
+from ketaclinic.screening.demo import screen
 from ketaclinic.treatment import services
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.models import Course, ProtocolVersion, TreatmentSession
@@ -149,6 +150,15 @@ def seed(out: Callable[[str], None]) -> None:
 
     def enrol(patient: Patient, code: str, weeks_ago: int, chair: str = "") -> Course:
         _ensure_weight(nurse, patient, rng)
+        version = versions[code]
+        screen(  # issue 11: a course needs an eligible screening
+            by=prescriber,
+            patient=patient,
+            protocol_code=code,
+            protocol_title=version.family.title,
+            drug=str(version.protocol.drug),
+            indication=version.protocol.indication,
+        )
         return services.course_enrol(
             by=prescriber,
             patient=patient,

@@ -17,6 +17,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
+from ketaclinic.screening.selectors import enrolment_clearance
 from ketaclinic.treatment.domain import schedule
 from ketaclinic.treatment.domain.protocol import Frequency
 from ketaclinic.treatment.models import (
@@ -117,6 +118,13 @@ def closure_cancel(*, by: Membership, closure: ClinicClosure, reason: str) -> Cl
     return locked
 
 
+def _require_screening(patient: Patient, version: ProtocolVersion) -> None:
+    """Issue 11: a course needs a screening that clears the patient for this protocol."""
+    clearance = enrolment_clearance(patient=patient, protocol_code=version.family.code)
+    if not clearance.cleared:
+        raise ValidationError(clearance.problem)
+
+
 @transaction.atomic
 def course_enrol(
     *,
@@ -134,20 +142,17 @@ def course_enrol(
 ) -> Course:
     """A prescriber enrols the patient; the course's sessions come from the protocol's schedule,
     the clinic's opening days, closures (ClinicClosure) and time zone
-    (schedule.generate_calendar). Screening does not exist yet, so the prescriber's decision
-    note is required."""
+    (schedule.generate_calendar). It needs an eligible (or overridden) screening for this
+    protocol, younger than the clinic's limit (``_require_screening``), and the prescriber's
+    decision note."""
     _need(by, Perm.TREATMENT_PLAN)
     _own(by, patient.clinic_id)
     _own(by, version.family.clinic_id)
     if patient.is_archived:
         raise ValidationError("This patient is archived.")
+    _require_screening(patient, version)
     if not decision_note.strip():
-        raise ValidationError(
-            {
-                "decision_note": "Record the prescriber's decision to treat (screening is not yet "
-                "available)."
-            }
-        )
+        raise ValidationError({"decision_note": "Record the prescriber's decision to treat."})
     protocol = version.protocol
     antidepressant = concomitant_antidepressant.strip()
     if protocol.requires_oral_antidepressant and not antidepressant:

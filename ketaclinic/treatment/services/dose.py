@@ -13,6 +13,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.screening.selectors import dose_time_findings
 from ketaclinic.treatment.domain import dosing
 from ketaclinic.treatment.domain.dose_plan import IV_ROUTES
 from ketaclinic.treatment.models import (
@@ -187,6 +188,15 @@ def _dose_record(
     _need(by, Perm.TREATMENT_ADMINISTER)
     s = _lock_session(by, session)
     blockers = dosing_blockers(s)
+    blockers += [  # issue 11: allergy to ketamine, new pregnancy, REMS enrolment
+        f.reason
+        for f in dose_time_findings(
+            patient=s.patient,
+            protocol_code=s.protocol_version.family.code,
+            drug=s.protocol_version.protocol.drug,
+        )
+        if f.hard
+    ]
     if blockers:
         raise ValidationError(["Dosing is blocked:", *blockers])
     if hasattr(s, "dose") and DoseAdministration.objects.filter(session=s).exists():

@@ -47,6 +47,7 @@ def enrol(prescriber, weighed_patient) -> Callable[..., Any]:
             "chair": "Chair 1",
         }
         params.update(kwargs)
+        testing.clear_for_course(prescriber, params["patient"], version)
         return course_enrol(**params)
 
     return _enrol

@@ -62,6 +62,7 @@ def _make(patient: Any) -> dict[str, Any]:
     prescriber = Membership.objects.filter(clinic=clinic, role=Role.PRESCRIBER).first()
     assert prescriber is not None
     version = testing.shipped_protocol(admin, "esketamine_trd")
+    testing.clear_for_course(prescriber, patient, version)
     course = course_enrol(
         by=prescriber,
         patient=patient,

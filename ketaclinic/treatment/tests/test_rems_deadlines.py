@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from ketaclinic import testing
 from ketaclinic.alerts.models import Alert, AlertKind, Severity
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.treatment.models import RemsMonitoringForm
@@ -101,9 +102,11 @@ def test_forms_of_two_clinics_alert_in_their_own_clinic(
     south_version = protocol_copy_from_library(
         by=_south_admin(outsider), library_code="esketamine_trd"
     )
+    south_patient = make_patient(outsider)
+    testing.clear_for_course(outsider, south_patient, south_version)
     south_course = course_enrol(
         by=outsider,
-        patient=make_patient(outsider),
+        patient=south_patient,
         version=south_version,
         decision_note="TRD",
         start_date=timezone.now().date(),
