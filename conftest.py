@@ -32,6 +32,16 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_tables_flushable() -> Any:
+    """SQLite's flush after a transactional test DELETEs every row; the audit tables' append-only
+    triggers refuse that, so they are dropped and restored around the flush (tests only)."""
+    from ketaclinic.audit.triggers import sqlite_flushable
+
+    with sqlite_flushable():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:
     """Argon2 costs ~0.2 s a hash by design; tests that are not about hashing use a fast hasher.

@@ -32,6 +32,9 @@ try:
     SESSION_IDLE_SECONDS = envint("KETACLINIC_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
     SESSION_ABSOLUTE_SECONDS = envint("KETACLINIC_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=600)
     SECRET_KEY_FROM_ENV = envsecret("KETACLINIC_SECRET_KEY")
+    # Audit head seals (issue 10): "<id>:<secret>,<older id>:<older secret>"; the first seals.
+    AUDIT_SEAL_KEYS = envsecret("KETACLINIC_AUDIT_SEAL_KEYS") or ""
+    AUDIT_ANCHOR_SYSLOG = envstr("KETACLINIC_AUDIT_ANCHOR_SYSLOG", "")
     ALLOWED_HOSTS = envlist(
         "KETACLINIC_ALLOWED_HOSTS", [] if DEPLOY else ["127.0.0.1", "localhost", "testserver"]
     )
@@ -81,6 +84,7 @@ INSTALLED_APPS = [
     "ketaclinic.scales",
     "ketaclinic.screening",
     "ketaclinic.treatment",
+    "ketaclinic.inventory",
     "ketaclinic.pharmacology",
 ]
 

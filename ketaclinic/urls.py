@@ -24,5 +24,6 @@ urlpatterns = [
     path("scales/", include("ketaclinic.scales.urls")),
     path("screening/", include("ketaclinic.screening.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
+    path("stock/", include("ketaclinic.inventory.urls")),
     path("exposure/", include(exposure_patterns)),
 ]

@@ -189,6 +189,13 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("membership_id", "int"): lambda n: [_north_prescriber(n).pk],  # accounts:staff_* (admin)
     ("closure_id", "int"): lambda n: [treatment_objects(n.patient)["closure"].pk],
     ("screening_id", "int"): lambda n: [_screening(n).pk],  # screening:detail, override
+    # inventory (issue 12)
+    ("container_id", "int"): lambda n: [_stock(n)["container"].pk],
+    ("ledger_entry_id", "int"): lambda n: [_stock(n)["entry"].pk],
+    ("location_id", "int"): lambda n: [_stock(n)["location"].pk],
+    ("count_id", "int"): lambda n: [_stock(n)["count"].pk],
+    ("line_id", "int"): lambda n: [_stock(n)["line"].pk],
+    ("inventory_id", "int"): lambda n: [_stock(n)["inventory"].pk],
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.
@@ -225,6 +232,16 @@ def _north_protocol_version(n: North) -> Any:
             by=None, user=user, clinic=n.patient.clinic, role=Role.CLINIC_ADMIN
         )
     return protocol_copy_from_library(by=admin, library_code="iv_racemic_depression")
+
+
+def _stock(n: North) -> dict[str, Any]:
+    """North's ledger (made once per North): see ``stock_objects``."""
+    cached: dict[str, Any] | None = n.__dict__.get("_stock")
+    if cached is None:
+        from ketaclinic.inventory.tests.factories import stock_objects
+
+        cached = n.__dict__["_stock"] = stock_objects(n.patient.clinic, _north_prescriber(n))
+    return cached
 
 
 def _scale_response(n: North) -> Any:

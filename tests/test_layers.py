@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
         "accounts",
         "audit",
     },
+    "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
     "core": {
         "accounts",
         "audit",
@@ -41,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
         "screening",
         "treatment",
         "pharmacology",
+        "inventory",
     },
 }
 TOP_LAYER = {

@@ -28,6 +28,7 @@ PURE_TREES = (
     "pharmacology",
     "scales/scoring",
     "screening/rules",
+    "inventory/domain",
     "lib",
 )
 

@@ -276,6 +276,7 @@ PRODUCTION = {
     "KETACLINIC_DEPLOY": "true",
     "KETACLINIC_SECRET_KEY": "k3y-" + "x7Qp9zLm2vRt8wYc4bNf6hJd1sGa5eUo0iKl3" * 2,
     "KETACLINIC_ALLOWED_HOSTS": "clinic.example.org",
+    "KETACLINIC_AUDIT_SEAL_KEYS": "k1:" + "s3aL" * 10,  # audit head seals (issue 10)
 }
 
 

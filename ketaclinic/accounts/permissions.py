@@ -47,6 +47,9 @@ class Perm(StrEnum):
     PROTOCOL_MANAGE = "protocol.manage"
     SCHEDULE_MANAGE = "schedule.manage"  # move, miss or cancel a session; check in
     SCREENING_RECORD = "screening.record"  # intake screening (overrides need TREATMENT_PLAN)
+    STOCK_VIEW = "stock.view"  # the controlled-substance ledger, counts and logs
+    STOCK_HANDLE = "stock.handle"  # receive, draw, waste, count; witness another's entry
+    STOCK_MANAGE = "stock.manage"  # approve adjustments, reverse, destroy, loss reports
 
 
 _CLINICAL_STAFF = {
@@ -60,12 +63,16 @@ _CLINICAL_STAFF = {
     Perm.SCREENING_RECORD,
 }
 
+_STOCK_HANDLERS = {Perm.STOCK_VIEW, Perm.STOCK_HANDLE}
+
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.PRESCRIBER: frozenset(_CLINICAL_STAFF | {Perm.ALERT_ACKNOWLEDGE, Perm.TREATMENT_PLAN}),
-    Role.NURSE: frozenset(_CLINICAL_STAFF),
+    Role.PRESCRIBER: frozenset(
+        _CLINICAL_STAFF | _STOCK_HANDLERS | {Perm.ALERT_ACKNOWLEDGE, Perm.TREATMENT_PLAN}
+    ),
+    Role.NURSE: frozenset(_CLINICAL_STAFF | _STOCK_HANDLERS),
     Role.FRONT_DESK: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_REGISTER, Perm.SCHEDULE_MANAGE}),
-    # The controlled-substance record keeper sees the ledger (a later issue), not charts.
-    Role.INVENTORY_MANAGER: frozenset(),
+    # The controlled-substance record keeper: the ledger, not charts.
+    Role.INVENTORY_MANAGER: frozenset(_STOCK_HANDLERS | {Perm.STOCK_MANAGE}),
     # Researchers see de-identified data only (the research issue), never an identified chart.
     Role.RESEARCHER: frozenset(),
     Role.CLINIC_ADMIN: frozenset(

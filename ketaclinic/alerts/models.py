@@ -36,6 +36,11 @@ class AlertSource:
     SCALE_RESPONSE = "scales.scaleresponse"
     OBSERVATION = "treatment.observation"
     REMS_FORM = "treatment.remsmonitoringform"
+    # The controlled-substance ledger (issue 12): source_id is "<pk>:<reason>".
+    STOCK_CONTAINER = "inventory.container"  # expiring, open too long
+    STOCK_COUNT_LINE = "inventory.countline"  # count discrepancy
+    STOCK_ENTRY = "inventory.ledgerentry"  # unwitnessed waste
+    STOCK_LOSS_REPORT = "inventory.lossreport"  # notice or Form 106 overdue
 
 
 class Alert(models.Model):

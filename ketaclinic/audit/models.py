@@ -85,14 +85,23 @@ class EventType(models.TextChoices):
     ELIGIBILITY_OVERRIDDEN = "screening.eligibility_overridden", "Eligibility overridden"
     REMS_PATIENT_ENROLLED = "screening.rems_patient_enrolled", "Patient enrolled in the REMS"
     SCREENING_POLICY_UPDATED = "screening.policy_updated", "Screening settings changed"
+    # inventory (issue 12)
+    STOCK_ENTRY_RECORDED = "inventory.entry_recorded", "Controlled-substance ledger entry"
+    STOCK_RECEIVED = "inventory.received", "Controlled substance received"
+    STOCK_WITNESS_FAILED = "inventory.witness_failed", "Stock witness sign-off refused"
+    STOCK_COUNT_RECORDED = "inventory.count_recorded", "Stock count recorded"
+    STOCK_DISCREPANCY_RESOLVED = "inventory.discrepancy_resolved", "Count discrepancy resolved"
+    STOCK_LOSS_REPORT_UPDATED = "inventory.loss_report_updated", "Loss or theft report updated"
+    STOCK_INVENTORY_TAKEN = "inventory.inventory_taken", "Initial or biennial inventory taken"
+    STOCK_SETUP_CHANGED = "inventory.setup_changed", "Product or storage location added"
 
 
 class AuditEvent(models.Model):
     """One event. Rows are only ever inserted, by ``audit.services.audit_record``.
 
-    ``hash`` is SHA-256 over this row's content and ``prev_hash`` (the hash of the event before it), so
-    an edit, a deletion or an insertion outside the application breaks the chain. On PostgreSQL a trigger
-    refuses UPDATE and DELETE outright (migration 0002).
+    ``hash`` is SHA-256 over this row's content and ``prev_hash`` (the hash of the event before it in
+    the same chain), so an edit, a deletion or an insertion outside the application breaks the chain.
+    Triggers refuse UPDATE and DELETE outright (PostgreSQL: migration 0002; SQLite: migration 0004).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -121,10 +130,15 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Per-clinic chains (migration 0004): "clinic:<id>" or "system"; "" for legacy events, whose
+    # position is their id in the old global chain. ``seq`` counts from 1 within the chain.
+    chain = models.CharField(max_length=40, default="", blank=True)
+    seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["clinic", "event_time"], name="audit_clinic_time")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq")]
 
     def __str__(self) -> str:
         return f"{self.id} {self.event_type}"
@@ -171,9 +185,16 @@ class Signature(models.Model):
         return f"{self.printed_name} {self.meaning} {self.signed_at:%Y-%m-%d %H:%M}Z"
 
 
+# ---- hash chains (issue 10, finding 5) -------------------------------------------------------------
+
+
 class ChainHead(models.Model):
-    """The single row naming the newest event: writers lock it to append in order, and ``audit verify``
-    compares it with the last row to detect a deleted or appended tail."""
+    """The head of the legacy global chain (events written before per-clinic chains, ``chain=""``).
+
+    Frozen since migration 0004: nothing appends to it any more. ``audit verify`` still walks the
+    legacy events and compares them with this row, and every per-clinic chain starts from a genesis
+    hash that covers this row's ``last_hash`` (``audit.chain.chain_genesis``), so the legacy chain
+    cannot be rewritten without rewriting (and re-sealing) every chain after it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_event_id = models.BigIntegerField(default=0)
@@ -185,3 +206,20 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head {self.last_event_id}"
+
+
+class AuditChainHead(models.Model):
+    """The newest event of one chain: ``clinic:<id>`` for a clinic's events, ``system`` for events
+    without a clinic (failed sign-ins). Writers lock only their own chain's row, so clinics do not
+    wait for each other. ``seal`` is an HMAC over (chain, seq, last_hash) under the key ``key_id``,
+    a key kept outside the database (``KETACLINIC_AUDIT_SEAL_KEYS``): someone who can write to the
+    database but does not hold the key cannot move a head to a rewritten chain unnoticed."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, blank=True)
+    seal = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.chain} head {self.seq}"

@@ -3,17 +3,27 @@ inside its own transaction, so the change and its event commit together or not a
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC
 from typing import Any, Protocol
 from uuid import UUID
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from ketaclinic.audit.chain import GENESIS, event_hash
-from ketaclinic.audit.models import AuditEvent, ChainHead, EventType
+from ketaclinic.audit.chain import (
+    GENESIS,
+    chain_for_clinic,
+    chain_genesis,
+    event_hash,
+    head_seal,
+    parse_seal_keys,
+)
+from ketaclinic.audit.models import AuditChainHead, AuditEvent, ChainHead, EventType
+from ketaclinic.audit.policy import redact_changes, redact_extra
 from ketaclinic.lib import context
 
 
@@ -38,9 +48,16 @@ def _normalise(value: Any) -> Any:
 
 
 def hash_content(event: AuditEvent) -> dict[str, Any]:
-    """The fields the hash covers, as stored. Used when writing and when verifying."""
+    """The fields the hash covers, as stored. Used when writing and when verifying.
+
+    Legacy events (``chain == ""``) cover their global ``id``; chained events cover their chain and
+    position instead (their id is assigned by the database at insert, after the hash is computed).
+    """
+    position: dict[str, Any] = (
+        {"id": event.id} if not event.chain else {"chain": event.chain, "seq": event.seq}
+    )
     return {
-        "id": event.id,
+        **position,
         "event_time": event.event_time.astimezone(UTC).isoformat(timespec="microseconds"),
         "event_type": event.event_type,
         "actor_id": event.actor_id,
@@ -62,14 +79,46 @@ def _username_of(actor: Actor | None) -> str:
     return str(getattr(user, "username", "")) if user is not None else ""
 
 
-def _lock_head() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head, _ = ChainHead.objects.get_or_create(
-            pk=1, defaults={"last_hash": GENESIS, "last_event_id": 0, "event_count": 0}
+def seal_keys() -> tuple[str, dict[str, bytes]]:
+    """The current seal key id and every key that verifies (``KETACLINIC_AUDIT_SEAL_KEYS``)."""
+    return _parsed_keys(str(getattr(settings, "AUDIT_SEAL_KEYS", "") or ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_keys(raw: str) -> tuple[str, dict[str, bytes]]:
+    return parse_seal_keys(raw)
+
+
+def legacy_head_hash() -> str:
+    head = ChainHead.objects.filter(pk=1).values_list("last_hash", flat=True).first()
+    return head or GENESIS
+
+
+def seal_head(head: AuditChainHead) -> None:
+    """Seal ``head`` with the current key (unsealed when no key is configured)."""
+    key_id, keys = seal_keys()
+    head.key_id = key_id
+    head.seal = (
+        head_seal(
+            keys[key_id], key_id=key_id, chain=head.chain, seq=head.seq, last_hash=head.last_hash
         )
-        head = ChainHead.objects.select_for_update().get(pk=1)
-    return head
+        if key_id
+        else ""
+    )
+
+
+def _lock_chain_head(chain: str) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first event of this chain may win
+            AuditChainHead.objects.create(
+                chain=chain, seq=0, last_hash=chain_genesis(chain, legacy_head_hash())
+            )
+    except IntegrityError:
+        pass
+    return AuditChainHead.objects.select_for_update().get(pk=chain)
 
 
 def audit_record(
@@ -87,24 +136,35 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the chain. Must run inside the transaction of the change it records.
 
-    ``changes`` maps a field name to ``(old, new)``; it is stored as ``extra["changes"]``.
+    ``changes`` maps a field name to ``(old, new)``; it is stored as ``extra["changes"]`` after the
+    field policy of ``audit.policy`` (field names always; values only where they are not patient data
+    or where the old value of an in-place correction must be kept, 21 CFR 11.10(e)). ``extra`` passes
+    the same policy. The event goes to its clinic's chain (or the system chain) under that chain's
+    head lock only.
     """
     if not transaction.get_connection().in_atomic_block:
         raise AuditOutsideTransactionError(
             "audit_record must be called inside the transaction of the change it records"
         )
-    payload: dict[str, Any] = dict(extra or {})
+    about_patient = patient_id is not None
+    payload: dict[str, Any] = redact_extra(_normalise(extra or {}), about_patient=about_patient)
     if changes:
-        payload["changes"] = {k: {"old": old, "new": new} for k, (old, new) in changes.items()}
+        payload["changes"] = redact_changes(
+            str(event_type), _normalise(changes), about_patient=about_patient
+        )
     ctx = context.current()
-    head = _lock_head()
+    clinic = actor.clinic_id if actor and clinic_id is None else clinic_id
+    chain = chain_for_clinic(clinic)
+    head = _lock_chain_head(chain)
+    seq = head.seq + 1
     event = AuditEvent(
-        id=head.last_event_id + 1,
+        chain=chain,
+        seq=seq,
         event_time=timezone.now(),
         event_type=str(event_type),
         actor_id=actor.user_id if actor else user_id,
         actor_username=username or _username_of(actor),
-        clinic_id=actor.clinic_id if actor and clinic_id is None else clinic_id,
+        clinic_id=clinic,
         role=actor.role if actor else "",
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
@@ -117,8 +177,8 @@ def audit_record(
     )
     event.hash = event_hash(event.prev_hash, hash_content(event))
     event.save(force_insert=True)
-    head.last_event_id = event.id
+    head.seq = seq
     head.last_hash = event.hash
-    head.event_count += 1
-    head.save(update_fields=["last_event_id", "last_hash", "event_count"])
+    seal_head(head)
+    head.save(update_fields=["seq", "last_hash", "key_id", "seal"])
     return event

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,9 +14,10 @@ from django.shortcuts import render
 from ketaclinic.accounts.http import ClinicRequest
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import EventType
+from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.selectors import AuditFilter, audit_events_for_clinic
 from ketaclinic.audit.services import audit_record
+from ketaclinic.lib import csvsafe
 
 CSV_COLUMNS = [
     "id",
@@ -70,9 +70,12 @@ def _membership_for_audit(request: ClinicRequest) -> Membership:
     return membership
 
 
-def _filters(form: AuditFilterForm, membership: Membership) -> AuditFilter:
-    if not form.is_valid():
+def _filters(form: AuditFilterForm, membership: Membership) -> AuditFilter | None:
+    """The filter the form asks for; ``None`` when the form is invalid (never "no filter")."""
+    if not form.is_bound:
         return AuditFilter()
+    if not form.is_valid():
+        return None
     tz = membership.clinic.tzinfo
     d = form.cleaned_data
     start = datetime.combine(d["start"], time.min, tz) if d.get("start") else None
@@ -86,12 +89,47 @@ def _filters(form: AuditFilterForm, membership: Membership) -> AuditFilter:
     )
 
 
+FILTER_FIELDS = ("user", "patient", "event_type", "start", "end")
+
+
+def _refused(form: AuditFilterForm, unknown: list[str]) -> list[str]:
+    """One message per refused field, naming it by its label."""
+    messages = [f"Unknown filter {name!r}: not applied, so nothing is shown." for name in unknown]
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else name
+        messages.append(f"{label}: {' '.join(str(e) for e in errors)}")
+    return messages
+
+
+def _refuse(request: ClinicRequest, form: AuditFilterForm, unknown: list[str]) -> HttpResponse:
+    page = Paginator(AuditEvent.objects.none(), 50).get_page(1)
+    context = {"form": form, "page": page, "query": "", "refused": _refused(form, unknown)}
+    return render(request, "audit/list.html", context, status=400)
+
+
+def _filter_data(request: ClinicRequest) -> tuple[dict[str, str] | None, list[str]]:
+    """The filter fields of the query string (``None`` when none) and any unknown parameter."""
+    data = {k: request.GET[k] for k in FILTER_FIELDS if k in request.GET}
+    unknown = sorted(k for k in request.GET if k not in FILTER_FIELDS and k != "page")
+    return (data or None), unknown
+
+
+def _form_and_filters(
+    request: ClinicRequest, membership: Membership
+) -> tuple[AuditFilterForm, AuditFilter | None, list[str]]:
+    data, unknown = _filter_data(request)
+    form = AuditFilterForm(data, clinic_id=membership.clinic_id)
+    filters = _filters(form, membership)
+    return form, (None if unknown else filters), unknown
+
+
 def audit_list(request: ClinicRequest) -> HttpResponse:
     membership = _membership_for_audit(request)
-    form = AuditFilterForm(request.GET or None, clinic_id=membership.clinic_id)
-    events = audit_events_for_clinic(
-        clinic_id=membership.clinic_id, filters=_filters(form, membership)
-    )
+    form, filters, unknown = _form_and_filters(request, membership)
+    if filters is None:
+        return _refuse(request, form, unknown)
+    events = audit_events_for_clinic(clinic_id=membership.clinic_id, filters=filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -104,10 +142,11 @@ class _Echo:
         return value
 
 
-def audit_export(request: ClinicRequest) -> StreamingHttpResponse:
+def audit_export(request: ClinicRequest) -> HttpResponse | StreamingHttpResponse:
     membership = _membership_for_audit(request)
-    form = AuditFilterForm(request.GET or None, clinic_id=membership.clinic_id)
-    filters = _filters(form, membership)
+    form, filters, unknown = _form_and_filters(request, membership)
+    if filters is None:  # an invalid filter exports nothing, and says which field was refused
+        return _refuse(request, form, unknown)
     with transaction.atomic():
         audit_record(
             event_type=EventType.AUDIT_EXPORTED,
@@ -115,7 +154,7 @@ def audit_export(request: ClinicRequest) -> StreamingHttpResponse:
             extra={"filters": {k: str(v) for k, v in vars(filters).items() if v}},
         )
     events = audit_events_for_clinic(clinic_id=membership.clinic_id, filters=filters)
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
@@ -131,7 +170,7 @@ def audit_export(request: ClinicRequest) -> StreamingHttpResponse:
                     e.object_id,
                     e.patient_id or "",
                     e.reason,
-                    e.extra.get("changes", ""),
+                    e.extra.get("changes") or "",
                     e.request_id,
                     e.ip_address or "",
                     e.hash,

@@ -1,23 +1,112 @@
 from __future__ import annotations
 
+import logging.handlers
+import os
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
 
-from ketaclinic.audit.verify import audit_chain_verify
+from ketaclinic.audit.chain import AnchorFormatError, format_anchor, parse_anchors
+from ketaclinic.audit.models import AuditChainHead
+from ketaclinic.audit.services import seal_head, seal_keys
+from ketaclinic.audit.verify import audit_chain_verify, current_anchors
+
+
+def _syslog_handler(address: str) -> logging.handlers.SysLogHandler:
+    """``/dev/log`` (a socket path) or ``host:port`` (UDP)."""
+    if address.startswith("/"):
+        return logging.handlers.SysLogHandler(address=address)
+    host, _, port = address.rpartition(":")
+    return logging.handlers.SysLogHandler(address=(host or address, int(port or 514)))
 
 
 class Command(BaseCommand):
-    help = "Audit trail tools. `ketaclinic audit verify` checks the tamper-evident hash chain."
+    help = (
+        "Audit trail tools. `verify [--anchors PATH]` checks the hash chains, head seals and "
+        "anchors; `anchor --file PATH` appends the current heads to PATH (and to syslog when "
+        "KETACLINIC_AUDIT_ANCHOR_SYSLOG is set); `seal` re-seals every head with the current key "
+        "after a successful verify (after setting or rotating KETACLINIC_AUDIT_SEAL_KEYS)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify"], help="verify: walk the hash chain")
+        parser.add_argument("action", choices=["verify", "anchor", "seal"])
+        parser.add_argument("--anchors", type=Path, help="verify: an anchor file to check against")
+        parser.add_argument("--file", type=Path, help="anchor: the append-only file to write to")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = audit_chain_verify()
+        action = options["action"]
+        if action == "verify":
+            self._verify(options.get("anchors"))
+        elif action == "anchor":
+            self._anchor(options.get("file"))
+        else:
+            self._seal()
+
+    def _verify(self, path: Path | None) -> None:
+        anchors = []
+        if path is not None:
+            try:
+                anchors = parse_anchors(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            except AnchorFormatError as exc:
+                raise CommandError(f"{path}: {exc}") from None
+            if not anchors:
+                raise CommandError(f"{path} holds no anchors")
+        result = audit_chain_verify(anchors=anchors)
         if not result.ok:
+            where = f" at event {result.first_bad_event_id}" if result.first_bad_event_id else ""
             raise CommandError(
-                f"audit chain BROKEN at event {result.first_bad_event_id}: {result.problem} "
+                f"audit chain BROKEN{where}: {result.problem} "
                 f"({result.events} events verified before it)"
             )
-        self.stdout.write(f"audit chain intact: {result.events} events verified")
+        extras = [f"{result.chains} chains"]
+        extras.append("heads sealed" if result.sealed else "seals NOT checked: no key configured")
+        if path is not None:
+            extras.append(f"extends all {result.anchors} anchors in {path}")
+        self.stdout.write(
+            f"audit chain intact: {result.events} events verified ({'; '.join(extras)})"
+        )
+
+    def _anchor(self, path: Path | None) -> None:
+        if path is None:
+            raise CommandError(
+                "anchor needs --file PATH (an append-only file outside the database)"
+            )
+        lines = [format_anchor(a) for a in current_anchors(timezone.now().isoformat())]
+        text = "".join(f"{line}\n" for line in lines)
+        # O_APPEND: every write lands at the end even if another writer appends at the same time.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, text.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        address = str(getattr(settings, "AUDIT_ANCHOR_SYSLOG", "") or "")
+        if address:
+            handler = _syslog_handler(address)
+            try:
+                for line in lines:
+                    handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+            finally:
+                handler.close()
+        self.stdout.write(text, ending="")
+        self.stdout.write(f"{len(lines)} heads appended to {path}")
+
+    def _seal(self) -> None:
+        key_id, _ = seal_keys()
+        if not key_id:
+            raise CommandError("no seal key: set KETACLINIC_AUDIT_SEAL_KEYS (or its _FILE)")
+        result = audit_chain_verify(require_seal=False)
+        if not result.ok:
+            raise CommandError(f"refusing to seal a broken chain: {result.problem}")
+        with transaction.atomic():
+            heads = list(AuditChainHead.objects.select_for_update().order_by("chain"))
+            for head in heads:
+                seal_head(head)
+                head.save(update_fields=["key_id", "seal"])
+        self.stdout.write(f"{len(heads)} heads sealed with key {key_id}")

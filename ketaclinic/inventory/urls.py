@@ -1,0 +1,20 @@
+from django.urls import URLPattern, URLResolver, path
+
+from ketaclinic.inventory import views
+
+app_name = "inventory"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.stock, name="stock"),
+    path("receive/", views.receive, name="receive"),
+    path("containers/<int:container_id>/", views.container, name="container"),
+    path("entries/", views.entries, name="entries"),
+    path("entries/<int:ledger_entry_id>/reverse/", views.entry_reverse, name="entry_reverse"),
+    path("locations/<int:location_id>/count/", views.count, name="count"),
+    path("counts/<int:count_id>/", views.count_detail, name="count_detail"),
+    path("count-lines/<int:line_id>/resolve/", views.resolve, name="resolve"),
+    path("log/", views.log, name="log"),
+    path("log.csv", views.log_csv, name="log_csv"),
+    path("inventories/", views.inventories, name="inventories"),
+    path("inventories/<int:inventory_id>/", views.inventory_detail, name="inventory_detail"),
+]
