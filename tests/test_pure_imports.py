@@ -1,6 +1,7 @@
 """The pure modules import without Django.
 
-Every module of ``treatment/domain/``, ``pharmacology/``, ``scales/scoring/`` and ``lib/`` is
+Every module of ``treatment/domain/``, ``pharmacology/``, ``scales/scoring/`` and ``lib/``, and
+the public rules module ``treatment/safety.py``, is
 imported in a fresh interpreter (``sys.executable``, no ``DJANGO_SETTINGS_MODULE``); the test fails
 when a ``django`` module is in ``sys.modules`` afterwards, naming the module whose import pulled it
 in and the line of ``ketaclinic`` that imported Django. The modules are found in the file tree, so a
@@ -20,9 +21,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "ketaclinic"
 
-# The pure parts of the code, as folders of the package.
+# The pure parts of the code, as folders of the package (or one module, by its .py path).
 PURE_TREES = (
     "treatment/domain",
+    "treatment/safety.py",
     "pharmacology",
     "scales/scoring",
     "screening/rules",
@@ -50,6 +52,9 @@ def module_name(path: Path) -> str:
 
 
 def pure_modules(tree: str) -> list[str]:
+    """The modules of a folder of the package, or the one module a ``.py`` path names."""
+    if tree.endswith(".py"):
+        return [module_name(PACKAGE_DIR / tree)]
     found = []
     for path in sorted((PACKAGE_DIR / tree).rglob("*.py")):
         relative = path.relative_to(PACKAGE_DIR)
@@ -126,6 +131,7 @@ def test_every_pure_module_imports_without_django(tree: str) -> None:
 
 def test_the_modules_are_found_in_the_file_tree() -> None:
     assert "ketaclinic.treatment.domain.dosing" in pure_modules("treatment/domain")
+    assert pure_modules("treatment/safety.py") == ["ketaclinic.treatment.safety"]
     assert "ketaclinic.scales.scoring.phq9" in pure_modules("scales/scoring")
     pharmacology = pure_modules("pharmacology")
     assert "ketaclinic.pharmacology" in pharmacology

@@ -22,12 +22,27 @@ class PatientForm(forms.ModelForm[Patient]):
             "date_of_birth": DATE_WIDGET,
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {
+            "hepatic_impairment": "Moderate lengthens the observation after dosing where the "
+            "protocol says so; severe needs a prescriber's override to dose esketamine (PI 8.6)."
+        }
         error_messages = {
             "date_of_birth": {
                 "invalid": "Enter a real calendar date as YYYY-MM-DD (for example 1980-02-29 "
                 "does not exist)."
             }
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not asked yet is "unknown" (the model's default), never an error of the whole form.
+        self.fields["hepatic_impairment"].required = False
+
+    def clean_hepatic_impairment(self) -> str:
+        value = self.cleaned_data.get("hepatic_impairment")
+        if value:
+            return str(value)
+        return str(self.instance.hepatic_impairment if self.instance.pk else "unknown")
 
     def _post_clean(self) -> None:
         # Model validation and uniqueness run in the service, which knows the clinic.

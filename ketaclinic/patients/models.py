@@ -22,6 +22,17 @@ class RecordStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
+class HepaticImpairment(models.TextChoices):
+    """Esketamine PI 8.6 (clinical.md 12): moderate (Child-Pugh B) may need longer monitoring;
+    severe (Child-Pugh C) is not recommended. Used by ``treatment.domain.hepatic``."""
+
+    NONE = "none", "None"
+    MILD = "mild", "Mild (Child-Pugh A)"
+    MODERATE = "moderate", "Moderate (Child-Pugh B)"
+    SEVERE = "severe", "Severe (Child-Pugh C)"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="patients")
@@ -41,6 +52,12 @@ class Patient(models.Model):
     emergency_contact_phone = models.CharField(max_length=32, blank=True)
     emergency_contact_relation = models.CharField(max_length=64, blank=True)
     notes = models.TextField(blank=True)
+    hepatic_impairment = models.CharField(
+        "Hepatic impairment",
+        max_length=16,
+        choices=HepaticImpairment.choices,
+        default=HepaticImpairment.UNKNOWN,
+    )
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -51,6 +68,10 @@ class Patient(models.Model):
             models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic"),
             models.CheckConstraint(
                 condition=models.Q(sex__in=[s.value for s in Sex]), name="patient_sex_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hepatic_impairment__in=[h.value for h in HepaticImpairment]),
+                name="patient_hepatic_impairment_valid",
             ),
         ]
         indexes = [

@@ -49,6 +49,7 @@ PATIENT_FIELDS = (
     "emergency_contact_phone",
     "emergency_contact_relation",
     "notes",
+    "hepatic_impairment",
 )
 
 

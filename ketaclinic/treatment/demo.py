@@ -105,6 +105,8 @@ def _iv_dose(nurse: Membership, s: TreatmentSession, start: dt.datetime) -> None
         by=nurse,
         session=s,
         concentration_mg_per_ml=Decimal("10"),
+        container="syringe",
+        final_concentration_mg_per_ml=Decimal("1"),
         product="Ketamine HCl injection 10 mg/mL",
         lot_number="DEMO-K-1193",
         expiry_date=(timezone.now() + dt.timedelta(days=300)).date(),
@@ -166,6 +168,9 @@ def seed(out: Callable[[str], None]) -> None:
             start_date=today - dt.timedelta(weeks=weeks_ago),
             session_time=dt.time(9, 0),
             chair=chair,
+            concomitant_antidepressant="Sertraline 100 mg daily"
+            if versions[code].protocol.requires_oral_antidepressant
+            else "",
         )
 
     # Courses in every schedule phase (TRD: induction, optimisation, maintenance).

@@ -173,6 +173,11 @@ class Course(models.Model):
     start_date = models.DateField()
     session_time = models.TimeField()
     default_chair = models.CharField(max_length=32, blank=True)
+    # The oral antidepressant given with the course: required by protocols that say so
+    # (esketamine MDSI, with an oral antidepressant [HCP]; clinical.md 12).
+    concomitant_antidepressant = models.CharField(
+        "Concomitant oral antidepressant", max_length=200, blank=True
+    )
     # Frequencies chosen among a phase's alternatives, shortfalls the calendar could not place.
     chosen_frequencies = models.JSONField(default=dict, blank=True)
     calendar_notes = models.JSONField(default=list, blank=True)
@@ -343,11 +348,27 @@ class DoseAdministration(models.Model):
     product = models.CharField(max_length=200)
     lot_number = models.CharField(max_length=64)
     expiry_date = models.DateField()
+    # The dose asked for (from the protocol, or typed) before rounding to a measurable volume;
+    # ``dose_mg`` is what was given. Null on doses recorded before this was kept.
+    requested_dose_mg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    # The stock the dose is drawn from (the vial, e.g. 10, 50 or 100 mg/mL) and the volume drawn.
     concentration_mg_per_ml = models.DecimalField(
-        max_digits=8, decimal_places=3, null=True, blank=True
+        "Stock concentration (mg/mL)", max_digits=8, decimal_places=3, null=True, blank=True
     )
-    volume_ml = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    volume_ml = models.DecimalField(
+        "Volume drawn from the stock (mL)", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    # IV: the bag or syringe the stock is diluted in, its final volume and concentration; the
+    # pump runs the whole container over the infusion (domain/preparation.py).
+    container = models.CharField(
+        max_length=8, choices=[("bag", "Bag"), ("syringe", "Syringe")], blank=True
+    )
+    final_volume_ml = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    final_concentration_mg_per_ml = models.DecimalField(
+        max_digits=9, decimal_places=4, null=True, blank=True
+    )
     rate_ml_per_h = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    rate_mg_per_h = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     infusion_minutes = models.PositiveIntegerField(null=True, blank=True)
     device_count = models.PositiveSmallIntegerField(null=True, blank=True)
     device_times = models.JSONField(default=list, blank=True)  # ISO UTC instants, esketamine
@@ -369,6 +390,13 @@ class DoseAdministration(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(dose_mg__gt=0), name="dose_mg_positive"),
+            # Never an undiluted 100 mg/mL vial as an IV final concentration (ceilings.py,
+            # IV_FINAL_CONCENTRATION: at most 50 mg/mL).
+            models.CheckConstraint(
+                condition=models.Q(final_concentration_mg_per_ml__isnull=True)
+                | models.Q(final_concentration_mg_per_ml__lte=Decimal("50")),
+                name="dose_final_concentration_diluted",
+            ),
             models.CheckConstraint(
                 condition=models.Q(witnessed_by__isnull=True)
                 | models.Q(witness_signature__isnull=False),

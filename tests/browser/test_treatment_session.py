@@ -218,7 +218,9 @@ def test_an_iv_racemic_session_shows_the_infusion_rate_in_ml_per_hour(
     chair.get_by_role("button", name="Check in").click()
     _checklist(chair, "124", "78", esketamine=False)
     expect(chair.locator("#blockers")).to_contain_text("Cleared to dose")
-    chair.get_by_label("Concentration (mg/mL)").fill("10")
+    chair.get_by_label("Stock concentration (mg/mL)").fill("10")
+    chair.get_by_label("Prepared in").select_option("syringe")
+    chair.get_by_label("Final concentration (mg/mL)").fill("1")
     chair.get_by_label("Product").fill("Ketamine HCl 10 mg/mL")
     chair.get_by_label("Lot number").fill("K-77")
     chair.get_by_label("Expiry date").fill(
@@ -227,12 +229,15 @@ def test_an_iv_racemic_session_shows_the_infusion_rate_in_ml_per_hour(
     chair.get_by_role("button", name="Calculate").click()
     preview = chair.locator("#dose-preview")
     expect(preview).to_contain_text("35 mg")  # 0.5 mg/kg x 70 kg
-    expect(preview).to_contain_text("3.5 mL")
-    expect(preview).to_contain_text("5.3 mL/h over 40 min")
+    expect(preview).to_contain_text("3.5 mL")  # of the 10 mg/mL stock
+    expect(preview).to_contain_text("Syringe: 35 mL at 1 mg/mL")
+    # The pump runs the 35 mL syringe over 40 min: 52.5 mL/h, never the undiluted stock.
+    expect(preview).to_contain_text("52.5 mL/h (52.5 mg/h) over 40 min")
+    expect(preview).to_contain_text("decision support: check before use")
     chair.get_by_role("button", name="Record dose").click()
     dose = chair.locator("#dose")
     expect(dose).to_contain_text("0.5 mg/kg")
-    expect(dose).to_contain_text("5.3 mL/h over 40 min")
+    expect(dose).to_contain_text("52.5 mL/h (52.5 mg/h) over 40 min")
     _reading(chair, "blood_pressure", systolic_mmhg="130", diastolic_mmhg="82")
     expect(chair.locator("#observations")).to_contain_text("130/82 mmHg")
     expect(chair.locator("#phase")).to_contain_text("Dosing")

@@ -16,7 +16,11 @@ the unit in the name. Rounding rules, in one place:
   never divide, they multiply (dose_mg > cap * weight), so they are exact.
 
 Range and cap (issue 4): a dose outside the protocol's allowed range needs a prescriber override
-with a reason; a dose above the absolute cap is refused.
+with a reason; a dose above the absolute cap is refused. A rate-based rule with a rate cap
+(CRPS: 25 mg/h) lowers the computed rate to the cap, which counts as within the range.
+
+The whole dose of a session (rule, rounding, IV preparation, range, the drug-and-route ceilings
+of ``ceilings.py``) is composed in ``dose_plan.py``.
 """
 
 from __future__ import annotations
@@ -28,20 +32,18 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from ketaclinic.treatment.domain.protocol import (
+    DOSING_WEIGHT_MAX_KG,
+    DOSING_WEIGHT_MIN_KG,
     RATE_BASED,
     DeviceRule,
     DoseBasis,
     DoseRule,
-    Protocol,
-    Route,
 )
 
 __all__ = [
     "KG_PER_LB",
     "DoseError",
-    "DosePlan",
     "DoseRefusedError",
-    "FixedDosePlan",
     "OverrideRequiredError",
     "RangeCheck",
     "Verdict",
@@ -59,9 +61,8 @@ __all__ = [
     "infusion_rate_ml_per_h",
     "max_dose_mg",
     "override_subject",
-    "plan_fixed_dose",
-    "plan_weight_based_dose",
     "pounds_to_kg",
+    "rate_cap_mg",
     "round_volume",
 ]
 
@@ -69,8 +70,8 @@ __all__ = [
 KG_PER_LB = Decimal("0.45359237")
 
 #: Plausible adult weights; outside this the number is a typing error, not a patient.
-WEIGHT_MIN_KG = Decimal("20")
-WEIGHT_MAX_KG = Decimal("350")
+WEIGHT_MIN_KG = DOSING_WEIGHT_MIN_KG
+WEIGHT_MAX_KG = DOSING_WEIGHT_MAX_KG
 
 _KG_STEP = Decimal("0.01")
 _MG_PER_KG_STEP = Decimal("0.001")
@@ -166,6 +167,27 @@ def _per_unit_factor(rule: DoseRule, weight_kg: Decimal | None, hours: Decimal) 
     return hours
 
 
+def rate_cap_mg(rule: DoseRule, *, infusion_minutes: int | None) -> Decimal | None:
+    """The session mg at the rule's rate cap (``cap_rate_mg_per_h`` x hours), or None."""
+    if rule.cap_rate_mg_per_h is None or rule.basis not in RATE_BASED:
+        return None
+    return rule.cap_rate_mg_per_h * _hours(infusion_minutes, rule.basis)
+
+
+def uncapped_dose_mg(
+    rule: DoseRule,
+    *,
+    weight_kg: Decimal | None,
+    amount: Decimal | None = None,
+    infusion_minutes: int | None = None,
+) -> Decimal:
+    """The exact mg for ``amount`` in the rule's unit, before the rate cap."""
+    value = rule.usual if amount is None else amount
+    if not value.is_finite() or value <= 0:
+        raise DoseError("amount", f"must be above 0 {rule.basis}, got {value}")
+    return value * _per_unit_factor(rule, weight_kg, _hours(infusion_minutes, rule.basis))
+
+
 def dose_mg_from_rule(
     rule: DoseRule,
     *,
@@ -173,23 +195,30 @@ def dose_mg_from_rule(
     amount: Decimal | None = None,
     infusion_minutes: int | None = None,
 ) -> Decimal:
-    """The exact mg for ``amount`` in the rule's unit (default: the rule's usual dose).
+    """The exact mg for ``amount`` in the rule's unit (default: the rule's usual dose), the rate
+    lowered to the rule's rate cap if it has one.
 
-    0.5 mg/kg x 70 kg = 35 mg; 0.35 mg/kg/h x 70 kg x 4 h = 98 mg; fixed 56 mg = 56 mg.
+    0.5 mg/kg x 70 kg = 35 mg; 0.35 mg/kg/h x 70 kg x 4 h = 98 mg; fixed 56 mg = 56 mg;
+    0.35 mg/kg/h x 80 kg = 28 mg/h, capped at 25 mg/h: 25 mg/h x 4 h = 100 mg.
     """
-    value = rule.usual if amount is None else amount
-    if not value.is_finite() or value <= 0:
-        raise DoseError("amount", f"must be above 0 {rule.basis}, got {value}")
-    return value * _per_unit_factor(rule, weight_kg, _hours(infusion_minutes, rule.basis))
+    mg = uncapped_dose_mg(
+        rule, weight_kg=weight_kg, amount=amount, infusion_minutes=infusion_minutes
+    )
+    cap = rate_cap_mg(rule, infusion_minutes=infusion_minutes)
+    return mg if cap is None else min(mg, cap)
 
 
 def max_dose_mg(
     rule: DoseRule, *, weight_kg: Decimal | None, infusion_minutes: int | None = None
 ) -> Decimal:
-    """The absolute cap in mg for this patient: the rule's cap, and cap_total_mg if lower."""
+    """The absolute cap in mg for this patient: the rule's cap, and cap_total_mg and the rate
+    cap if lower."""
     cap = rule.cap * _per_unit_factor(rule, weight_kg, _hours(infusion_minutes, rule.basis))
     if rule.cap_total_mg is not None:
         cap = min(cap, rule.cap_total_mg)
+    rate_cap = rate_cap_mg(rule, infusion_minutes=infusion_minutes)
+    if rate_cap is not None:
+        cap = min(cap, rate_cap)
     return cap
 
 
@@ -230,7 +259,18 @@ def check_dose_range(
             f"{dose_mg} mg is above the absolute cap of {rule.cap_total_mg} mg per session; "
             "refused.",
         )
-    if not rule.minimum * factor <= dose_mg <= rule.maximum * factor:
+    low, high = rule.minimum * factor, rule.maximum * factor
+    rate_cap = rate_cap_mg(rule, infusion_minutes=infusion_minutes)
+    if rate_cap is not None:
+        if dose_mg > rate_cap:
+            return RangeCheck(
+                Verdict.REFUSED,
+                f"{dose_mg} mg is above the rate cap of {rule.cap_rate_mg_per_h} mg/h "
+                f"({rate_cap} mg over the infusion); refused.",
+            )
+        # The rule's rate is lowered to the cap: the cap itself is within the range.
+        low, high = min(low, rate_cap), min(high, rate_cap)
+    if not low <= dose_mg <= high:
         return RangeCheck(
             Verdict.NEEDS_OVERRIDE,
             f"{dose_mg} mg ({shown} {unit}) is outside the allowed range "
@@ -320,90 +360,6 @@ def infusion_rate_ml_per_h(volume_ml: Decimal, *, infusion_minutes: int) -> Deci
 
 
 # --------------------------------------------------------------------------------------------
-# The whole weight-based plan
-
-
-@dataclass(frozen=True, slots=True)
-class DosePlan:
-    """What the chair shows: the dose in mg and mg/kg, for IV the volume and rate, and a verdict.
-
-    ``verdict`` is REFUSED when the weight is too old (``weight.usable`` is False) or the dose is
-    above the cap; NEEDS_OVERRIDE when it is outside the allowed range.
-    """
-
-    weight: WeightCheck
-    weight_kg: Decimal
-    requested_dose_mg: Decimal
-    dose_mg: Decimal  # after rounding to a measurable volume
-    dose_mg_per_kg: Decimal  # rounded half-even to 0.001, for display
-    volume_ml: Decimal | None
-    rate_ml_per_h: Decimal | None
-    infusion_minutes: int | None
-    rounded_down_for_cap: bool
-    check: RangeCheck
-
-    @property
-    def verdict(self) -> Verdict:
-        return Verdict.REFUSED if not self.weight.usable else self.check.verdict
-
-
-def plan_weight_based_dose(
-    protocol: Protocol,
-    *,
-    weight_kg: Decimal,
-    weight_measured_at: dt.datetime,
-    now: dt.datetime,
-    amount: Decimal | None = None,
-    concentration_mg_per_ml: Decimal | None = None,
-    increment_ml: Decimal = Decimal("0.1"),
-) -> DosePlan:
-    """The dose for a weight-based protocol from the patient's latest weight.
-
-    ``amount`` is in the rule's unit (mg/kg or mg/kg/h; default the usual dose). For IV, IM and
-    oral solutions give ``concentration_mg_per_ml`` to get the volume (and for IV infusions the
-    pump rate). A requested dose above the cap is refused as is; only the rounding step is
-    clamped to the cap.
-    """
-    rule = protocol.dose
-    weight = check_weight_age(
-        measured_at=weight_measured_at, now=now, max_age_days=rule.max_weight_age_days
-    )
-    minutes = protocol.infusion_minutes
-    requested = dose_mg_from_rule(
-        rule, weight_kg=weight_kg, amount=amount, infusion_minutes=minutes
-    )
-    dose = requested
-    volume: Decimal | None = None
-    rate: Decimal | None = None
-    capped = False
-    cap_mg = max_dose_mg(rule, weight_kg=weight_kg, infusion_minutes=minutes)
-    if concentration_mg_per_ml is not None:
-        rounding = round_volume(
-            requested,
-            concentration_mg_per_ml=concentration_mg_per_ml,
-            increment_ml=increment_ml,
-            # Clamp only when the requested dose itself is allowed; a refused dose stays refused.
-            max_dose_mg=cap_mg if requested <= cap_mg else None,
-        )
-        volume, dose, capped = rounding.volume_ml, rounding.dose_mg, rounding.rounded_down_for_cap
-        if protocol.route is Route.IV_INFUSION and minutes is not None:
-            rate = infusion_rate_ml_per_h(volume, infusion_minutes=minutes)
-    check = check_dose_range(rule, dose_mg=dose, weight_kg=weight_kg, infusion_minutes=minutes)
-    return DosePlan(
-        weight=weight,
-        weight_kg=weight_kg,
-        requested_dose_mg=requested,
-        dose_mg=dose,
-        dose_mg_per_kg=(dose / weight_kg).quantize(_MG_PER_KG_STEP, ROUND_HALF_EVEN),
-        volume_ml=volume,
-        rate_ml_per_h=rate,
-        infusion_minutes=minutes,
-        rounded_down_for_cap=capped,
-        check=check,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Esketamine devices
 
 
@@ -480,47 +436,6 @@ def esketamine_dose_to_give(
     if not prior_doses_mg and rule.first_dose_mg is not None:
         return rule.first_dose_mg
     return rule.usual
-
-
-# --------------------------------------------------------------------------------------------
-# Fixed doses (mg or mg/h, no weight)
-
-
-@dataclass(frozen=True, slots=True)
-class FixedDosePlan:
-    """A dose that needs no weight: mg, for a liquid the volume and for an infusion the rate."""
-
-    dose_mg: Decimal  # after rounding to a measurable volume when a concentration is given
-    volume_ml: Decimal | None
-    rate_ml_per_h: Decimal | None
-    check: RangeCheck
-
-
-def plan_fixed_dose(
-    protocol: Protocol,
-    *,
-    dose_mg: Decimal | None = None,
-    amount: Decimal | None = None,
-    concentration_mg_per_ml: Decimal | None = None,
-) -> FixedDosePlan:
-    """The dose of a fixed mg or mg/h protocol (racemic ketamine): from the rule (``amount`` in
-    the rule's unit, default the usual dose) unless ``dose_mg`` is given; with a concentration,
-    rounded to a measurable volume (0.1 mL) and, for a timed infusion, the pump rate. Raises
-    :class:`DoseError` when no dose can be computed."""
-    rule = protocol.dose
-    minutes = protocol.infusion_minutes
-    mg = dose_mg_from_rule(rule, weight_kg=None, amount=amount, infusion_minutes=minutes)
-    if dose_mg is not None:
-        mg = dose_mg
-    check = check_dose_range(rule, dose_mg=mg, weight_kg=None, infusion_minutes=minutes)
-    volume = rate = None
-    if concentration_mg_per_ml is not None:
-        rounding = round_volume(mg, concentration_mg_per_ml=concentration_mg_per_ml)
-        volume, mg = rounding.volume_ml, rounding.dose_mg
-        if minutes:
-            rate = infusion_rate_ml_per_h(volume, infusion_minutes=minutes)
-        check = check_dose_range(rule, dose_mg=mg, weight_kg=None, infusion_minutes=minutes)
-    return FixedDosePlan(dose_mg=mg, volume_ml=volume, rate_ml_per_h=rate, check=check)
 
 
 def override_subject(dose_mg: Decimal) -> str:

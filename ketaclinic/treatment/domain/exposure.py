@@ -32,13 +32,15 @@ from ketaclinic.pharmacology.presentation import (
     predict_exposure,
 )
 from ketaclinic.pharmacology.structures import Dose, FloatArray
-from ketaclinic.treatment.domain.dosing import dose_mg_from_rule, max_dose_mg
+from ketaclinic.treatment.domain import ceilings
+from ketaclinic.treatment.domain.dosing import DoseError, dose_mg_from_rule, max_dose_mg
 from ketaclinic.treatment.domain.protocol import DoseBasis, Drug, Protocol, Route
 
 __all__ = [
     "ExposureView",
     "amount_problem",
     "build_exposure",
+    "ceiling_problem",
     "doses_for_protocol",
     "model_for",
     "population_grid",
@@ -85,6 +87,24 @@ def amount_problem(protocol: Protocol, amount: Decimal) -> str | None:
             f"enter at most that."
         )
     return None
+
+
+def ceiling_problem(protocol: Protocol, weight_kg: float, amount: Decimal | None) -> str | None:
+    """Why one session of ``protocol`` at ``weight_kg`` (``amount`` in its basis, default the
+    usual dose) passes a drug-and-route ceiling (``ceilings.py``), or None. A stored version
+    from before the ceilings (the first release accepted 56 mg/kg IV) is never simulated."""
+    weight = Decimal(str(weight_kg))
+    try:
+        mg = dose_mg_from_rule(
+            protocol.dose,
+            weight_kg=weight,
+            amount=amount,
+            infusion_minutes=protocol.infusion_minutes,
+        )
+    except DoseError as exc:
+        return str(exc)
+    problems = ceilings.dose_problems(protocol, dose_mg=mg, weight_kg=weight)
+    return " ".join(problems) if problems else None
 
 
 def _basis_unit(basis: DoseBasis) -> str:

@@ -114,6 +114,12 @@ _ESKETAMINE_MONITORING = (
     PlannedMeasurement(Measure.CADSS, _END),
 )
 
+#: Moderate hepatic impairment (Child-Pugh B) "may need longer monitoring" (esketamine PI 8.6,
+#: clinical.md 12); severe is not recommended (a prescriber's override, services/dose.py). The PI
+#: gives no number: 3 hours (the 2-hour minimum plus 1 hour) is a PROJECT DEFAULT, a setting of
+#: the protocol version for the clinic to review.
+_ESKETAMINE_MODERATE_HEPATIC_MINUTES = 180
+
 _ESKETAMINE_DEVICES = DeviceRule(
     mg_per_device=D("28"),  # one device = 28 mg (0.2 mL) [NDC]
     minutes_between_devices=5,  # 5 min rest between devices [MIMS; DrOracle]
@@ -166,12 +172,14 @@ ESKETAMINE_TRD = Protocol(
             length_weeks=4,
             min_days_between_sessions=2,
         ),
-        # Weeks 5-8 weekly, 56 or 84 mg [HCP].
+        # Weeks 5-8 weekly, 56 or 84 mg [HCP]. Never on consecutive days (every esketamine
+        # phase; project default, as for induction): checked on moving and on dosing too.
         Phase(
             code="optimisation",
             name="Optimisation (weeks 5-8)",
             frequency=Frequency(sessions=1, per_weeks=1),
             length_weeks=4,
+            min_days_between_sessions=2,
         ),
         # Week 9 on: every 2 weeks or weekly, the lowest frequency that keeps the response [HCP].
         Phase(
@@ -180,11 +188,13 @@ ESKETAMINE_TRD = Protocol(
             frequency=Frequency(sessions=1, per_weeks=2),
             alternatives=(Frequency(sessions=1, per_weeks=1),),
             length_weeks=None,
+            min_days_between_sessions=2,
         ),
     ),
     monitoring=_ESKETAMINE_MONITORING,
     thresholds=_THRESHOLDS,
     min_observation_minutes=120,  # >= 2 h every session [DailyMed; REMS]
+    min_observation_minutes_moderate_hepatic=_ESKETAMINE_MODERATE_HEPATIC_MINUTES,
     discharge_criteria=_ESKETAMINE_DISCHARGE,
     pre_session_scales=_DEPRESSION_SCALES,
     rems_required=True,
@@ -229,11 +239,16 @@ ESKETAMINE_MDSI = Protocol(
     monitoring=_ESKETAMINE_MONITORING,
     thresholds=_THRESHOLDS,
     min_observation_minutes=120,  # >= 2 h every session [DailyMed; REMS]
+    min_observation_minutes_moderate_hepatic=_ESKETAMINE_MODERATE_HEPATIC_MINUTES,
     discharge_criteria=_ESKETAMINE_DISCHARGE,
     pre_session_scales=_DEPRESSION_SCALES,
     rems_required=True,
+    # MDSI: esketamine "in conjunction with an oral antidepressant" [HCP; clinical.md 12]: the
+    # course records which one.
+    requires_oral_antidepressant=True,
     sources=(
         *_SOURCES_ESKETAMINE_COMMON,
+        Source("HCP", "MDSI: given with an oral antidepressant (clinical.md 12)"),
         Source(
             "HCP",
             "MDSI: 84 mg twice weekly weeks 1-4 (56 mg if not tolerated); "
@@ -277,12 +292,13 @@ IV_RACEMIC_DEPRESSION = Protocol(
     dose=DoseRule(
         basis=DoseBasis.MG_PER_KG,
         usual=D("0.5"),  # 0.5 mg/kg over 40 min [Andrade17]
-        # Allowed 0.1-1.0 mg/kg per issue 4. Andrade17 reports 0.1-0.75 mg/kg studied; titration
-        # to 0.75 mg/kg after ~3 non-responses is unverified [droracle.ai/articles/685389].
-        # A clinic wanting the studied range only sets maximum 0.75 (doses above then need an
-        # override with a reason).
+        # Studied range 0.1-0.75 mg/kg [Andrade17]: above 0.75 a prescriber's override with a
+        # reason; 1.0 mg/kg was no better than 0.5 and had more adverse effects (Fava et al.,
+        # Mol Psychiatry 2020;25:1592), and is the ceiling of any depression protocol
+        # (ceilings.py): above it, refused. Titration to 0.75 mg/kg after ~3 non-responses is
+        # unverified [droracle.ai/articles/685389]. clinical.md section 12.
         minimum=D("0.1"),
-        maximum=D("1.0"),
+        maximum=D("0.75"),
         cap=D("1.0"),
         # No weight-independent mg cap in clinical.md: left empty, a clinic setting.
         cap_total_mg=None,
@@ -313,6 +329,11 @@ IV_RACEMIC_DEPRESSION = Protocol(
     experimental=False,
     sources=(
         Source("Andrade17", "0.5 mg/kg over 40 min; 0.1-0.75 mg/kg studied"),
+        Source(
+            "Fava 2020",
+            "Mol Psychiatry 2020;25:1592: 1.0 mg/kg no better than 0.5 mg/kg, more adverse "
+            "effects; 1.0 mg/kg is the ceiling (clinical.md 12)",
+        ),
         Source("Osmind", "acute course 4-6 infusions (2023-09-21)"),
         Source("ketamine-infusion.com", "often 6 infusions over ~2 weeks or twice weekly"),
         Source("APA", "consensus: assessment, baseline scales; not a guideline"),
@@ -339,6 +360,10 @@ IV_RACEMIC_CRPS = Protocol(
         # Cap: 0.4 mg/kg/h, the highest rate in the same consensus (spinal cord injury, weak
         # evidence) [Cohen 2018]. PROJECT DEFAULT: the consensus names no cap.
         cap=D("0.4"),
+        # "Not to exceed 25 mg/h" (Schwartzman et al., Pain 2009;147:107, the study behind
+        # Cohen 2018's recommendation; clinical.md 12): from 71.5 kg the computed rate is lowered
+        # to 25 mg/h, shown beside the rate.
+        cap_rate_mg_per_h=D("25"),
     ),
     infusion_minutes=240,  # over 4 h [Cohen 2018]
     schedule=(
@@ -393,6 +418,10 @@ IV_RACEMIC_CRPS = Protocol(
             "avoid: poorly controlled CV disease, psychosis, severe hepatic "
             "impairment, raised ICP/IOP",
         ),
+        Source(
+            "Schwartzman 2009",
+            "Pain 2009;147:107: 0.35 mg/kg/h over 4 h, not to exceed 25 mg/h (clinical.md 12)",
+        ),
         Source("IMMPACT", "NRS and BPI response benchmarks"),
     ),
 )
@@ -407,10 +436,13 @@ IM_RACEMIC_DEPRESSION = Protocol(
         basis=DoseBasis.MG_PER_KG,
         # IM/SC bolus safe and effective [Andrade17]. The 0.5-1 mg/kg clinic range is
         # UNVERIFIED (clinical.md 3): every number here is a setting a clinic must confirm.
+        # Above 0.5 mg/kg a prescriber's override with a reason (maximum, a setting a clinic may
+        # change). Cap 0.75 mg/kg, the top of the studied range [Andrade17]: IM stays below the
+        # 1 mg/kg IV induction bound (ceilings.py, im_induction), which no setting can pass.
         usual=D("0.5"),
         minimum=D("0.5"),
-        maximum=D("1.0"),
-        cap=D("1.0"),
+        maximum=D("0.5"),
+        cap=D("0.75"),
     ),
     schedule=(
         # No sourced IM schedule: mirrors the IV acute course (PROJECT DEFAULT, unverified).

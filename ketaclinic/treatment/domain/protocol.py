@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = [
+    "DOSING_WEIGHT_MAX_KG",
+    "DOSING_WEIGHT_MIN_KG",
     "LABEL_RULES_SPRAVATO_2024",
     "RATE_BASED",
     "ROUTES_BY_DRUG",
@@ -77,6 +79,12 @@ class DoseBasis(enum.StrEnum):
     MG_PER_HOUR = "mg_per_hour"  # a fixed infusion rate (CRPS: 22 mg/h [Cohen 2018])
 
 
+#: Plausible adult weights for dosing; outside this the number is a typing error, not a patient.
+#: Ceilings are checked against the whole range (``ceilings.py``), so a protocol that passes
+#: them passes them for every patient that can be dosed.
+DOSING_WEIGHT_MIN_KG = Decimal("20")
+DOSING_WEIGHT_MAX_KG = Decimal("350")
+
 WEIGHT_BASED = frozenset({DoseBasis.MG_PER_KG, DoseBasis.MG_PER_KG_PER_HOUR})
 RATE_BASED = frozenset({DoseBasis.MG_PER_KG_PER_HOUR, DoseBasis.MG_PER_HOUR})
 
@@ -128,6 +136,9 @@ class DoseRule:
     [minimum, maximum] needs a prescriber override with a reason; a dose above ``cap`` is refused.
     ``cap_total_mg`` additionally caps the total mg of one session whatever the weight (optional).
     ``fixed_doses_mg`` lists the only doses allowed (esketamine: 56 and 84 mg [HCP]); empty = any.
+    ``cap_rate_mg_per_h`` caps the infusion rate of a rate-based dose whatever the weight: the
+    computed rate is lowered to it and the page shows the cap beside the rate (CRPS: 0.35 mg/kg/h,
+    not to exceed 25 mg/h [Schwartzman 2009]; clinical.md section 12).
     """
 
     basis: DoseBasis
@@ -140,6 +151,7 @@ class DoseRule:
     first_dose_mg: Decimal | None = None
     escalations: tuple[EscalationRule, ...] = ()
     max_weight_age_days: int = 30
+    cap_rate_mg_per_h: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +249,13 @@ class Protocol:
     off_label: bool = False
     experimental: bool = False
     notes: str = ""
+    #: The course must record the oral antidepressant given with it (esketamine MDSI: "in
+    #: conjunction with an oral antidepressant" [HCP]; clinical.md section 12).
+    requires_oral_antidepressant: bool = False
+    #: The minimum observation for a patient with moderate hepatic impairment (Child-Pugh B):
+    #: the esketamine PI 8.6 says such patients "may need longer monitoring" (clinical.md 12).
+    #: None: the protocol's ``min_observation_minutes`` applies to every patient.
+    min_observation_minutes_moderate_hepatic: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ __all__ = [
     "mark_missed",
     "move_session",
     "previous_frequency",
+    "spacing_problem",
 ]
 
 _UTC = dt.UTC
@@ -288,8 +289,10 @@ def move_session(
     clinic: ClinicCalendar,
     reason: str,
     new_time: dt.time | None = None,
+    min_days: int = 0,
 ) -> tuple[PlannedSession, ...]:
-    """Move one planned session to an open day; refuses closed days and double-booking."""
+    """Move one planned session to an open day; refuses closed days, double-booking and, with
+    ``min_days``, a day closer than that to another session of the course."""
     why = _need_reason(reason)
     i = _find(sessions, number)
     s = sessions[i]
@@ -303,6 +306,15 @@ def move_session(
         for o in sessions
     ):
         raise ScheduleError("new_date", f"another session of this course is on {new_date}")
+    if min_days:
+        others = [
+            (o.local_date, min_days)
+            for o in sessions
+            if o.status in ACTIVE_STATUSES and o.number != number
+        ]
+        problem = spacing_problem(new_date, min_days, others)
+        if problem:
+            raise ScheduleError("new_date", problem)
     starts_at, wall, shifted = local_instant(new_date, new_time or s.local_time, clinic.tz)
     moved = replace(
         s,
@@ -317,6 +329,33 @@ def move_session(
     result = list(sessions)
     result[i] = moved
     return tuple(sorted(result, key=lambda x: (x.starts_at, x.number)))
+
+
+def min_days_for(phases: Sequence[Phase], phase_code: str) -> int:
+    """The phase's minimum days between sessions (1 for an unknown code: never the same day)."""
+    for ph in phases:
+        if ph.code == phase_code:
+            return ph.min_days_between_sessions
+    return 1
+
+
+def spacing_problem(
+    candidate: dt.date, min_days: int, others: Sequence[tuple[dt.date, int]]
+) -> str | None:
+    """Why a session of the course may not be on ``candidate``: ``others`` are the course's
+    other active (or dosed) sessions as (local date, their phase's minimum days). Two sessions
+    must be at least the larger of their two minimums apart (esketamine: 2, never on
+    consecutive days). None: the day keeps the spacing."""
+    for day, theirs in sorted(others):
+        need = max(min_days, theirs)
+        gap = abs((candidate - day).days)
+        if gap < need:
+            return (
+                f"{candidate.isoformat()} is {gap} day(s) from the session on "
+                f"{day.isoformat()}; this protocol needs at least {need} days between sessions "
+                "(min_days_between_sessions)"
+            )
+    return None
 
 
 def _set_status(

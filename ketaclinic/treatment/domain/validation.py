@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ketaclinic.treatment.domain import ceilings
 from ketaclinic.treatment.domain.protocol import (
     LABEL_RULES_SPRAVATO_2024,
     RATE_BASED,
@@ -70,6 +71,17 @@ def _check_dose(p: Protocol, rules: LabelRules) -> list[ProtocolError]:
         )
     if d.cap_total_mg is not None and d.cap_total_mg <= 0:
         errors.append(ProtocolError("dose.cap_total_mg", "must be above 0 mg or absent"))
+    if d.cap_rate_mg_per_h is not None:
+        if not d.cap_rate_mg_per_h.is_finite() or d.cap_rate_mg_per_h <= 0:
+            errors.append(ProtocolError("dose.cap_rate_mg_per_h", "must be above 0 mg/h or absent"))
+        elif d.basis not in RATE_BASED:
+            errors.append(
+                ProtocolError(
+                    "dose.cap_rate_mg_per_h",
+                    f"only for an infusion rate (basis {DoseBasis.MG_PER_KG_PER_HOUR} or "
+                    f"{DoseBasis.MG_PER_HOUR}); basis is {d.basis}",
+                )
+            )
     if not 1 <= d.max_weight_age_days <= 365:
         errors.append(
             ProtocolError(
@@ -109,6 +121,13 @@ def _check_fixed_doses(d: DoseRule) -> list[ProtocolError]:
             )
         )
     for i, esc in enumerate(d.escalations):
+        if d.basis is DoseBasis.FIXED_MG and esc.dose_mg > d.cap:
+            errors.append(
+                ProtocolError(
+                    f"dose.escalations[{i}].dose_mg",
+                    f"must not exceed dose.cap ({d.cap} mg), got {esc.dose_mg}",
+                )
+            )
         if esc.requires_prior_mg >= esc.dose_mg:
             errors.append(
                 ProtocolError(
@@ -325,6 +344,15 @@ def _check_monitoring(p: Protocol, rules: LabelRules) -> list[ProtocolError]:
                 f"got {p.min_observation_minutes}",
             )
         )
+    hepatic = p.min_observation_minutes_moderate_hepatic
+    if hepatic is not None and not p.min_observation_minutes <= hepatic <= 24 * 60:
+        errors.append(
+            ProtocolError(
+                "min_observation_minutes_moderate_hepatic",
+                f"allowed {p.min_observation_minutes}-1440 minutes (at least "
+                f"min_observation_minutes) or empty, got {hepatic}",
+            )
+        )
     if p.infusion_minutes is not None and p.min_observation_minutes < p.infusion_minutes:
         errors.append(
             ProtocolError(
@@ -368,6 +396,12 @@ def _check_thresholds(t: Thresholds) -> list[ProtocolError]:
     return errors
 
 
+def _check_ceilings(p: Protocol) -> list[ProtocolError]:
+    """The drug-and-route ceiling table (``ceilings.py``): no dose the protocol names may pass
+    it for any patient; each refusal names the field and the limit with its source."""
+    return [ProtocolError(field, message) for field, message in ceilings.protocol_problems(p)]
+
+
 def validate_protocol(
     p: Protocol, rules: LabelRules = LABEL_RULES_SPRAVATO_2024
 ) -> list[ProtocolError]:
@@ -375,7 +409,8 @@ def validate_protocol(
 
     Checks impossibilities (a range beyond its cap, an esketamine observation below the label's
     minimum, a drug given by a route it has no product for, a phase with more sessions than days)
-    rather than clinical wisdom: those choices stay with the clinic.
+    and the drug-and-route ceilings (``ceilings.py``) rather than clinical wisdom: choices under
+    the ceilings stay with the clinic.
     """
     errors: list[ProtocolError] = []
     if not p.code:
@@ -394,6 +429,7 @@ def validate_protocol(
         errors.append(ProtocolError("discharge_criteria", "criterion codes must be unique"))
     errors += _check_route(p)
     errors += _check_dose(p, rules)
+    errors += _check_ceilings(p)
     errors += _check_schedule(p)
     errors += _check_monitoring(p, rules)
     errors += _check_thresholds(p.thresholds)

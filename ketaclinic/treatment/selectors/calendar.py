@@ -71,9 +71,57 @@ def missed_guidance_for(protocol: PureProtocol) -> str:
     )
 
 
+def course_spacing_problem(session: TreatmentSession, day: dt.date) -> str | None:
+    """Why ``session`` may not take place on the clinic-local ``day``: too close to another
+    session of its course that is still to come or was dosed (schedule.spacing_problem, the
+    phases' ``min_days_between_sessions``; esketamine: never on consecutive days)."""
+    tz = session.clinic.tzinfo
+    phases = session.protocol_version.protocol.schedule
+    others = (
+        TreatmentSession.objects.filter(course_id=session.course_id)
+        .exclude(pk=session.pk)
+        .exclude(phase__in=["cancelled", "missed"])
+        .select_related("protocol_version")
+    )
+    dated = [
+        (
+            (o.dose_started_at or o.scheduled_at).astimezone(tz).date(),
+            schedule.min_days_for(o.protocol_version.protocol.schedule, o.phase_code),
+        )
+        for o in others
+    ]
+    return schedule.spacing_problem(day, schedule.min_days_for(phases, session.phase_code), dated)
+
+
+def dose_spacing_problem(session: TreatmentSession, day: dt.date) -> str | None:
+    """Why ``session`` may not be dosed on the clinic-local ``day``: too close to a dose the
+    patient was already given (in any course), by the larger of the two phases' minimum days."""
+    tz = session.clinic.tzinfo
+    dosed = (
+        TreatmentSession.objects.filter(
+            patient_id=session.patient_id, dose_started_at__isnull=False
+        )
+        .exclude(pk=session.pk)
+        .select_related("protocol_version")
+    )
+    dated = [
+        (
+            o.dose_started_at.astimezone(tz).date(),
+            schedule.min_days_for(o.protocol_version.protocol.schedule, o.phase_code),
+        )
+        for o in dosed
+        if o.dose_started_at is not None
+    ]
+    own = schedule.min_days_for(session.protocol_version.protocol.schedule, session.phase_code)
+    problem = schedule.spacing_problem(day, own, dated)
+    return f"Not dosed today: {problem}." if problem else None
+
+
 __all__ = [
     "clinic_calendar",
     "clinic_closure_dates",
+    "course_spacing_problem",
+    "dose_spacing_problem",
     "missed_guidance_for",
     "missed_session_guidance",
     "plan_calendar",

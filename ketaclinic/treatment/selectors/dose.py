@@ -1,5 +1,6 @@
 """Reads for the dose: the course's earlier doses and the dose the form shows before recording
-(the arithmetic and verdicts are the pure ``treatment.domain.dosing``'s)."""
+(the arithmetic, preparation, ceilings and verdicts are the pure ``treatment.domain``'s:
+``dose_plan``, ``preparation``, ``ceilings``, ``hepatic``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,27 @@ from django.utils import timezone
 
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.treatment.domain import dosing
+from ketaclinic.treatment.domain.dose_plan import apply_ceilings, plan_dose
+from ketaclinic.treatment.domain.hepatic import hepatic_dose_message, observation_minutes
+from ketaclinic.treatment.domain.preparation import IvPreparation
 from ketaclinic.treatment.domain.protocol import WEIGHT_BASED
 from ketaclinic.treatment.models import DoseAdministration, TreatmentSession
+from ketaclinic.treatment.safety import CHECK_BEFORE_USE
+from ketaclinic.treatment.selectors.calendar import dose_spacing_problem
+
+_BASIS_UNIT = {
+    "mg_per_kg": "mg/kg",
+    "fixed_mg": "mg",
+    "mg_per_kg_per_hour": "mg/kg/h",
+    "mg_per_hour": "mg/h",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class DosePreview:
-    """What the dose form shows before recording: mg, mg/kg, mL, mL/h, and the verdict."""
+    """What the dose form shows before recording: mg (requested and delivered), mg/kg, the
+    volume drawn, for IV the bag or syringe and the pump rate (mL/h and mg/h, with the rate cap
+    beside it), and the verdict with every reason."""
 
     dose_mg: Decimal
     dose_mg_per_kg: Decimal | None
@@ -30,6 +45,24 @@ class DosePreview:
     device_count: int | None
     verdict: str
     message: str
+    requested_dose_mg: Decimal | None = None
+    rate_mg_per_h: Decimal | None = None
+    uncapped_rate_mg_per_h: Decimal | None = None
+    cap_rate_mg_per_h: Decimal | None = None
+    preparation: IvPreparation | None = None
+    concentration_mg_per_ml: Decimal | None = None
+    basis_unit: str = ""
+    observation_minutes: int | None = None
+    notes: tuple[str, ...] = ()
+    check_before_use: str = CHECK_BEFORE_USE
+
+    @property
+    def rounding_changed_dose(self) -> bool:
+        return self.requested_dose_mg is not None and self.requested_dose_mg != self.dose_mg
+
+    @property
+    def rate_capped(self) -> bool:
+        return self.uncapped_rate_mg_per_h is not None
 
 
 def prior_doses(session: TreatmentSession) -> list[Decimal]:
@@ -41,83 +74,123 @@ def prior_doses(session: TreatmentSession) -> list[Decimal]:
     )
 
 
+def _with_patient_rules(
+    session: TreatmentSession, preview: DosePreview, now: dt.datetime
+) -> DosePreview:
+    """Add the rules that depend on the patient, not on the dose: hepatic impairment (severe:
+    esketamine needs a prescriber's override; moderate: longer observation) and the minimum
+    days since the patient's last dose (refused)."""
+    protocol = session.protocol_version.protocol
+    hepatic = session.patient.hepatic_impairment
+    notes = list(preview.notes)
+    verdict, message = preview.verdict, preview.message
+    minutes = observation_minutes(protocol, hepatic)
+    if minutes != protocol.min_observation_minutes:
+        notes.append(
+            f"Moderate hepatic impairment: observe for at least {minutes} minutes "
+            "(the protocol's setting for it)."
+        )
+    hepatic_message = hepatic_dose_message(protocol, hepatic)
+    if hepatic_message:
+        if verdict == dosing.Verdict.WITHIN_RANGE:
+            verdict = dosing.Verdict.NEEDS_OVERRIDE.value
+        message = f"{message} {hepatic_message}".strip()
+    spacing = dose_spacing_problem(session, now.astimezone(session.clinic.tzinfo).date())
+    if spacing:
+        verdict = dosing.Verdict.REFUSED.value
+        message = f"{spacing} {message}".strip()
+    return dataclasses.replace(
+        preview, verdict=verdict, message=message, observation_minutes=minutes, notes=tuple(notes)
+    )
+
+
 def dose_preview(
     *,
     session: TreatmentSession,
     dose_mg: Decimal | None = None,
     amount: Decimal | None = None,
     concentration_mg_per_ml: Decimal | None = None,
+    final_concentration_mg_per_ml: Decimal | None = None,
+    final_volume_ml: Decimal | None = None,
+    container: str | None = None,
     now: dt.datetime | None = None,
 ) -> DosePreview:
-    """The dose computed from the protocol and the patient's latest weight (pure dosing.py).
-    Raises ValidationError when no dose can be computed (no weight, weight too old)."""
+    """The dose computed from the protocol and the patient's latest weight (pure dose_plan),
+    checked against the protocol's range and cap, the ceilings, the patient's hepatic
+    impairment and the days since the last dose. Raises ValidationError naming the field when
+    no dose can be computed (no weight, weight too old, an IV final concentration above the
+    ceiling, ...)."""
     protocol = session.protocol_version.protocol
     rule = protocol.dose
     now = now or timezone.now()
+    unit = _BASIS_UNIT[rule.basis.value]
     if protocol.devices is not None:
         prior = prior_doses(session)
         mg = dosing.esketamine_dose_to_give(rule, requested_mg=dose_mg, prior_doses_mg=prior)
         check = dosing.check_esketamine_dose(rule, dose_mg=mg, prior_doses_mg=prior)
+        check = apply_ceilings(protocol, check, dose_mg=mg, weight_kg=None)
         try:
             count = dosing.esketamine_device_count(mg, protocol.devices)
         except dosing.DoseError as exc:
             raise ValidationError({"dose_mg": str(exc)}) from None
-        return DosePreview(
-            mg, None, None, None, None, None, None, count, check.verdict.value, check.message
+        preview = DosePreview(
+            dose_mg=mg,
+            dose_mg_per_kg=None,
+            weight_kg=None,
+            weight_measured_at=None,
+            volume_ml=None,
+            rate_ml_per_h=None,
+            infusion_minutes=None,
+            device_count=count,
+            verdict=check.verdict.value,
+            message=check.message,
+            requested_dose_mg=mg,
+            basis_unit=unit,
         )
-    if rule.basis in WEIGHT_BASED:
-        weight = latest_weight(patient=session.patient)
-        if weight is None:
-            raise ValidationError(
-                {"weight": "No weight is recorded: weigh the patient before dosing."}
-            )
-        try:
-            plan = dosing.plan_weight_based_dose(
-                protocol,
-                weight_kg=weight.weight_kg,
-                weight_measured_at=weight.measured_at,
-                now=now,
-                amount=amount,
-                concentration_mg_per_ml=concentration_mg_per_ml,
-            )
-        except dosing.DoseError as exc:
-            raise ValidationError({exc.field: str(exc)}) from None
-        if not plan.weight.usable:
-            raise ValidationError({"weight": plan.weight.message})
-        return DosePreview(
-            plan.dose_mg,
-            plan.dose_mg_per_kg,
-            weight.weight_kg,
-            weight.measured_at,
-            plan.volume_ml,
-            plan.rate_ml_per_h,
-            plan.infusion_minutes,
-            None,
-            plan.check.verdict.value,
-            plan.check.message,
-        )
-    # Fixed mg or mg/h for racemic ketamine.
+        return _with_patient_rules(session, preview, now)
+    # Fixed-dose racemic protocols use the weight, when there is one, for the mg/kg ceilings
+    # only (without it, the lightest patient's); weight-based ones need a recent one.
+    weight = latest_weight(patient=session.patient)
+    weight_based = rule.basis in WEIGHT_BASED
+    if weight is None and weight_based:
+        raise ValidationError({"weight": "No weight is recorded: weigh the patient before dosing."})
     try:
-        fixed = dosing.plan_fixed_dose(
+        plan = plan_dose(
             protocol,
-            dose_mg=dose_mg,
+            weight_kg=weight.weight_kg if weight else None,
+            weight_measured_at=weight.measured_at if weight and weight_based else None,
+            now=now,
             amount=amount,
+            dose_mg=None if weight_based else dose_mg,
             concentration_mg_per_ml=concentration_mg_per_ml,
+            final_concentration_mg_per_ml=final_concentration_mg_per_ml,
+            final_volume_ml=final_volume_ml,
+            container=container or None,
         )
     except dosing.DoseError as exc:
         raise ValidationError({exc.field: str(exc)}) from None
-    return DosePreview(
-        fixed.dose_mg,
+    if plan.weight is not None and not plan.weight.usable:
+        raise ValidationError({"weight": plan.weight.message})
+    preview = DosePreview(
+        plan.dose_mg,
+        plan.dose_mg_per_kg,
+        weight.weight_kg if weight else None,
+        weight.measured_at if weight else None,
+        plan.volume_ml,
+        plan.rate_ml_per_h,
+        plan.infusion_minutes or protocol.infusion_minutes,
         None,
-        None,
-        None,
-        fixed.volume_ml,
-        fixed.rate_ml_per_h,
-        protocol.infusion_minutes,
-        None,
-        fixed.check.verdict.value,
-        fixed.check.message,
+        plan.check.verdict.value,
+        plan.check.message,
+        requested_dose_mg=plan.requested_dose_mg,
+        rate_mg_per_h=plan.rate_mg_per_h,
+        uncapped_rate_mg_per_h=plan.uncapped_rate_mg_per_h,
+        cap_rate_mg_per_h=plan.cap_rate_mg_per_h,
+        preparation=plan.preparation,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        basis_unit=unit,
     )
+    return _with_patient_rules(session, preview, now)
 
 
-__all__ = ["DosePreview", "dose_preview", "prior_doses"]
+__all__ = ["CHECK_BEFORE_USE", "DosePreview", "dose_preview", "prior_doses"]

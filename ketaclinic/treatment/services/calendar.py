@@ -30,6 +30,7 @@ from ketaclinic.treatment.models import (
 from ketaclinic.treatment.selectors.calendar import (
     clinic_calendar,
     clinic_closure_dates,
+    course_spacing_problem,
     missed_session_guidance,
     plan_calendar,
 )
@@ -137,6 +138,7 @@ def course_enrol(
     chair: str = "",
     chosen_frequencies: Mapping[str, Frequency] | None = None,
     horizon_weeks: int = 12,
+    concomitant_antidepressant: str = "",
 ) -> Course:
     """A prescriber enrols the patient; the course's sessions come from the protocol's schedule,
     the clinic's opening days, closures (ClinicClosure) and time zone
@@ -152,6 +154,14 @@ def course_enrol(
     if not decision_note.strip():
         raise ValidationError({"decision_note": "Record the prescriber's decision to treat."})
     protocol = version.protocol
+    antidepressant = concomitant_antidepressant.strip()
+    if protocol.requires_oral_antidepressant and not antidepressant:
+        raise ValidationError(
+            {
+                "concomitant_antidepressant": f"{protocol.title} is given with an oral "
+                "antidepressant: record which one (drug and daily dose) [HCP]."
+            }
+        )
     result = plan_calendar(
         by=by,
         version=version,
@@ -184,6 +194,7 @@ def course_enrol(
         start_date=start_date,
         session_time=session_time,
         default_chair=chair,
+        concomitant_antidepressant=antidepressant,
         chosen_frequencies={
             k: {"sessions": f.sessions, "per_weeks": f.per_weeks}
             for k, f in (chosen_frequencies or {}).items()
@@ -212,6 +223,7 @@ def course_enrol(
             "sessions": len(result.sessions),
             "closures": [d.isoformat() for d in closures],
             "shortfalls": len(result.shortfalls),
+            "concomitant_antidepressant": antidepressant,
         },
     )
     return course
@@ -254,6 +266,9 @@ def session_move(
     )
     if clash:
         raise ValidationError({"new_date": f"Another session of this course is on {new_date}."})
+    problem = course_spacing_problem(s, new_date)
+    if problem:
+        raise ValidationError({"new_date": f"{problem}."})
     at = new_time or s.scheduled_at.astimezone(tz).time().replace(tzinfo=None)
     starts_at, _, _ = schedule.local_instant(new_date, at, tz)
     old = s.scheduled_at

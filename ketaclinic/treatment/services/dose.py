@@ -15,6 +15,7 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.screening.selectors import dose_time_findings
 from ketaclinic.treatment.domain import dosing
+from ketaclinic.treatment.domain.dose_plan import IV_ROUTES
 from ketaclinic.treatment.models import (
     DecisionKind,
     DecisionOutcome,
@@ -41,6 +42,7 @@ def _override_reason(
     as a decision when the prescriber doses, else a decision recorded before)."""
     reason = override_reason.strip()
     if preview.verdict == dosing.Verdict.REFUSED:
+        # On the dose field where the form has one (esketamine), else on top of the form.
         raise ValidationError({"dose_mg": preview.message})
     if preview.verdict != dosing.Verdict.NEEDS_OVERRIDE:
         return reason
@@ -67,6 +69,27 @@ def _override_reason(
     return decision.reason
 
 
+def _require_iv_preparation(
+    stock: Decimal | None, container: str, final: Decimal | None, final_volume: Decimal | None
+) -> None:
+    """An IV dose names its stock, its bag or syringe and that container's final concentration
+    or volume (the pump rate follows from them)."""
+    missing = {}
+    if stock is None:
+        missing["concentration_mg_per_ml"] = (
+            "An IV dose needs the stock concentration it is drawn from (mg/mL)."
+        )
+    if not container:
+        missing["container"] = "Say whether the dose is prepared in a bag or a syringe."
+    if final is None and final_volume is None:
+        missing["final_concentration_mg_per_ml"] = (
+            "An IV dose needs the final concentration (mg/mL) or final volume (mL) of the bag "
+            "or syringe."
+        )
+    if missing:
+        raise ValidationError(missing)
+
+
 def dose_record(
     *,
     by: Membership,
@@ -77,15 +100,23 @@ def dose_record(
     dose_mg: Decimal | None = None,
     amount: Decimal | None = None,
     concentration_mg_per_ml: Decimal | None = None,
+    final_concentration_mg_per_ml: Decimal | None = None,
+    final_volume_ml: Decimal | None = None,
+    container: str = "",
     started_at: dt.datetime | None = None,
     device_times: list[dt.datetime] | None = None,
     witness: WitnessSignOff | None = None,
     override_reason: str = "",
 ) -> DoseAdministration:
     """Record the dose. The dose comes from the pure dosing rules: the latest weight within the
-    protocol's age limit (30 days by default) or refused; mg and mg/kg; for IV the mL and mL/h
-    from the concentration; a dose outside the range needs a prescriber's override with a
-    reason; a dose above the absolute cap, or 84 mg esketamine without a prior 56 mg, is refused.
+    protocol's age limit (30 days by default) or refused; mg and mg/kg; the volume drawn from
+    the stock concentration (rounded to a measurable volume: the requested and the delivered mg
+    are both kept); for IV the bag or syringe, its final concentration (never above 50 mg/mL:
+    never an undiluted 100 mg/mL vial) and volume, and the pump rate from them. A dose outside
+    the range, or esketamine for a patient with severe hepatic impairment, needs a prescriber's
+    override with a reason; a dose above the absolute cap or a ceiling (``ceilings.py``), 84 mg
+    esketamine without a prior 56 mg, or a dose too soon after the patient's last one
+    (``min_days_between_sessions``) is refused, and no override changes that.
 
     A witness signs off at the chair: their own username (the clinic's clinical staff), password
     and TOTP code, checked by ``accounts.services.reauthenticate`` on the witness's membership
@@ -104,6 +135,9 @@ def dose_record(
             dose_mg=dose_mg,
             amount=amount,
             concentration_mg_per_ml=concentration_mg_per_ml,
+            final_concentration_mg_per_ml=final_concentration_mg_per_ml,
+            final_volume_ml=final_volume_ml,
+            container=container,
             started_at=started_at,
             device_times=device_times,
             witness=witness,
@@ -143,6 +177,9 @@ def _dose_record(
     dose_mg: Decimal | None,
     amount: Decimal | None,
     concentration_mg_per_ml: Decimal | None,
+    final_concentration_mg_per_ml: Decimal | None,
+    final_volume_ml: Decimal | None,
+    container: str,
     started_at: dt.datetime | None,
     device_times: list[dt.datetime] | None,
     witness: WitnessSignOff | None,
@@ -171,16 +208,20 @@ def _dose_record(
     today = timezone.now().astimezone(by.clinic.tzinfo).date()
     if expiry_date < today:
         raise ValidationError({"expiry_date": f"This lot expired on {expiry_date.isoformat()}."})
-    if protocol.route.value == "iv_infusion" and concentration_mg_per_ml is None:
-        raise ValidationError(
-            {"concentration_mg_per_ml": "An infusion needs the product's concentration (mg/mL)."}
+    if protocol.route in IV_ROUTES:
+        _require_iv_preparation(
+            concentration_mg_per_ml, container, final_concentration_mg_per_ml, final_volume_ml
         )
     preview = dose_preview(
         session=s,
         dose_mg=dose_mg,
         amount=amount,
         concentration_mg_per_ml=concentration_mg_per_ml,
+        final_concentration_mg_per_ml=final_concentration_mg_per_ml,
+        final_volume_ml=final_volume_ml,
+        container=container or None,
     )
+    prep = preview.preparation
     times: list[dt.datetime] = []
     if protocol.devices is not None:
         times = [_now_or(t, "device_times") for t in (device_times or [])]
@@ -211,6 +252,7 @@ def _dose_record(
     dose = DoseAdministration.objects.create(
         session=s,
         dose_mg=preview.dose_mg,
+        requested_dose_mg=preview.requested_dose_mg,
         dose_mg_per_kg=preview.dose_mg_per_kg,
         weight_kg=preview.weight_kg,
         weight_measured_at=preview.weight_measured_at,
@@ -219,7 +261,11 @@ def _dose_record(
         expiry_date=expiry_date,
         concentration_mg_per_ml=concentration_mg_per_ml,
         volume_ml=preview.volume_ml,
+        container=prep.container.value if prep else "",
+        final_volume_ml=prep.final_volume_ml if prep else None,
+        final_concentration_mg_per_ml=prep.final_concentration_mg_per_ml if prep else None,
         rate_ml_per_h=preview.rate_ml_per_h,
+        rate_mg_per_h=preview.rate_mg_per_h,
         infusion_minutes=preview.infusion_minutes,
         device_count=preview.device_count,
         device_times=[t.astimezone(dt.UTC).isoformat() for t in times],
@@ -238,10 +284,15 @@ def _dose_record(
         extra={
             "session_id": s.pk,
             "dose_mg": preview.dose_mg,
+            "requested_dose_mg": preview.requested_dose_mg,
             "dose_mg_per_kg": preview.dose_mg_per_kg,
             "weight_kg": preview.weight_kg,
             "volume_ml": preview.volume_ml,
+            "container": dose.container,
+            "final_volume_ml": dose.final_volume_ml,
+            "final_concentration_mg_per_ml": dose.final_concentration_mg_per_ml,
             "rate_ml_per_h": preview.rate_ml_per_h,
+            "rate_mg_per_h": preview.rate_mg_per_h,
             "lot_number": dose.lot_number,
             "witnessed_by": dose.witnessed_by_id,
             "witness_signature_id": witness_signature_id,

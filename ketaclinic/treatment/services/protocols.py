@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,13 +20,23 @@ from ketaclinic.treatment.domain.validation import validate_protocol
 from ketaclinic.treatment.models import Protocol, ProtocolVersion
 from ketaclinic.treatment.services._common import _need, _own
 
+#: Django's SlugField rule (the web form's ``code`` field).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
 
 def _protocol_errors(p: PureProtocol) -> None:
-    errors = validate_protocol(p)
-    if errors:
-        by_field: dict[str, list[str]] = {}
-        for e in errors:
-            by_field.setdefault(e.field, []).append(str(e))
+    """Every rule a protocol meets, whichever way it arrives (web form, library copy, import):
+    the code and title the web form accepts, then ``validate_protocol`` with the ceilings."""
+    by_field: dict[str, list[str]] = {}
+    if not p.code or len(p.code) > 64 or not _SLUG.fullmatch(p.code):
+        by_field["code"] = [
+            f"code: letters, digits, '-' and '_' only, at most 64 characters; got {p.code!r}"
+        ]
+    if not p.title.strip() or len(p.title) > 200:
+        by_field["title"] = ["title: must not be empty, at most 200 characters"]
+    for e in validate_protocol(p):
+        by_field.setdefault(e.field, []).append(str(e))
+    if by_field:
         raise ValidationError(by_field)
 
 

@@ -32,3 +32,18 @@ def measure_label(code: object) -> str:
     """A coded measurement's label: ``moaa_s`` -> ``MOAA/S``."""
     key = str(getattr(code, "value", code))
     return str(_MEASURE_LABELS.get(key, key.replace("_", " ")))
+
+
+_BASIS_UNITS = {
+    "mg_per_kg": "mg/kg",
+    "fixed_mg": "mg",
+    "mg_per_kg_per_hour": "mg/kg/h",
+    "mg_per_hour": "mg/h",
+}
+
+
+@register.filter
+def basis_unit(basis: object) -> str:
+    """A dose basis as its unit: ``mg_per_kg_per_hour`` -> ``mg/kg/h``."""
+    key = str(getattr(basis, "value", basis))
+    return _BASIS_UNITS.get(key, key)

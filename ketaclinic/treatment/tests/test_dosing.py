@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.treatment.domain.dose_plan import plan_fixed_dose, plan_weight_based_dose
 from ketaclinic.treatment.domain.dosing import (
     DoseError,
     DoseRefusedError,
@@ -27,8 +28,6 @@ from ketaclinic.treatment.domain.dosing import (
     infusion_rate_ml_per_h,
     max_dose_mg,
     override_subject,
-    plan_fixed_dose,
-    plan_weight_based_dose,
     pounds_to_kg,
     round_volume,
 )
@@ -139,8 +138,9 @@ def test_a_dose_above_the_cap_is_refused_even_with_a_reason() -> None:
 
 
 def test_a_dose_exactly_at_the_cap_is_not_refused() -> None:
+    # 1.0 mg/kg: the cap (and the ceiling); above the studied 0.75 mg/kg it needs an override.
     check = check_dose_range(IV_RACEMIC_DEPRESSION.dose, dose_mg=D("70"), weight_kg=D("70"))
-    assert check.verdict is Verdict.WITHIN_RANGE
+    assert check.verdict is Verdict.NEEDS_OVERRIDE
 
 
 def test_outside_range_but_under_cap_needs_override() -> None:
@@ -213,12 +213,18 @@ def test_an_iv_plan_shows_mg_mg_per_kg_ml_and_ml_per_hour() -> None:
         weight_measured_at=NOW - dt.timedelta(days=3),
         now=NOW,
         concentration_mg_per_ml=D("10"),
+        final_concentration_mg_per_ml=D("1"),
+        container="syringe",
     )
-    # 0.5 x 72.8 = 36.4 mg -> 3.6 mL -> 36.0 mg = 0.495 mg/kg; 3.6 mL / 40 min = 5.4 mL/h
+    # 0.5 x 72.8 = 36.4 mg -> 3.6 mL of 10 mg/mL -> 36.0 mg = 0.495 mg/kg; made up to 36.0 mL
+    # at 1 mg/mL in a syringe; 36.0 mL / 40 min = 54.0 mL/h (54.0 mg/h)
     assert plan.requested_dose_mg == D("36.40")
     assert (plan.volume_ml, plan.dose_mg) == (D("3.6"), D("36.0"))
+    assert plan.rounding_changed_dose
     assert plan.dose_mg_per_kg == D("0.495")
-    assert plan.rate_ml_per_h == D("5.4")
+    assert plan.preparation is not None and plan.preparation.final_volume_ml == D("36.0")
+    assert plan.rate_ml_per_h == D("54.0")
+    assert plan.rate_mg_per_h == D("54.0")
     assert plan.verdict is Verdict.WITHIN_RANGE
 
 
@@ -228,9 +234,9 @@ def test_a_plan_with_an_old_weight_is_refused_until_the_patient_is_weighed() -> 
         weight_kg=D("70"),
         weight_measured_at=NOW - dt.timedelta(days=45),
         now=NOW,
-        concentration_mg_per_ml=D("10"),
     )
     assert plan.verdict is Verdict.REFUSED
+    assert plan.weight is not None
     assert not plan.weight.usable and plan.weight.age_days == 45
 
 
@@ -242,6 +248,8 @@ def test_a_requested_dose_above_the_cap_is_not_silently_rounded_down_to_it() -> 
         now=NOW,
         amount=D("1.2"),
         concentration_mg_per_ml=D("10"),
+        final_volume_ml=D("100"),
+        container="bag",
     )
     assert plan.verdict is Verdict.REFUSED
     assert plan.dose_mg == D("84.0")
@@ -253,10 +261,12 @@ def test_a_crps_plan_gives_the_rate_for_a_four_hour_infusion() -> None:
         weight_kg=D("70"),
         weight_measured_at=NOW,
         now=NOW,
-        concentration_mg_per_ml=D("1"),  # 100 mg in 100 mL bag
+        final_concentration_mg_per_ml=D("1"),  # a ready-made 1 mg/mL bag
+        container="bag",
     )
     assert (plan.dose_mg, plan.volume_ml) == (D("98.0"), D("98.0"))
     assert plan.rate_ml_per_h == D("24.5")
+    assert plan.rate_mg_per_h == D("24.5")
     assert plan.verdict is Verdict.WITHIN_RANGE
 
 
@@ -392,23 +402,37 @@ FIXED_IV = replace(
 
 
 def test_a_fixed_dose_without_a_concentration_is_the_usual_mg() -> None:
-    plan = plan_fixed_dose(FIXED_IV)
+    plan = plan_fixed_dose(FIXED_IV, weight_kg=D("70"))
     assert plan.dose_mg == D("35")
     assert plan.volume_ml is None and plan.rate_ml_per_h is None
     assert plan.check.verdict is Verdict.WITHIN_RANGE
 
 
 def test_a_fixed_dose_with_a_concentration_is_rounded_to_a_volume_and_gets_a_pump_rate() -> None:
-    plan = plan_fixed_dose(FIXED_IV, dose_mg=D("33.33"), concentration_mg_per_ml=D("10"))
+    plan = plan_fixed_dose(
+        FIXED_IV,
+        dose_mg=D("33.33"),
+        concentration_mg_per_ml=D("10"),
+        final_concentration_mg_per_ml=D("1"),
+        container="syringe",
+        weight_kg=D("70"),
+    )
     assert plan.volume_ml == D("3.3")
     assert plan.dose_mg == D("33.0")
-    assert plan.rate_ml_per_h == infusion_rate_ml_per_h(D("3.3"), infusion_minutes=40)
+    # The pump runs the 33.0 mL syringe at 1 mg/mL, not the 3.3 mL drawn from the vial.
+    assert plan.rate_ml_per_h == infusion_rate_ml_per_h(D("33.0"), infusion_minutes=40)
     assert plan.check.verdict is Verdict.WITHIN_RANGE
 
 
 def test_a_fixed_dose_outside_the_range_needs_an_override_and_above_the_cap_is_refused() -> None:
-    assert plan_fixed_dose(FIXED_IV, dose_mg=D("55")).check.verdict is Verdict.NEEDS_OVERRIDE
-    assert plan_fixed_dose(FIXED_IV, dose_mg=D("70")).check.verdict is Verdict.REFUSED
+    w = D("70")
+    assert plan_fixed_dose(FIXED_IV, dose_mg=D("55"), weight_kg=w).verdict is Verdict.NEEDS_OVERRIDE
+    assert plan_fixed_dose(FIXED_IV, dose_mg=D("70"), weight_kg=w).verdict is Verdict.REFUSED
+
+
+def test_a_fixed_dose_without_a_weight_is_judged_for_the_lightest_patient() -> None:
+    # 35 mg is 1.75 mg/kg at 20 kg: above the IV ceiling of 1.0 mg/kg per session.
+    assert plan_fixed_dose(FIXED_IV).verdict is Verdict.REFUSED
 
 
 def test_a_fixed_dose_of_nothing_is_a_dose_error() -> None:

@@ -83,9 +83,11 @@ def test_esketamine_mdsi_is_84_mg_twice_weekly_for_four_weeks() -> None:
 def test_iv_racemic_depression_is_half_a_mg_per_kg_over_40_minutes_for_six_sessions() -> None:
     p = IV_RACEMIC_DEPRESSION
     assert p.dose.basis is DoseBasis.MG_PER_KG
-    assert (p.dose.usual, p.dose.minimum, p.dose.maximum) == (
+    # Usual 0.5, studied 0.1-0.75 (override above), refused above 1.0 [Andrade17; Fava 2020].
+    assert (p.dose.usual, p.dose.minimum, p.dose.maximum, p.dose.cap) == (
         Decimal("0.5"),
         Decimal("0.1"),
+        Decimal("0.75"),
         Decimal("1.0"),
     )
     assert p.infusion_minutes == 40

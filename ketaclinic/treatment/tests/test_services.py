@@ -69,13 +69,13 @@ def test_a_change_makes_a_new_version_and_old_sessions_keep_theirs(
     course = enrol(iv_version)
     changed = dataclasses.replace(
         iv_version.protocol,
-        dose=dataclasses.replace(iv_version.protocol.dose, maximum=Decimal("0.75")),
+        dose=dataclasses.replace(iv_version.protocol.dose, maximum=Decimal("0.6")),
     )
     v2 = services.protocol_new_version(
         by=clinic_admin, family=iv_version.family, protocol=changed, change_note="Studied range"
     )
     assert v2.number == 2
-    assert v2.protocol.dose.maximum == Decimal("0.75")
+    assert v2.protocol.dose.maximum == Decimal("0.6")
     assert set(course.sessions.values_list("protocol_version_id", flat=True)) == {iv_version.pk}
     with pytest.raises(ValidationError):
         services.protocol_new_version(
@@ -210,15 +210,22 @@ def test_iv_dose_is_computed_from_the_latest_weight_in_mg_ml_and_ml_per_h(
         by=nurse,
         session=session,
         concentration_mg_per_ml=Decimal("10"),
+        container="bag",
+        final_volume_ml=Decimal("100"),
         product="Ketamine HCl 10 mg/mL",
         lot_number="K-1",
         expiry_date=timezone.now().date() + dt.timedelta(days=100),
     )
-    # 0.5 mg/kg x 70 kg = 35 mg = 3.5 mL at 10 mg/mL; over 40 min = 5.3 mL/h (5.25 half-up)
+    # 0.5 mg/kg x 70 kg = 35 mg = 3.5 mL of 10 mg/mL into a 100 mL bag (0.35 mg/mL); the pump
+    # runs the bag over 40 min: 150 mL/h (52.5 mg/h).
     assert dose.dose_mg == Decimal("35")
+    assert dose.requested_dose_mg == Decimal("35")
     assert dose.dose_mg_per_kg == Decimal("0.5")
     assert dose.volume_ml == Decimal("3.5")
-    assert dose.rate_ml_per_h == Decimal("5.3")
+    assert (dose.container, dose.final_volume_ml) == ("bag", Decimal("100"))
+    assert dose.final_concentration_mg_per_ml == Decimal("0.35")
+    assert dose.rate_ml_per_h == Decimal("150")
+    assert dose.rate_mg_per_h == Decimal("52.5")
     assert dose.weight_kg == Decimal("70")
 
 
@@ -232,6 +239,8 @@ def test_a_weight_older_than_30_days_must_be_measured_again(
                 by=nurse,
                 session=session,
                 concentration_mg_per_ml=Decimal("10"),
+                container="syringe",
+                final_concentration_mg_per_ml=Decimal("1"),
                 product="Ketamine",
                 lot_number="K-1",
                 expiry_date=timezone.now().date() + dt.timedelta(days=100),
@@ -245,11 +254,13 @@ def test_out_of_range_needs_a_prescriber_and_above_cap_is_refused(
     common = {
         "session": session,
         "concentration_mg_per_ml": Decimal("10"),
+        "container": "syringe",
+        "final_concentration_mg_per_ml": Decimal("1"),
         "product": "Ketamine",
         "lot_number": "K-1",
         "expiry_date": timezone.now().date() + dt.timedelta(days=100),
     }
-    with pytest.raises(ValidationError, match="absolute cap"):
+    with pytest.raises(ValidationError, match="ceiling"):
         services.dose_record(by=prescriber, amount=Decimal("1.2"), **common)
     with pytest.raises(ValidationError, match="override"):
         services.dose_record(by=nurse, amount=Decimal("0.05"), **common)

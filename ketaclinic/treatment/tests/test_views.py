@@ -63,15 +63,19 @@ def test_the_session_page_walks_checklist_to_dose(nurse, iv_version, today_sessi
     form = {
         "amount": "0.5",
         "concentration_mg_per_ml": "10",
+        "iv_container": "syringe",
+        "iv_final_concentration_mg_per_ml": "1",
         "product": "Ketamine HCl 10 mg/mL",
         "lot_number": "K-9",
         "expiry_date": expiry,
     }
     preview = client.post(dose_url, {**form, "action": "preview"}).content.decode()
-    assert "5.3 mL/h" in preview and "3.5 mL" in preview
+    # 3.5 mL of 10 mg/mL made up to 35 mL at 1 mg/mL: 52.5 mL/h over 40 min.
+    assert "52.5 mL/h" in preview and "3.5 mL" in preview and "35 mL at 1 mg/mL" in preview
+    assert "decision support: check before use" in preview
     assert client.post(dose_url, {**form, "action": "record"}).status_code == 302
     page = client.get(url).content.decode()
-    assert "5.3 mL/h" in page
+    assert "52.5 mL/h" in page
     session.refresh_from_db()
     assert session.dose_started_at is not None
 
@@ -108,9 +112,15 @@ def test_the_protocol_form_refuses_an_invalid_protocol_beside_its_field(clinic_a
     from ketaclinic.treatment.domain.library import ESKETAMINE_TRD
     from ketaclinic.treatment.forms import ProtocolForm
 
-    data = {k: str(v) for k, v in ProtocolForm.initial_from(ESKETAMINE_TRD).items()}
+    data = {
+        k: str(v) for k, v in ProtocolForm.initial_from(ESKETAMINE_TRD).items() if v is not None
+    }
     data.update(
-        start_from="esketamine_trd", code="esk_fast", min_observation_minutes="90", change_note="x"
+        start_from="esketamine_trd",
+        loaded_from="esketamine_trd",
+        code="esk_fast",
+        min_observation_minutes="90",
+        change_note="x",
     )
     response = client.post(reverse("treatment:protocol_create"), data)
     assert response.status_code == 200

@@ -49,6 +49,7 @@ def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
                     start_date=d["start_date"],
                     session_time=d["session_time"],
                     chair=d["chair"],
+                    concomitant_antidepressant=d["concomitant_antidepressant"],
                 ),
             )
             if course is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -14,6 +15,36 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import selectors, services
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.views.session import render_session, session_action, session_forms
+
+T = TypeVar("T")
+
+#: The dose form names the IV preparation fields with an ``iv_`` prefix (the session template
+#: shows them for IV protocols only); the service names them without it.
+_IV_FIELDS = {
+    "container": "iv_container",
+    "final_concentration_mg_per_ml": "iv_final_concentration_mg_per_ml",
+    "final_volume_ml": "iv_final_volume_ml",
+}
+
+
+def _form_field_names(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {_IV_FIELDS.get(field, field): errors for field, errors in exc.message_dict.items()}
+        ) from None
+
+
+def _preparation(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "concentration_mg_per_ml": d.get("concentration_mg_per_ml"),
+        "final_concentration_mg_per_ml": d.get("iv_final_concentration_mg_per_ml"),
+        "final_volume_ml": d.get("iv_final_volume_ml"),
+        "container": d.get("iv_container") or "",
+    }
 
 
 @require_POST
@@ -35,19 +66,21 @@ def dose(request: ClinicRequest, session_id: int) -> HttpResponse:
                     if not d.get(k)
                 }
             )
-        return services.dose_record(
-            by=m,
-            session=s,
-            dose_mg=d.get("dose_mg"),
-            amount=d.get("amount"),
-            concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
-            product=d["product"],
-            lot_number=d["lot_number"],
-            expiry_date=d["expiry_date"],
-            started_at=d.get("started_at"),
-            device_times=times or None,
-            witness=witness,
-            override_reason=d.get("override_reason") or "",
+        return _form_field_names(
+            lambda: services.dose_record(
+                by=m,
+                session=s,
+                dose_mg=d.get("dose_mg"),
+                amount=d.get("amount"),
+                **_preparation(d),
+                product=d["product"],
+                lot_number=d["lot_number"],
+                expiry_date=d["expiry_date"],
+                started_at=d.get("started_at"),
+                device_times=times or None,
+                witness=witness,
+                override_reason=d.get("override_reason") or "",
+            )
         )
 
     if request.POST.get("action") == "preview":
@@ -71,13 +104,19 @@ def _dose_preview(request: ClinicRequest, session_id: int) -> HttpResponse:
     preview = None
     if form.is_valid():
         d = form.cleaned_data
+        prep = _preparation(d)
         preview = run_service(
             form,
-            lambda: selectors.dose_preview(
-                session=session,
-                dose_mg=d.get("dose_mg"),
-                amount=d.get("amount"),
-                concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
+            lambda: _form_field_names(
+                lambda: selectors.dose_preview(
+                    session=session,
+                    dose_mg=d.get("dose_mg"),
+                    amount=d.get("amount"),
+                    concentration_mg_per_ml=prep["concentration_mg_per_ml"],
+                    final_concentration_mg_per_ml=prep["final_concentration_mg_per_ml"],
+                    final_volume_ml=prep["final_volume_ml"],
+                    container=prep["container"] or None,
+                )
             ),
         )
     if preview is not None:

@@ -30,9 +30,10 @@ from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.pharmacology.presentation import DECISION_SUPPORT, WEIGHT_MAX_KG, WEIGHT_MIN_KG
 from ketaclinic.treatment import exposure_forms as forms
 from ketaclinic.treatment.domain.dosing import check_weight_age
-from ketaclinic.treatment.domain.exposure import ExposureView, build_exposure
+from ketaclinic.treatment.domain.exposure import ExposureView, build_exposure, ceiling_problem
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import Protocol
+from ketaclinic.treatment.safety import CHECK_BEFORE_USE
 from ketaclinic.treatment.selectors import get_protocol_version_for_user
 
 #: Roles with any of these may use the exposure pages (researchers and inventory do not).
@@ -74,6 +75,7 @@ def _render(
         "view": view,
         "problem": problem,
         "decision_support": DECISION_SUPPORT,
+        "check_before_use": CHECK_BEFORE_USE,
         **(extra or {}),
     }
     return render(request, TEMPLATE, context)
@@ -137,12 +139,21 @@ def _weight_page(request: ClinicRequest, protocol: Protocol, subject: Subject) -
         initial={"weight": Decimal(70)},
     )
     view = None
+    problem = ""
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        view = build_exposure(
-            protocol, float(data["weight"]), amount=data["dose"], levels=data["levels"]
-        )
-    return _render(request, subject=subject, form=form, view=view)
+        problem = _refused(protocol, float(data["weight"]), data["dose"])
+        if not problem:
+            view = build_exposure(
+                protocol, float(data["weight"]), amount=data["dose"], levels=data["levels"]
+            )
+    return _render(request, subject=subject, form=form, view=view, problem=problem)
+
+
+def _refused(protocol: Protocol, weight_kg: float, amount: Decimal | None) -> str:
+    """A dose above a drug-and-route ceiling is not simulated: the page says why instead."""
+    problem = ceiling_problem(protocol, weight_kg, amount)
+    return f"Not simulated: {problem}" if problem else ""
 
 
 @require_GET
@@ -211,11 +222,13 @@ def patient(request: ClinicRequest, pk: UUID) -> HttpResponse:
             max_age_days=chosen.dose.max_weight_age_days,
         )
         extra["weight_check"] = check
-        view = build_exposure(
-            chosen,
-            float(weight.weight_kg),
-            age_years=age,
-            amount=data["dose"],
-            levels=data["levels"],
-        )
+        problem = _refused(chosen, float(weight.weight_kg), data["dose"])
+        if not problem:
+            view = build_exposure(
+                chosen,
+                float(weight.weight_kg),
+                age_years=age,
+                amount=data["dose"],
+                levels=data["levels"],
+            )
     return _render(request, subject=subject, form=form, view=view, problem=problem, extra=extra)

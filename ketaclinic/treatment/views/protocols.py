@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import forms, selectors, services
+from ketaclinic.treatment.domain import ceilings
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.views._common import require
 
@@ -53,12 +55,16 @@ def protocol_copy(request: ClinicRequest) -> HttpResponse:
 
 
 def _protocol_from_form(data: dict[str, Any], base: Any) -> Any:
+    """``base`` with every field of the form: the dose, its caps, the infusion time, the
+    observation times and the thresholds."""
     dose = dataclasses.replace(
         base.dose,
         usual=data["dose__usual"],
         minimum=data["dose__minimum"],
         maximum=data["dose__maximum"],
         cap=data["dose__cap"],
+        cap_total_mg=data.get("dose__cap_total_mg"),
+        cap_rate_mg_per_h=data.get("dose__cap_rate_mg_per_h"),
     )
     thresholds = dataclasses.replace(
         base.thresholds,
@@ -74,7 +80,11 @@ def _protocol_from_form(data: dict[str, Any], base: Any) -> Any:
         title=data["title"],
         dose=dose,
         thresholds=thresholds,
+        infusion_minutes=data.get("infusion_minutes"),
         min_observation_minutes=data["min_observation_minutes"],
+        min_observation_minutes_moderate_hepatic=data.get(
+            "min_observation_minutes_moderate_hepatic"
+        ),
     )
 
 
@@ -91,29 +101,88 @@ def _form_field_names(call: Callable[[], T]) -> T:
         ) from None
 
 
-def protocol_create(request: ClinicRequest) -> HttpResponse:
-    m = membership_of(request)
-    require(m, Perm.PROTOCOL_MANAGE)
-    start = request.GET.get("from") or next(iter(SHIPPED_PROTOCOLS))
-    base = SHIPPED_PROTOCOLS.get(start) or next(iter(SHIPPED_PROTOCOLS.values()))
-    form = forms.ProtocolForm(
-        request.POST or None,
+def _template_code(request: ClinicRequest) -> str:
+    """The template asked for: the form's "Start from", else ``?start_from=`` (htmx, on
+    change) or ``?from=``, else the first shipped protocol."""
+    for value in (
+        request.POST.get("start_from"),
+        request.GET.get("start_from"),
+        request.GET.get("from"),
+    ):
+        if value in SHIPPED_PROTOCOLS:
+            return str(value)
+    return next(iter(SHIPPED_PROTOCOLS))
+
+
+def _filled_form(code: str) -> forms.ProtocolForm:
+    """An unbound form holding every value of the template ``code``."""
+    base = SHIPPED_PROTOCOLS[code]
+    return forms.ProtocolForm(
+        base=base,
         initial={
             **forms.ProtocolForm.initial_from(base),
-            "start_from": start,
+            "start_from": code,
+            "loaded_from": code,
             "code": f"{base.code}_local",
         },
     )
-    if request.method == "POST" and form.is_valid():
+
+
+def _render_form(
+    request: ClinicRequest, form: forms.ProtocolForm, title: str, base: Any
+) -> HttpResponse:
+    if "start_from" in form.fields:
+        # Choosing a template reloads the form with that template's values (htmx, no script).
+        form.fields["start_from"].widget.attrs.update(
+            {
+                "hx-get": reverse("treatment:protocol_create"),
+                "hx-trigger": "change",
+                "hx-target": "#protocol-form",
+                "hx-select": "#protocol-form",
+                "hx-swap": "outerHTML",
+                "hx-push-url": "true",
+            }
+        )
+    context = {
+        "form": form,
+        "title": title,
+        "base": base,
+        "ceilings": ceilings.ceilings_for(base),
+    }
+    return render(request, "treatment/protocol_form.html", context)
+
+
+def protocol_create(request: ClinicRequest) -> HttpResponse:
+    """A new clinic protocol from a shipped template. Choosing another template ("Start from")
+    fills every field with that template's values (htmx reloads the form on change; without
+    script, "Load template" does); a form posted with values loaded from another template than
+    the one chosen is not saved but reloaded with the chosen one's values."""
+    m = membership_of(request)
+    require(m, Perm.PROTOCOL_MANAGE)
+    start = _template_code(request)
+    base = SHIPPED_PROTOCOLS[start]
+    if request.method != "POST":
+        return _render_form(request, _filled_form(start), "New protocol", base)
+    if request.POST.get("action") == "load":
+        return _render_form(request, _filled_form(start), "New protocol", base)
+    if request.POST.get("loaded_from") != start:
+        messages.warning(
+            request,
+            f"Start from changed to {base.title}: every field now holds its values. "
+            "Check them and save again.",
+        )
+        return _render_form(request, _filled_form(start), "New protocol", base)
+    form = forms.ProtocolForm(request.POST, base=base)
+    if form.is_valid():
         d = form.cleaned_data
-        protocol = _protocol_from_form(d, SHIPPED_PROTOCOLS[d["start_from"]])
+        protocol = _protocol_from_form(d, base)
         version = run_service(
             form,
             lambda: _form_field_names(
                 lambda: services.protocol_create(
                     by=m,
                     protocol=protocol,
-                    library_code=d["start_from"],
+                    library_code=start,
                     change_note=d["change_note"],
                 )
             ),
@@ -121,7 +190,7 @@ def protocol_create(request: ClinicRequest) -> HttpResponse:
         if version is not None:
             messages.success(request, f"Protocol {version.title} created.")
             return redirect("treatment:protocol", protocol_id=version.family_id)
-    return render(request, "treatment/protocol_form.html", {"form": form, "title": "New protocol"})
+    return _render_form(request, form, "New protocol", base)
 
 
 def protocol_detail(request: ClinicRequest, protocol_id: int) -> HttpResponse:
@@ -140,15 +209,15 @@ def protocol_detail(request: ClinicRequest, protocol_id: int) -> HttpResponse:
 
 
 def protocol_version_new(request: ClinicRequest, protocol_id: int) -> HttpResponse:
+    """A new version starts from the current version: every field holds its value."""
     m = membership_of(request)
     family = selectors.get_protocol_for_user(membership=m, pk=protocol_id)
     require(m, Perm.PROTOCOL_MANAGE)
     base = selectors.latest_version(family).protocol
     form = forms.ProtocolForm(
-        request.POST or None,
-        initial={**forms.ProtocolForm.initial_from(base), "start_from": family.library_code},
+        request.POST or None, base=base, initial=forms.ProtocolForm.initial_from(base)
     )
-    form.fields["start_from"].required = False
+    del form.fields["start_from"]
     form.fields["code"].disabled = True
     if request.method == "POST" and form.is_valid():
         protocol = _protocol_from_form({**form.cleaned_data, "code": family.code}, base)
@@ -166,5 +235,4 @@ def protocol_version_new(request: ClinicRequest, protocol_id: int) -> HttpRespon
         if version is not None:
             messages.success(request, f"Version {version.number} created.")
             return redirect("treatment:protocol", protocol_id=family.pk)
-    title = f"New version of {family.title}"
-    return render(request, "treatment/protocol_form.html", {"form": form, "title": title})
+    return _render_form(request, form, f"New version of {family.title}", base)
