@@ -142,7 +142,7 @@ def test_every_get_that_shows_patient_data_writes_one_read_event(
         if response.status_code != 200:
             continue
         raw = (
-            b"".join(response.streaming_content)  # type: ignore[arg-type]  # CSV exports stream
+            b"".join(response.streaming_content)  # CSV exports stream
             if response.streaming
             else response.content
         )
