@@ -241,6 +241,7 @@ def checklist(
         heart_rate=72,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True if esketamine else None,
         measured_at=timezone.now() if measured_at is None else measured_at,
     )

@@ -82,6 +82,7 @@ def _checklist(
         heart_rate=74,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True if esk else None,
         measured_at=at,
     )
@@ -120,7 +121,10 @@ def _vitals(nurse: Membership, s: TreatmentSession, at: dt.datetime, moaa_s: int
         diastolic_mmhg=84,
         measured_at=at,
     )
-    services.observation_record(by=nurse, session=s, code="spo2", value=97, measured_at=at)
+    services.observation_record(by=nurse, session=s, code="spo2", value=98, measured_at=at)
+    services.observation_record(
+        by=nurse, session=s, code="respiratory_rate", value=16, measured_at=at
+    )
     services.observation_record(by=nurse, session=s, code="moaa_s", value=moaa_s, measured_at=at)
     services.observation_record(by=nurse, session=s, code="cadss", value=4, measured_at=at)
 

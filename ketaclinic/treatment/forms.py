@@ -142,7 +142,11 @@ class ChecklistForm(forms.Form):
     diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
     heart_rate = forms.IntegerField(label="Heart rate (/min)")
     spo2 = forms.IntegerField(label="SpO2 (%)")
-    moaa_s = forms.IntegerField(label="MOAA/S (0-5)", required=False)
+    respiratory_rate = forms.IntegerField(label="Respiratory rate (breaths/min)")
+    moaa_s = forms.IntegerField(
+        label="MOAA/S (0-5)",
+        help_text="Assess it now: 5 answers readily to name ... 0 no response. Never assumed.",
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 

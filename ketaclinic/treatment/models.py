@@ -475,6 +475,9 @@ class AeOutcome(models.TextChoices):
     NOT_RESOLVED = "not_resolved", "Not resolved"
     RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae", "Resolved with sequelae"
     FATAL = "fatal", "Fatal"
+    # Seriousness criteria recorded as the outcome (issue 9): they raise a critical alert at once.
+    LIFE_THREATENING = "life_threatening", "Life-threatening"
+    HOSPITALISATION = "hospitalisation", "Hospitalisation"
     UNKNOWN = "unknown", "Unknown"
 
 

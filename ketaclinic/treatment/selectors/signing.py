@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.alerts.models import AlertSource
+from ketaclinic.alerts.models import AlertSource, Severity
 from ketaclinic.alerts.selectors import open_alert_counts
 from ketaclinic.patients.models import Medication, RecordStatus
 from ketaclinic.treatment.domain import monitoring, pmf, record, rems
@@ -270,9 +270,16 @@ def pmf_treatment_date(form: RemsMonitoringForm) -> dt.date:
 # Discharge and signing
 
 
-def open_alert_count_for_session(session: TreatmentSession) -> int:
-    ids = session.observations.values_list("pk", flat=True)
-    return sum(open_alert_counts(source_type=AlertSource.OBSERVATION, source_ids=ids).values())
+def open_alert_count_for_session(session: TreatmentSession, *, severity: str | None = None) -> int:
+    """Unacknowledged alerts raised by this session's readings and adverse events."""
+    total = 0
+    for source_type, ids in (
+        (AlertSource.OBSERVATION, session.observations.values_list("pk", flat=True)),
+        (AlertSource.ADVERSE_EVENT, session.adverse_events.values_list("pk", flat=True)),
+    ):
+        counts = open_alert_counts(source_type=source_type, source_ids=ids, severity=severity)
+        total += sum(counts.values())
+    return total
 
 
 def discharge_check(
@@ -284,7 +291,7 @@ def discharge_check(
         now=now or timezone.now(),
         criteria_met=set(criteria_met),
         observations=_monitoring_observations(session.observations.all()),
-        unresolved_alerts=open_alert_count_for_session(session),
+        unresolved_alerts=open_alert_count_for_session(session, severity=Severity.CRITICAL),
     )
 
 

@@ -49,6 +49,7 @@ def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:
         heart_rate=72,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True,
         measured_at=timezone.now() - dt.timedelta(minutes=60),
     )

@@ -193,6 +193,8 @@ def test_an_unconfirmed_ride_home_blocks_dosing(nurse, esk_version, today_sessio
         diastolic_mmhg=80,
         heart_rate=70,
         spo2=98,
+        moaa_s=5,
+        respiratory_rate=14,
         nasal_medication_timing_ok=True,
     )
     assert any("ride home" in b for b in blockers)
