@@ -364,7 +364,10 @@ def _monitor_esketamine(nurse, session, start: dt.datetime) -> None:
             measured_at=at,
         )
         services.observation_record(
-            by=nurse, session=session, code="spo2", value=97, measured_at=at
+            by=nurse, session=session, code="spo2", value=98, measured_at=at
+        )
+        services.observation_record(
+            by=nurse, session=session, code="respiratory_rate", value=16, measured_at=at
         )
         services.observation_record(
             by=nurse, session=session, code="moaa_s", value=5, measured_at=at
@@ -383,7 +386,7 @@ def discharged(nurse, esk_version, checked):
     moment of discharge."""
     with time_machine.travel(timezone.now(), tick=True) as clock:
         session = checked(esk_version, vitals_minutes_ago=0)
-        assert session.observations.count() == 4
+        assert session.observations.count() == 5
         clock.shift(dt.timedelta(minutes=15))
         esk_dose(nurse, session, minutes_ago=5)  # sprays 10 and 15 minutes after check-in
         session.refresh_from_db()

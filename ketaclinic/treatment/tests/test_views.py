@@ -52,6 +52,7 @@ def test_the_session_page_walks_checklist_to_dose(nurse, iv_version, today_sessi
         "diastolic_mmhg": "78",
         "heart_rate": "70",
         "spo2": "98",
+        "respiratory_rate": "15",
         "moaa_s": "5",
     }
     response = client.post(
