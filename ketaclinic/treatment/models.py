@@ -536,8 +536,11 @@ class RemsMonitoringForm(models.Model):
         TreatmentSession, on_delete=models.PROTECT, related_name="rems_form"
     )
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    layout = models.CharField(max_length=100)
+    layout = models.CharField(max_length=100)  # rems.PmfLayout.name: the form keeps its version
     data = models.JSONField(default=dict)
+    # Field name -> the record the system filled it from (shown with "decision support: check
+    # before use"); a field a person entered or changed has no entry.
+    sources = models.JSONField(default=dict, blank=True)
     due_date = models.DateField()
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
