@@ -26,9 +26,16 @@ from ketaclinic.core.demo_data import DEMO_PASSWORD
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
+from ketaclinic.scales import get_definition
+from ketaclinic.scales.services import scale_response_record
 from ketaclinic.treatment import services
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
-from ketaclinic.treatment.models import Course, ProtocolVersion, TreatmentSession
+from ketaclinic.treatment.models import (
+    Course,
+    ProtocolVersion,
+    RemsMonitoringForm,
+    TreatmentSession,
+)
 
 SEED = 20261127
 CLINIC_CODE = "demo"
@@ -63,6 +70,19 @@ def _ensure_weight(nurse: Membership, patient: Patient, rng: random.Random) -> N
         kg = weight.weight_kg if weight else Decimal(rng.randint(55, 100))
         weight_record(
             by=nurse, patient=patient, value=kg, unit="kg", measured_at=now - dt.timedelta(days=1)
+        )
+
+
+def _scales(nurse: Membership, s: TreatmentSession, at: dt.datetime) -> None:
+    """The protocol's pre-session scales, answered at their lowest (synthetic; no flag)."""
+    for code in s.protocol_version.protocol.pre_session_scales:
+        items = get_definition(code).items
+        scale_response_record(
+            by=nurse,
+            patient=s.patient,
+            code=code,
+            answers=[None if item.asked_when else item.min for item in items],
+            effective_at=at,
         )
 
 
@@ -191,6 +211,7 @@ def seed(out: Callable[[str], None]) -> None:
     for s in (done, ready, monitoring_, dosing_, predose, checked):
         services.session_check_in(by=nurse, session=s)
     for s, minutes in ((done, 140), (ready, 130), (monitoring_, 50), (dosing_, 15)):
+        _scales(nurse, s, now - dt.timedelta(minutes=minutes + 15))
         _checklist(nurse, s, now - dt.timedelta(minutes=minutes + 10), (126, 80))
     _checklist(nurse, predose, now - dt.timedelta(minutes=5), (152, 96))
     _esk_dose(nurse, done, now - dt.timedelta(minutes=135))
@@ -213,6 +234,12 @@ def seed(out: Callable[[str], None]) -> None:
         minutes_until_ready_without_rule=75,
         hcp_phone="555-0142",
         hcp_email="sam.okafor@riverside.example",
+    )
+    # What no record answers on the REMS form: the nurse confirms it (synthetic demo answers).
+    services.rems_form_update(
+        by=nurse,
+        form=RemsMonitoringForm.objects.get(session=done),
+        values={"patient_enrolled": "yes", "takes_other_sedating_or_bp_drugs": "no"},
     )
     device = TOTPDevice.objects.get(user=prescriber.user, confirmed=True)
     services.session_sign(

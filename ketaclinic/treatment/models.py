@@ -299,6 +299,7 @@ class DecisionKind(models.TextChoices):
     PROCEED_DESPITE_BP = "proceed_despite_bp", "Proceed despite pre-dose blood pressure"
     SUICIDALITY_REVIEW = "suicidality_review", "Review of a suicidality flag"
     DOSE_OVERRIDE = "dose_override", "Dose outside the protocol's range"
+    SCALE_SKIPPED = "scale_skipped", "Pre-session scale skipped"
     OTHER = "other", "Other"
 
 

@@ -156,11 +156,12 @@ def layout_for(day: dt.date, layouts: tuple[PmfLayout, ...] = PMF_LAYOUTS) -> Pm
 
 
 def layout_named(name: str, layouts: tuple[PmfLayout, ...] = PMF_LAYOUTS) -> PmfLayout:
-    """The layout a stored form was made with. Unknown names raise ``KeyError``."""
+    """The layout a stored form was made with. A name no layout has (a form stored before
+    layouts were versioned data) reads as the oldest layout, the only one there was then."""
     for lay in layouts:
         if lay.name == name:
             return lay
-    raise KeyError(f"layout: {name!r} is not a known PMF layout")
+    return layouts[0]
 
 
 #: Each field as the form asks it, in words.

@@ -340,7 +340,14 @@ def _acknowledge_all(prescriber, session) -> None:
         alert_acknowledge(by=prescriber, alert=alert, note="Seen at the chair; resolved.")
 
 
-PMF_FILL = {"setting_address": "1 North St", "hcp_email": "sam@north.example"}
+#: What no record answers: the address (North Clinic has none), the REMS enrolment and the
+#: other sedating or blood-pressure drugs (a person answers them).
+PMF_FILL = {
+    "setting_address": "1 North St",
+    "hcp_email": "sam@north.example",
+    "patient_enrolled": "yes",
+    "takes_other_sedating_or_bp_drugs": "no",
+}
 
 CRITERIA = [
     "readiness_assessed",
@@ -454,7 +461,7 @@ def test_esketamine_discharge_is_refused_before_120_minutes(nurse, esk_version, 
 def test_the_session_cannot_be_signed_while_a_pmf_field_is_missing(prescriber, discharged) -> None:
     form = RemsMonitoringForm.objects.get(session=discharged)
     assert form.data["setting_address"] is None  # North Clinic has no address
-    with pytest.raises(ValidationError, match="setting_address"):
+    with pytest.raises(ValidationError, match="Setting address"):
         services.session_sign(
             by=prescriber,
             session=discharged,
