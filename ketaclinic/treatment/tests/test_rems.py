@@ -157,3 +157,31 @@ def test_a_form_is_overdue_exactly_when_more_than_seven_days_have_passed(
     row = pmf_deadline(day, today=day + dt.timedelta(days=offset), submitted=False)
     assert (row.status is DeadlineStatus.OVERDUE) == (offset > 7)
     assert row.days_left == 7 - offset
+
+
+def test_the_layout_in_force_is_chosen_by_the_treatment_date() -> None:
+    from ketaclinic.treatment.domain.rems import PMF_LAYOUT_CURRENT, layout_for, layout_named
+
+    day = PMF_LAYOUT_CURRENT.effective_from
+    assert layout_for(day - dt.timedelta(days=1)) is PMF_LAYOUT_2021_11
+    assert layout_for(day) is PMF_LAYOUT_CURRENT
+    # A stored form keeps the layout it was made with.
+    assert layout_named(PMF_LAYOUT_2021_11.name) is PMF_LAYOUT_2021_11
+    assert layout_named(PMF_LAYOUT_CURRENT.name) is PMF_LAYOUT_CURRENT
+
+
+def test_the_current_form_requires_respiratory_monitoring_and_the_lowest_spo2() -> None:
+    from ketaclinic.treatment.domain.rems import PMF_LAYOUT_CURRENT
+
+    missing = missing_required_fields(COMPLETE, PMF_LAYOUT_CURRENT)
+    for name in (
+        "first_treatment",
+        "patient_enrolled",
+        "takes_opioids",
+        "takes_other_sedating_or_bp_drugs",
+        "respiratory_status_monitored",
+        "pulse_oximetry_checked",
+        "lowest_spo2_percent",
+        "serious_adverse_event_reported",
+    ):
+        assert name in missing
