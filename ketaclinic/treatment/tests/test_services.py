@@ -539,9 +539,12 @@ def test_a_signed_pmf_is_marked_submitted_with_its_confirmation(
     assert form.data["lot_number"] == "LOT123"
     assert form.data["total_monitoring_minutes"] >= 120
     assert form.data["bp_at_40_min_systolic_mmhg"] == 138
-    with pytest.raises(ValidationError, match="Sign the session first"):
+    # An empty required field refuses submission first, naming it.
+    with pytest.raises(ValidationError, match="Patient enrolled in the REMS"):
         services.rems_form_mark_submitted(by=nurse, form=form, confirmation_number="C-1")
     services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
+    with pytest.raises(ValidationError, match="Sign the session first"):
+        services.rems_form_mark_submitted(by=nurse, form=form, confirmation_number="C-1")
     services.session_sign(
         by=prescriber, session=discharged, password=PASSWORD, token=totp_code(prescriber.user)
     )
@@ -561,7 +564,7 @@ def test_a_positive_phq9_item_9_blocks_dosing_until_a_prescriber_reviews_it(
         patient=session.patient,
         code="phq9",
         answers=[2, 2, 1, 1, 1, 1, 1, 1, 1],  # item 9 answered 1: suicidal ideation flagged
-        effective_at=timezone.now() - dt.timedelta(minutes=20),
+        effective_at=timezone.now(),  # after the session's own answers: the latest counts
     )
     (pending,) = pending_decisions(session)
     assert pending.kind == "suicidality_review"
