@@ -579,3 +579,56 @@ def test_a_positive_phq9_item_9_blocks_dosing_until_a_prescriber_reviews_it(
         subject=pending.subject,
     )
     assert dosing_blockers(session) == []
+
+
+@pytest.mark.parametrize("outcome", ["fatal", "life_threatening", "hospitalisation"])
+def test_a_serious_adverse_event_raises_a_critical_alert_at_once(
+    nurse, esk_version, checked, outcome
+) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    ae = services.adverse_event_record(
+        by=nurse,
+        session=session,
+        event_type="other",
+        description="Synthetic test event",
+        severity="severe",
+        serious=False,
+        action_taken="Emergency services called",
+        outcome=outcome,
+    )
+    assert ae.serious  # the outcome is a seriousness criterion
+    (alert,) = Alert.objects.filter(source_type="treatment.adverseevent", source_id=str(ae.pk))
+    assert (alert.kind, alert.severity) == ("serious_adverse_event", "critical")
+
+
+def test_a_non_serious_adverse_event_raises_no_alert(nurse, esk_version, checked) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    services.adverse_event_record(
+        by=nurse,
+        session=session,
+        event_type="other",
+        description="Synthetic test event",
+        severity="mild",
+        serious=False,
+        action_taken="none",
+        outcome="resolved",
+    )
+    assert not Alert.objects.filter(source_type="treatment.adverseevent").exists()
+
+
+def test_a_crisis_reading_before_dosing_raises_a_critical_alert(
+    nurse, esk_version, checked
+) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    _, alerts = services.observation_record(
+        by=nurse, session=session, code="blood_pressure", systolic_mmhg=182, diastolic_mmhg=100
+    )
+    assert [a.kind.value for a in alerts] == ["hypertensive_crisis"]
+    (alert,) = Alert.objects.filter(kind="hypertensive_crisis")
+    assert alert.severity == "critical" and "ACC/AHA" in alert.detail
