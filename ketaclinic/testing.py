@@ -261,9 +261,30 @@ def checklist(
         heart_rate=72,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True if esketamine else None,
         measured_at=timezone.now() if measured_at is None else measured_at,
     )
+
+
+def answer_pre_session_scales(nurse: Membership, session: TreatmentSession) -> None:
+    """Record every pre-session scale of the session's protocol with each asked item at its
+    lowest answer (items asked only after another answer left empty): no flag, no alert."""
+    from django.utils import timezone
+
+    from ketaclinic.scales import get_definition
+    from ketaclinic.scales.services import scale_response_record
+
+    for code in session.protocol_version.protocol.pre_session_scales:
+        definition = get_definition(code)
+        answers = [None if item.asked_when else item.min for item in definition.items]
+        scale_response_record(
+            by=nurse,
+            patient=session.patient,
+            code=code,
+            answers=answers,
+            effective_at=timezone.now(),
+        )
 
 
 def checked_in_session(
@@ -275,12 +296,15 @@ def checked_in_session(
     systolic: int = 120,
     diastolic: int = 80,
     vitals_minutes_ago: float | None = 15,
+    scales: bool = True,
     **enrol: Any,
 ) -> TreatmentSession:
     """A session of ``version`` (a shipped protocol copied into the clinic) due now, checked in by
     ``nurse``, with its checklist recorded ``vitals_minutes_ago`` minutes ago (none when ``None``).
 
     Without a ``patient``, a new one weighing 70 kg is made. ``enrol`` goes to ``session_now``.
+    ``scales``: the protocol's pre-session scales answered first, with the lowest answers
+    (``answer_pre_session_scales``), as dosing needs them.
     """
     from django.utils import timezone
 
@@ -291,6 +315,8 @@ def checked_in_session(
         patient = patient_maker()(prescriber, mrn=f"S{n:05d}", family_name=f"Seated{n}")
         weigh(prescriber, patient)
     session = session_now(prescriber=prescriber, patient=patient, version=version, **enrol)
+    if scales:
+        answer_pre_session_scales(nurse, session)
     session_check_in(by=nurse, session=session)
     if vitals_minutes_ago is not None:
         checklist(

@@ -12,11 +12,14 @@ class AlertKind(models.TextChoices):
     SUICIDAL_IDEATION = "suicidal_ideation", "Suicidal ideation reported"
     SUICIDE_RISK = "suicide_risk", "Suicide-risk screen positive"
     BLOOD_PRESSURE = "blood_pressure", "Blood pressure past threshold"
+    HYPERTENSIVE_CRISIS = "hypertensive_crisis", "Hypertensive crisis"
+    RESPIRATORY_DEPRESSION = "respiratory_depression", "Respiratory rate below the limit"
     OXYGEN_SATURATION = "oxygen_saturation", "SpO2 past threshold"
     HEART_RATE = "heart_rate", "Heart rate past threshold"
     SEDATION = "sedation", "Sedation"
     LOSS_OF_CONSCIOUSNESS = "loss_of_consciousness", "Loss of consciousness"
     DISSOCIATION = "dissociation", "Dissociation"
+    SERIOUS_ADVERSE_EVENT = "serious_adverse_event", "Serious adverse event"
     REMS_DEADLINE = "rems_deadline", "REMS form deadline"
     STOCK = "stock", "Controlled-substance stock"
     SURVEILLANCE = "surveillance", "Safety surveillance due"
@@ -35,6 +38,7 @@ class AlertSource:
 
     SCALE_RESPONSE = "scales.scaleresponse"
     OBSERVATION = "treatment.observation"
+    ADVERSE_EVENT = "treatment.adverseevent"
     REMS_FORM = "treatment.remsmonitoringform"
     # The controlled-substance ledger (issue 12): source_id is "<pk>:<reason>".
     STOCK_CONTAINER = "inventory.container"  # expiring, open too long

@@ -127,24 +127,30 @@ def _create(
 
 
 def _raise_alerts(*, by: Membership | None, response: ScaleResponse) -> None:
-    """A flag that needs review raises one alert per kind (idempotent per response)."""
+    """One alert per scale response, however many items or flags fire: the most severe rule's
+    kind and severity, every flag named in the detail (idempotent per response)."""
+    chosen = review_alerts(response.flags)
+    if not chosen:
+        return
+    rank = {"info": 0, "warning": 1, "critical": 2}
+    rule = max((r for r, _ in chosen), key=lambda r: rank.get(r.severity, 0))
+    flags = [f for _, raised in chosen for f in raised]
     definition = get_definition(response.code)
-    for rule, flags in review_alerts(response.flags):
-        alert_raise(
-            by=by,
-            clinic_id=response.clinic_id,
-            kind=AlertKind(rule.kind),
-            severity=Severity(rule.severity),
-            title=f"{rule.title} ({_short_name(definition.name)})",
-            patient=response.patient,
-            detail=(
-                f"{response.code} recorded {response.effective_at:%Y-%m-%d %H:%M} UTC"
-                f"{' by self-report' if response.source == ResponseSource.SELF_REPORT else ''}; "
-                f"flags: {', '.join(flags)}."
-            ),
-            source_type=SOURCE_TYPE,
-            source_id=str(response.pk),
-        )
+    alert_raise(
+        by=by,
+        clinic_id=response.clinic_id,
+        kind=AlertKind(rule.kind),
+        severity=Severity(rule.severity),
+        title=f"{rule.title} ({_short_name(definition.name)})",
+        patient=response.patient,
+        detail=(
+            f"{response.code} recorded {response.effective_at:%Y-%m-%d %H:%M} UTC"
+            f"{' by self-report' if response.source == ResponseSource.SELF_REPORT else ''}; "
+            f"flags: {', '.join(flags)}."
+        ),
+        source_type=SOURCE_TYPE,
+        source_id=str(response.pk),
+    )
 
 
 def _short_name(name: str) -> str:

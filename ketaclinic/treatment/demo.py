@@ -26,10 +26,17 @@ from ketaclinic.core.demo_data import DEMO_PASSWORD
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
+from ketaclinic.scales import get_definition
+from ketaclinic.scales.services import scale_response_record
 from ketaclinic.screening.demo import screen
 from ketaclinic.treatment import services
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
-from ketaclinic.treatment.models import Course, ProtocolVersion, TreatmentSession
+from ketaclinic.treatment.models import (
+    Course,
+    ProtocolVersion,
+    RemsMonitoringForm,
+    TreatmentSession,
+)
 
 SEED = 20261127
 CLINIC_CODE = "demo"
@@ -67,6 +74,19 @@ def _ensure_weight(nurse: Membership, patient: Patient, rng: random.Random) -> N
         )
 
 
+def _scales(nurse: Membership, s: TreatmentSession, at: dt.datetime) -> None:
+    """The protocol's pre-session scales, answered at their lowest (synthetic; no flag)."""
+    for code in s.protocol_version.protocol.pre_session_scales:
+        items = get_definition(code).items
+        scale_response_record(
+            by=nurse,
+            patient=s.patient,
+            code=code,
+            answers=[None if item.asked_when else item.min for item in items],
+            effective_at=at,
+        )
+
+
 def _checklist(
     nurse: Membership, s: TreatmentSession, at: dt.datetime, bp: tuple[int, int]
 ) -> None:
@@ -83,6 +103,7 @@ def _checklist(
         heart_rate=74,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True if esk else None,
         measured_at=at,
     )
@@ -123,9 +144,41 @@ def _vitals(nurse: Membership, s: TreatmentSession, at: dt.datetime, moaa_s: int
         diastolic_mmhg=84,
         measured_at=at,
     )
-    services.observation_record(by=nurse, session=s, code="spo2", value=97, measured_at=at)
+    services.observation_record(by=nurse, session=s, code="spo2", value=98, measured_at=at)
+    services.observation_record(
+        by=nurse, session=s, code="respiratory_rate", value=16, measured_at=at
+    )
     services.observation_record(by=nurse, session=s, code="moaa_s", value=moaa_s, measured_at=at)
     services.observation_record(by=nurse, session=s, code="cadss", value=4, measured_at=at)
+
+
+def _discharge_and_sign(nurse: Membership, prescriber: Membership, done: TreatmentSession) -> None:
+    """Discharge the finished demo session, answer what no record answers on its REMS form, and
+    sign it as the prescriber."""
+    done.refresh_from_db()
+    services.session_discharge(
+        by=nurse,
+        session=done,
+        criteria_met=[c.code for c in done.protocol_version.protocol.discharge_criteria],
+        escort="Spouse, by car",
+        minutes_until_ready_without_rule=75,
+        hcp_phone="555-0142",
+        hcp_email="sam.okafor@riverside.example",
+    )
+    # What no record answers on the REMS form: the nurse confirms it (synthetic demo answers).
+    services.rems_form_update(
+        by=nurse,
+        form=RemsMonitoringForm.objects.get(session=done),
+        values={"patient_enrolled": "yes", "takes_other_sedating_or_bp_drugs": "no"},
+    )
+    device = TOTPDevice.objects.get(user=prescriber.user, confirmed=True)
+    services.session_sign(
+        by=prescriber, session=done, password=DEMO_PASSWORD, token=current_code(device)
+    )
+    # The demo signed on the prescriber's behalf with the current code. TOTP refuses a code twice,
+    # so the person who runs `./scripts/demo` would see the prescriber's sign-in code refused for
+    # the rest of this 30-second step: undo the demo's use of it (synthetic demo users only).
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, drift=0)
 
 
 def seed(out: Callable[[str], None]) -> None:
@@ -202,6 +255,7 @@ def seed(out: Callable[[str], None]) -> None:
     for s in (done, ready, monitoring_, dosing_, predose, checked):
         services.session_check_in(by=nurse, session=s)
     for s, minutes in ((done, 140), (ready, 130), (monitoring_, 50), (dosing_, 15)):
+        _scales(nurse, s, now - dt.timedelta(minutes=minutes + 15))
         _checklist(nurse, s, now - dt.timedelta(minutes=minutes + 10), (126, 80))
     _checklist(nurse, predose, now - dt.timedelta(minutes=5), (152, 96))
     _esk_dose(nurse, done, now - dt.timedelta(minutes=135))
@@ -215,24 +269,7 @@ def seed(out: Callable[[str], None]) -> None:
         _vitals(nurse, s, start + dt.timedelta(minutes=110))
     monitoring_.refresh_from_db()
     _vitals(nurse, monitoring_, (monitoring_.dose_started_at or now) + dt.timedelta(minutes=40), 4)
-    done.refresh_from_db()
-    services.session_discharge(
-        by=nurse,
-        session=done,
-        criteria_met=[c.code for c in done.protocol_version.protocol.discharge_criteria],
-        escort="Spouse, by car",
-        minutes_until_ready_without_rule=75,
-        hcp_phone="555-0142",
-        hcp_email="sam.okafor@riverside.example",
-    )
-    device = TOTPDevice.objects.get(user=prescriber.user, confirmed=True)
-    services.session_sign(
-        by=prescriber, session=done, password=DEMO_PASSWORD, token=current_code(device)
-    )
-    # The demo signed on the prescriber's behalf with the current code. TOTP refuses a code twice,
-    # so the person who runs `./scripts/demo` would see the prescriber's sign-in code refused for
-    # the rest of this 30-second step: undo the demo's use of it (synthetic demo users only).
-    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, drift=0)
+    _discharge_and_sign(nurse, prescriber, done)
     services.session_miss(by=nurse, session=missed, reason="Patient unwell, called to cancel")
     out(
         f"Treatment demo: {len(versions)} protocols, "

@@ -13,6 +13,7 @@ from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
+from ketaclinic.treatment.domain.rems import FIELD_LABELS
 from ketaclinic.treatment.models import (
     AdverseEventType,
     AeOutcome,
@@ -223,7 +224,11 @@ class ChecklistForm(forms.Form):
     diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
     heart_rate = forms.IntegerField(label="Heart rate (/min)")
     spo2 = forms.IntegerField(label="SpO2 (%)")
-    moaa_s = forms.IntegerField(label="MOAA/S (0-5)", required=False)
+    respiratory_rate = forms.IntegerField(label="Respiratory rate (breaths/min)")
+    moaa_s = forms.IntegerField(
+        label="MOAA/S (0-5)",
+        help_text="Assess it now: 5 answers readily to name ... 0 no response. Never assumed.",
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -390,12 +395,27 @@ class DischargeForm(forms.Form):
 class PmfFillForm(forms.Form):
     """The PMF fields still missing, as text inputs (yes/no for flags)."""
 
+    _YES_NO_FIELDS = (
+        "takes_",
+        "vitals_",
+        "sedation",
+        "dissociation",
+        "first_treatment",
+        "patient_enrolled",
+        "respiratory_status",
+        "pulse_oximetry",
+        "serious_adverse",
+    )
+
     def __init__(self, *args: Any, missing: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in missing:
-            label = name.replace("_", " ").capitalize()
-            if name.startswith(("takes_", "vitals_", "sedation", "dissociation")):
+            label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+            if name.startswith(self._YES_NO_FIELDS):
                 self.fields[name] = forms.ChoiceField(label=label, choices=YES_NO)
+            elif name == "lowest_spo2_percent":
+                # A measured value: the plausible range of an SpO2 reading (monitoring).
+                self.fields[name] = forms.IntegerField(label=label, min_value=1, max_value=100)
             else:
                 self.fields[name] = forms.CharField(label=label, max_length=200)
 

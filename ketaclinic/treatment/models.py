@@ -304,6 +304,7 @@ class DecisionKind(models.TextChoices):
     PROCEED_DESPITE_BP = "proceed_despite_bp", "Proceed despite pre-dose blood pressure"
     SUICIDALITY_REVIEW = "suicidality_review", "Review of a suicidality flag"
     DOSE_OVERRIDE = "dose_override", "Dose outside the protocol's range"
+    SCALE_SKIPPED = "scale_skipped", "Pre-session scale skipped"
     OTHER = "other", "Other"
 
 
@@ -503,6 +504,9 @@ class AeOutcome(models.TextChoices):
     NOT_RESOLVED = "not_resolved", "Not resolved"
     RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae", "Resolved with sequelae"
     FATAL = "fatal", "Fatal"
+    # Seriousness criteria recorded as the outcome (issue 9): they raise a critical alert at once.
+    LIFE_THREATENING = "life_threatening", "Life-threatening"
+    HOSPITALISATION = "hospitalisation", "Hospitalisation"
     UNKNOWN = "unknown", "Unknown"
 
 
@@ -561,8 +565,11 @@ class RemsMonitoringForm(models.Model):
         TreatmentSession, on_delete=models.PROTECT, related_name="rems_form"
     )
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    layout = models.CharField(max_length=100)
+    layout = models.CharField(max_length=100)  # rems.PmfLayout.name: the form keeps its version
     data = models.JSONField(default=dict)
+    # Field name -> the record the system filled it from (shown with "decision support: check
+    # before use"); a field a person entered or changed has no entry.
+    sources = models.JSONField(default=dict, blank=True)
     due_date = models.DateField()
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,6 @@
 """The safety rules without the web interface: a clinic validating ketaclinic (and this project's
-own tests) checks a dose, or a reading, with the same code the chair uses.
+own tests) checks a dose (``dose_check``), or a reading (``reading_findings`` over ``Vitals``,
+giving ``Finding``s), with the same code the chair uses.
 
 Pure module: no Django import (``tests/test_pure_imports.py``). ``protocol_code`` is the code of
 a shipped protocol (``esketamine_trd``, ``esketamine_mdsi``, ``iv_racemic_depression``,
@@ -29,20 +30,29 @@ from ketaclinic.treatment.domain.hepatic import (
 )
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.preparation import Container
-
-# Re-exported at merge from treatment/domain/vitals.py (the vital-sign half of issue 9):
-# from ketaclinic.treatment.domain.vitals import Finding, Vitals, reading_findings
+from ketaclinic.treatment.domain.vitals import (
+    ABSOLUTE_LIMITS,
+    Finding,
+    Vitals,
+    findings_for,
+    reading_findings,
+)
 
 __all__ = [
+    "ABSOLUTE_LIMITS",
     "CEILINGS",
     "CHECK_BEFORE_USE",
     "HEPATIC_LEVELS",
     "IV_FINAL_CONCENTRATION",
     "Ceiling",
     "DoseCheck",
+    "Finding",
+    "Vitals",
     "dose_check",
+    "findings_for",
     "hepatic_dose_message",
     "observation_minutes",
+    "reading_findings",
 ]
 
 #: Shown beside every computed dose, rate and volume.

@@ -37,13 +37,16 @@ def _session_today(clinic_admin: Any, prescriber: Any, make_patient: Any, code: 
     version = testing.shipped_protocol(clinic_admin, code)
     patient = make_patient(prescriber, given_name="Robin", family_name="Chairside")
     testing.weigh(prescriber, patient, "70", days_ago=3)
-    return testing.session_now(
+    session = testing.session_now(
         prescriber=prescriber,
         patient=patient,
         version=version,
         chair="Chair 3",
         decision_note="TRD after two adequate antidepressant trials; consented.",
     )
+    # The protocol's pre-session scales, answered before the visit (dosing needs them).
+    testing.answer_pre_session_scales(prescriber, session)
+    return session
 
 
 def _local(when: dt.datetime, clinic: Any) -> str:
@@ -70,6 +73,8 @@ def _checklist(page: Page, systolic: str, diastolic: str, esketamine: bool) -> N
     page.get_by_label("Diastolic (mmHg)").fill(diastolic)
     page.get_by_label("Heart rate (/min)").fill("76")
     page.get_by_label("SpO2 (%)").fill("98")
+    page.get_by_label("Respiratory rate (breaths/min)").fill("16")
+    page.get_by_label("MOAA/S (0-5)").fill("5")
     page.get_by_role("button", name="Record checklist").click()
 
 
@@ -144,6 +149,7 @@ def test_a_whole_esketamine_session_at_the_chair(
         chair.goto(url)
         _reading(chair, "blood_pressure", systolic_mmhg="158", diastolic_mmhg="98")
         _reading(chair, "spo2", value="97")
+        _reading(chair, "respiratory_rate", value="14")
         _reading(chair, "cadss", value="6")
         _reading(chair, "moaa_s", value="3")
         expect(chair.locator(".messages")).to_contain_text("MOAA/S 3, down from 5")
@@ -166,6 +172,7 @@ def test_a_whole_esketamine_session_at_the_chair(
         chair.goto(url)
         _reading(chair, "blood_pressure", systolic_mmhg="136", diastolic_mmhg="86")
         _reading(chair, "spo2", value="98")
+        _reading(chair, "respiratory_rate", value="16")
         _reading(chair, "moaa_s", value="5")
         _reading(chair, "cadss", value="0")
 
@@ -182,6 +189,13 @@ def test_a_whole_esketamine_session_at_the_chair(
         chair.get_by_label("Monitoring HCP email").fill("sam@north.example")
         chair.get_by_role("button", name="Discharge").click()
         expect(chair.locator("#discharged")).to_contain_text("Partner, by car")
+        # What no record answers on the REMS form, the nurse answers.
+        chair.get_by_label("Patient enrolled in the REMS").select_option("yes")
+        chair.get_by_label(
+            "Takes other drugs causing sedation, respiratory depression or blood-pressure change"
+        ).select_option("no")
+        chair.get_by_role("button", name="Save REMS fields").click()
+        expect(chair.locator("#pmf-missing")).to_have_count(0)
 
         # The prescriber signs: password and code again; printed name, time and meaning shown.
         doctor.goto(url)

@@ -293,6 +293,19 @@ def make_checker(defn: ScaleDefinition) -> Callable[[Sequence[Any]], tuple[Seque
             low, high = ranges[position]
             if type(value) is not int or value < low or value > high:
                 raise _item_error(defn, position, value)
+            condition = conditions[position]
+            if condition is not None and answers[condition[0]] != condition[1]:
+                # Skip logic: an item asked only after a given answer cannot have been answered
+                # without it (C-SSRS screener: items 3-5 only after a "yes" to item 2).
+                item, gate = defn.items[position], defn.items[condition[0]]
+                words = {0: "no", 1: "yes"} if gate.answer_type == "boolean" else {}
+                given = answers[condition[0]]
+                said = "not answered" if given is None else words.get(given, str(given))
+                raise ScaleInputError(
+                    f"{defn.code} item {item.id}: asked only after the answer "
+                    f"{words.get(condition[1], condition[1])} to item {gate.id}, but item "
+                    f"{gate.id} is {said}; leave item {item.id} empty"
+                )
         return answers, complete
 
     uniform = len(set(ranges)) == 1 and not has_conditions

@@ -11,8 +11,13 @@ from ketaclinic.scales import CODES, ScaleInputError, get_definition, score
 @st.composite
 def valid_answers(draw: st.DrawFn, allow_missing: bool = False) -> tuple[str, list[int | None]]:
     code = draw(st.sampled_from(CODES))
+    definition = get_definition(code)
     answers: list[int | None] = []
-    for item in get_definition(code).items:
+    for item in definition.items:
+        gate = item.asked_when
+        if gate is not None and answers[definition.position(gate[0])] != gate[1]:
+            answers.append(None)  # skip logic: not asked
+            continue
         value = st.integers(item.min, item.max)
         answers.append(draw(st.none() | value if allow_missing else value))
     return code, answers
@@ -54,6 +59,9 @@ def test_a_missing_required_item_gives_no_total_and_the_incomplete_flag(
     required = [p for p, item in enumerate(definition.items) if item.asked_when is None]
     position = data.draw(st.sampled_from(required))
     answers[position] = None
+    for p, item in enumerate(definition.items):  # items asked only after it are not asked now
+        if item.asked_when is not None and definition.position(item.asked_when[0]) == position:
+            answers[p] = None
     result = score(code, answers)
     assert result.total is None
     assert result.flags[-1] == "incomplete"
@@ -77,3 +85,25 @@ def test_any_value_outside_an_item_range_is_refused_naming_the_item(
         assert f"{item.min}-{item.max}" in str(error)
     else:
         raise AssertionError("an out-of-range answer was scored")
+
+
+@given(st.data())
+def test_an_item_answered_without_its_gate_is_refused_naming_the_item(
+    data: st.DataObject,
+) -> None:
+    """C-SSRS screener skip logic: items 3-5 only after a "yes" to item 2 (6b after item 6)."""
+    definition = get_definition("cssrs_screener")
+    gated = [p for p, item in enumerate(definition.items) if item.asked_when is not None]
+    position = data.draw(st.sampled_from(gated))
+    item = definition.items[position]
+    assert item.asked_when is not None
+    gate = definition.position(item.asked_when[0])
+    answers: list[int | None] = [data.draw(st.integers(0, 1)) for _ in definition.items]
+    answers[gate] = data.draw(st.sampled_from([None, 1 - item.asked_when[1]]))
+    answers[position] = data.draw(st.integers(0, 1))
+    try:
+        score("cssrs_screener", answers)
+    except ScaleInputError as exc:
+        assert str(exc).startswith("cssrs_screener item ")
+    else:
+        raise AssertionError("an answer to an item that was not asked was accepted")

@@ -26,6 +26,7 @@ import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from ketaclinic.treatment.domain import discharge, vitals
 from ketaclinic.treatment.domain.protocol import (
     LABEL_RULES_SPRAVATO_2024,
     Anchor,
@@ -51,11 +52,14 @@ __all__ = [
     "PredoseDecision",
     "Severity",
     "alerts_for",
+    "as_vitals",
     "baseline_from",
     "discharge_readiness",
     "effective_observation_minutes",
     "evaluate_predose_bp",
+    "findings_for",
     "next_due",
+    "predose_alerts_for",
     "timeline",
     "validate_observation",
 ]
@@ -288,16 +292,22 @@ def evaluate_predose_bp(
 
 
 class AlertKind(enum.StrEnum):
+    """The rule that raised an alert: the codes of ``vitals.Finding``."""
+
+    HYPERTENSIVE_CRISIS = "hypertensive_crisis"
     BP_RISE = "bp_rise"
     SPO2_LOW = "spo2_low"
     SPO2_DROP = "spo2_drop"
+    RESPIRATORY_RATE_LOW = "respiratory_rate_low"
     HEART_RATE_LOW = "heart_rate_low"
     HEART_RATE_HIGH = "heart_rate_high"
     SEDATION = "sedation"
     LOSS_OF_CONSCIOUSNESS = "loss_of_consciousness"
+    DISSOCIATION = "dissociation"
 
 
 class Severity(enum.StrEnum):
+    INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
 
@@ -307,6 +317,7 @@ class Alert:
     kind: AlertKind
     severity: Severity
     message: str
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +328,23 @@ class Baseline:
     diastolic_mmhg: int | None = None
     spo2: int | None = None
     moaa_s: int | None = None
+    respiratory_rate: int | None = None
+    cadss: int | None = None
+
+    def as_vitals(self) -> vitals.Vitals:
+        return vitals.Vitals(
+            systolic=self.systolic_mmhg,
+            diastolic=self.diastolic_mmhg,
+            spo2=self.spo2,
+            respiratory_rate=self.respiratory_rate,
+            moaa_s=self.moaa_s,
+            cadss=self.cadss,
+        )
+
+
+def _last_value(before: Sequence[Observation], measure: Measure) -> int | None:
+    hits = [o for o in before if o.measure is measure]
+    return hits[-1].value if hits else None
 
 
 def baseline_from(observations: Sequence[Observation], dose_started_at: dt.datetime) -> Baseline:
@@ -325,124 +353,79 @@ def baseline_from(observations: Sequence[Observation], dose_started_at: dt.datet
         (o for o in observations if o.taken_at < dose_started_at), key=lambda o: o.taken_at
     )
     bp = [o for o in before if o.measure is Measure.BLOOD_PRESSURE]
-    spo2 = [o for o in before if o.measure is Measure.SPO2]
-    moaa = [o for o in before if o.measure is Measure.MOAA_S]
     return Baseline(
         systolic_mmhg=bp[-1].systolic_mmhg if bp else None,
         diastolic_mmhg=bp[-1].diastolic_mmhg if bp else None,
-        spo2=spo2[-1].value if spo2 else None,
-        moaa_s=moaa[-1].value if moaa else None,
+        spo2=_last_value(before, Measure.SPO2),
+        moaa_s=_last_value(before, Measure.MOAA_S),
+        respiratory_rate=_last_value(before, Measure.RESPIRATORY_RATE),
+        cadss=_last_value(before, Measure.CADSS),
     )
 
 
-def _bp_alerts(obs: Observation, base: Baseline, t: Thresholds) -> list[Alert]:
-    # >= 40 mmHg systolic and/or >= 25 mmHg diastolic rise [USMed]; clinical.md 8.9.
-    if base.systolic_mmhg is None or base.diastolic_mmhg is None:
-        return []
-    if obs.systolic_mmhg is None or obs.diastolic_mmhg is None:
-        return []
-    rise_s = obs.systolic_mmhg - base.systolic_mmhg
-    rise_d = obs.diastolic_mmhg - base.diastolic_mmhg
-    if rise_s >= t.bp_rise_systolic_mmhg or rise_d >= t.bp_rise_diastolic_mmhg:
-        return [
-            Alert(
-                AlertKind.BP_RISE,
-                Severity.WARNING,
-                f"Blood pressure {obs.systolic_mmhg}/{obs.diastolic_mmhg} mmHg: a rise of "
-                f"{rise_s:+d}/{rise_d:+d} mmHg from pre-dose {base.systolic_mmhg}/"
-                f"{base.diastolic_mmhg} (alert at +{t.bp_rise_systolic_mmhg} systolic or "
-                f"+{t.bp_rise_diastolic_mmhg} diastolic).",
-            )
-        ]
-    return []
+_VITALS_FIELD = {
+    Measure.HEART_RATE: "heart_rate",
+    Measure.SPO2: "spo2",
+    Measure.RESPIRATORY_RATE: "respiratory_rate",
+    Measure.MOAA_S: "moaa_s",
+    Measure.CADSS: "cadss",
+}
 
 
-def _spo2_alerts(value: int, base: Baseline, t: Thresholds) -> list[Alert]:
-    alerts: list[Alert] = []
-    if value < t.spo2_min_percent:
-        alerts.append(
-            Alert(
-                AlertKind.SPO2_LOW,
-                Severity.CRITICAL,
-                f"SpO2 {value} % is below the protocol's {t.spo2_min_percent} %.",
-            )
-        )
-    if base.spo2 is not None and base.spo2 - value >= t.spo2_drop_percent:
-        alerts.append(
-            Alert(
-                AlertKind.SPO2_DROP,
-                Severity.WARNING,
-                f"SpO2 {value} % has dropped {base.spo2 - value} points from pre-dose "
-                f"{base.spo2} % (alert at a drop of {t.spo2_drop_percent}).",
-            )
-        )
-    return alerts
+def as_vitals(obs: Observation) -> vitals.Vitals:
+    """One observation as a :class:`vitals.Vitals` reading (the other values empty)."""
+    if obs.measure is Measure.BLOOD_PRESSURE:
+        return vitals.Vitals(systolic=obs.systolic_mmhg, diastolic=obs.diastolic_mmhg)
+    name = _VITALS_FIELD.get(obs.measure)
+    return vitals.Vitals(**{name: obs.value}) if name else vitals.Vitals()
 
 
-def _moaa_s_alerts(value: int, base: Baseline) -> list[Alert]:
-    # Any drop from pre-dose = sedation; MOAA/S 0 = loss of consciousness [USMed; Label].
-    # Without a pre-dose rating, 5 (fully alert) is assumed as the baseline.
-    if value == 0:
-        return [
-            Alert(
-                AlertKind.LOSS_OF_CONSCIOUSNESS,
-                Severity.CRITICAL,
-                "MOAA/S 0: loss of consciousness (no response to painful stimulus).",
-            )
-        ]
-    ref = base.moaa_s if base.moaa_s is not None else 5
-    if value < ref:
-        return [
-            Alert(
-                AlertKind.SEDATION,
-                Severity.WARNING,
-                f"MOAA/S {value}, down from {ref} before dosing: sedation.",
-            )
-        ]
-    return []
-
-
-def _heart_rate_alerts(value: int, t: Thresholds) -> list[Alert]:
-    if value < t.heart_rate_min_bpm:
-        return [
-            Alert(
-                AlertKind.HEART_RATE_LOW,
-                Severity.WARNING,
-                f"Heart rate {value} bpm is below the protocol's {t.heart_rate_min_bpm} bpm.",
-            )
-        ]
-    if value > t.heart_rate_max_bpm:
-        return [
-            Alert(
-                AlertKind.HEART_RATE_HIGH,
-                Severity.WARNING,
-                f"Heart rate {value} bpm is above the protocol's {t.heart_rate_max_bpm} bpm.",
-            )
-        ]
-    return []
+def findings_for(
+    obs: Observation, *, baseline: Baseline, thresholds: Thresholds
+) -> list[vitals.Finding]:
+    """Every rule's finding for one (valid) observation, information included."""
+    if validate_observation(obs):
+        raise ValueError("validate the observation before evaluating alerts")
+    return vitals.findings_for(thresholds, baseline=baseline.as_vitals(), reading=as_vitals(obs))
 
 
 def alerts_for(obs: Observation, *, baseline: Baseline, thresholds: Thresholds) -> list[Alert]:
-    """Threshold alerts raised by one (valid) observation taken after dosing started."""
+    """The warning and critical findings of one (valid) observation, as alerts (critical
+    first): one per rule. The absolute limits hold at any time, before dosing as well."""
+    return [
+        Alert(AlertKind(f.code), Severity(f.severity), f.message, f.source)
+        for f in findings_for(obs, baseline=baseline, thresholds=thresholds)
+        if f.severity != "info"
+    ]
+
+
+def predose_alerts_for(obs: Observation, *, thresholds: Thresholds) -> list[Alert]:
+    """A reading before dosing is its own baseline: only the absolute limits can fire
+    (hypertensive crisis, SpO2 and respiratory rate below the limit, MOAA/S 0)."""
     if validate_observation(obs):
         raise ValueError("validate the observation before evaluating alerts")
-    t = thresholds
-    if obs.measure is Measure.BLOOD_PRESSURE:
-        return _bp_alerts(obs, baseline, t)
-    value = obs.value
-    if value is None:
-        return []
-    if obs.measure is Measure.SPO2:
-        return _spo2_alerts(value, baseline, t)
-    if obs.measure is Measure.HEART_RATE:
-        return _heart_rate_alerts(value, t)
-    if obs.measure is Measure.MOAA_S:
-        return _moaa_s_alerts(value, baseline)
-    return []
+    own = as_vitals(obs)
+    return [
+        Alert(AlertKind(f.code), Severity(f.severity), f.message, f.source)
+        for f in vitals.findings_for(thresholds, baseline=own, reading=own)
+        if f.severity != "info"
+    ]
 
 
 # --------------------------------------------------------------------------------------------
 # Discharge
+
+
+#: How a measure reads in a sentence.
+MEASURE_WORDS: dict[Measure, str] = {
+    Measure.BLOOD_PRESSURE: "blood pressure",
+    Measure.HEART_RATE: "heart rate",
+    Measure.SPO2: "SpO2",
+    Measure.RESPIRATORY_RATE: "respiratory rate",
+    Measure.MOAA_S: "MOAA/S",
+    Measure.CADSS: "CADSS",
+    Measure.PAIN_NRS: "pain NRS",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +433,8 @@ class DischargeReadiness:
     ready: bool
     earliest_at: dt.datetime | None
     reasons: tuple[str, ...]  # why not, each in words a nurse can act on
+    # The value criteria with the readings that satisfy them (or why none does).
+    checks: tuple[discharge.DischargeCheck, ...] = ()
 
 
 def discharge_readiness(
@@ -467,8 +452,11 @@ def discharge_readiness(
 
     Needs: the minimum observation time since dosing started (for esketamine the label's
     2 hours, which cannot be shortened [DailyMed; REMS]); every discharge criterion of the
-    protocol checked; the before-discharge measurements taken; MOAA/S back to its pre-dose value
-    (the REMS asks to monitor until sedation resolves [REMS]); no unresolved alert.
+    protocol checked; the before-discharge measurements taken; and the value criteria of
+    ``discharge.value_checks``: MOAA/S, SpO2 and respiratory rate back to pre-dose, CADSS at most
+    4 or back to pre-dose, the last BP below the crisis limit, no unacknowledged critical alert
+    (``unresolved_alerts`` counts those; the REMS asks to monitor until sedation, dissociation
+    and respiratory depression resolve [REMS; DailyMed]).
     """
     if dose_started_at is None:
         return DischargeReadiness(False, None, ("Dosing has not started.",))
@@ -493,20 +481,15 @@ def discharge_readiness(
         rules=rules,
     )
     reasons.extend(
-        f"Not measured before discharge: {item.planned.measure}"
+        f"Not measured before discharge: {MEASURE_WORDS.get(item.planned.measure, item.planned.measure)}"
         for item in items
         if item.planned.anchor is Anchor.BEFORE_DISCHARGE and item.status is not DueStatus.DONE
     )
-    base = baseline_from(observations, dose_started_at)
-    after = sorted(
-        (o for o in observations if o.measure is Measure.MOAA_S and o.taken_at >= dose_started_at),
-        key=lambda o: o.taken_at,
+    checks = discharge.value_checks(
+        protocol,
+        dose_started_at=dose_started_at,
+        observations=observations,
+        unacknowledged_critical=unresolved_alerts,
     )
-    if after and base.moaa_s is not None and after[-1].value is not None:
-        if after[-1].value < base.moaa_s:
-            reasons.append(
-                f"Sedation not resolved: latest MOAA/S {after[-1].value}, pre-dose {base.moaa_s}."
-            )
-    if unresolved_alerts:
-        reasons.append(f"{unresolved_alerts} alert(s) not yet resolved.")
-    return DischargeReadiness(not reasons, earliest, tuple(reasons))
+    reasons.extend(f"{c.label}: {c.detail}" for c in checks if not c.met)
+    return DischargeReadiness(not reasons, earliest, tuple(reasons), checks)

@@ -207,7 +207,10 @@ class Thresholds:
     Pre-dose BP above (systolic OR diastolic) the maximum: dosing needs a prescriber's recorded
     decision. Rise from pre-dose baseline at or above ``bp_rise_*``: alert. SpO2 below
     ``spo2_min_percent`` or dropped by ``spo2_drop_percent`` points from baseline: alert.
-    Heart rate outside [min, max]: alert.
+    Heart rate outside [min, max]: alert. Respiratory rate below
+    ``respiratory_rate_min_per_min``: critical alert (respiratory depression in sedation studies
+    is < 8-10/min; esketamine boxed warning and REMS goal, SPL v18 2026-03-13; clinical.md 12).
+    The absolute limits of ``domain/vitals.py`` apply whatever these say.
     """
 
     predose_systolic_max_mmhg: int
@@ -218,6 +221,8 @@ class Thresholds:
     spo2_drop_percent: int
     heart_rate_min_bpm: int
     heart_rate_max_bpm: int
+    # Default 8/min (clinical.md 12); a stored version without it reads as 8.
+    respiratory_rate_min_per_min: int = 8
 
 
 @dataclass(frozen=True, slots=True)

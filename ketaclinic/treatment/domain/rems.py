@@ -4,12 +4,15 @@ Pure module: no Django import. Outpatient settings file a PMF after every esketa
 within 7 days (online or fax); inpatient settings file none [spravatorems.com outpatient-hcs,
 inpatient-hcs; PMF]. The session cannot be signed while a required field is missing (issue 4).
 
-The fields follow the 11/2021 form as listed in clinical.md section 2 [PMF]. The newer form's
-additions (first-treatment flag, enrolment status, opioids and other drugs, respiratory and
-pulse-oximetry checks, SAE reporting [PMF overview video; OsmindREMS]) are carried as optional
-fields: their exact wording and which are required are **unverified**, so no layout requiring
-them is shipped. PMF layouts are versioned data (:class:`PmfLayout`), never code constants
-(clinical.md section 2).
+The fields follow the 11/2021 form as listed in clinical.md section 2 [PMF], plus the current
+form's additions: first-treatment flag, enrolment status, opioids and other drugs causing
+sedation, respiratory depression or BP change, respiratory monitoring with pulse oximetry (and
+the lowest SpO2), serious adverse events [PMF overview video; OsmindREMS; clinical.md 12]. The
+current form's exact wording is **unverified**; its field set is what clinical.md lists.
+
+PMF layouts are versioned data with an effective date (:data:`PMF_LAYOUTS`), never code
+constants (clinical.md section 2): the next change of the form is a new :class:`PmfLayout`
+entry, and a stored form keeps the layout it was made with (``layout_named``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ from dataclasses import dataclass, fields
 from ketaclinic.treatment.domain.protocol import LABEL_RULES_SPRAVATO_2024, LabelRules
 
 __all__ = [
+    "FIELD_LABELS",
+    "PMF_LAYOUTS",
     "PMF_LAYOUT_2021_11",
+    "PMF_LAYOUT_CURRENT",
     "DeadlineStatus",
     "PatientMonitoringForm",
     "PmfDeadline",
     "PmfDose",
     "PmfLayout",
+    "layout_for",
+    "layout_named",
     "missing_required_fields",
     "pmf_deadline",
     "pmf_due_date",
@@ -90,6 +98,7 @@ class PatientMonitoringForm:
     takes_other_sedating_or_bp_drugs: bool | None = None
     respiratory_status_monitored: bool | None = None
     pulse_oximetry_checked: bool | None = None
+    lowest_spo2_percent: int | None = None  # the lowest SpO2 of the session's readings
     serious_adverse_event_reported: bool | None = None
 
 
@@ -108,6 +117,7 @@ _NEWER_FORM_FIELDS = frozenset(
         "takes_other_sedating_or_bp_drugs",
         "respiratory_status_monitored",
         "pulse_oximetry_checked",
+        "lowest_spo2_percent",
         "serious_adverse_event_reported",
     }
 )
@@ -125,8 +135,80 @@ PMF_LAYOUT_2021_11 = PmfLayout(
 )
 
 
+#: The current form [PMF overview video, jnjmedicalconnect.com; OsmindREMS]: every field is
+#: required (the "other" dose's mg only for an "other" dose). Effective from the earliest date
+#: the sources show it in force (2026-06-12 [Lucido]); FDA's own date is unverified.
+PMF_LAYOUT_CURRENT = PmfLayout(
+    name="SPRAVATO REMS Patient Monitoring Form (current: respiratory monitoring, SAEs)",
+    effective_from=dt.date(2026, 6, 12),
+    required=tuple(f.name for f in fields(PatientMonitoringForm) if f.name != "dose_other_mg"),
+)
+
+#: Every layout, oldest first. A new version of the form is a new entry here.
+PMF_LAYOUTS: tuple[PmfLayout, ...] = (PMF_LAYOUT_2021_11, PMF_LAYOUT_CURRENT)
+
+
+def layout_for(day: dt.date, layouts: tuple[PmfLayout, ...] = PMF_LAYOUTS) -> PmfLayout:
+    """The layout in force on ``day``: the latest whose effective date is on or before it (the
+    oldest for a day before every layout)."""
+    in_force = [lay for lay in layouts if lay.effective_from <= day]
+    return max(in_force, key=lambda lay: lay.effective_from) if in_force else layouts[0]
+
+
+def layout_named(name: str, layouts: tuple[PmfLayout, ...] = PMF_LAYOUTS) -> PmfLayout:
+    """The layout a stored form was made with. A name no layout has (a form stored before
+    layouts were versioned data) reads as the oldest layout, the only one there was then."""
+    for lay in layouts:
+        if lay.name == name:
+            return lay
+    return layouts[0]
+
+
+#: Each field as the form asks it, in words.
+FIELD_LABELS: dict[str, str] = {
+    "patient_name": "Patient name",
+    "patient_date_of_birth": "Patient date of birth",
+    "patient_sex": "Patient sex",
+    "takes_benzodiazepines": "Takes benzodiazepines",
+    "takes_non_benzodiazepine_sedative_hypnotics": "Takes non-benzodiazepine sedative-hypnotics",
+    "takes_psychostimulants": "Takes psychostimulants",
+    "takes_maois": "Takes MAOIs",
+    "hcp_name": "Monitoring healthcare provider",
+    "hcp_phone": "Provider phone",
+    "hcp_email": "Provider email",
+    "setting_name": "Healthcare setting",
+    "setting_address": "Setting address",
+    "treatment_date": "Treatment date",
+    "dose": "Dose (mg)",
+    "dose_other_mg": "Other dose (mg)",
+    "lot_number": "Lot number",
+    "total_monitoring_minutes": "Minutes from the first device to the end of monitoring",
+    "minutes_until_ready_without_rule": "Minutes until ready to leave without the 2-hour rule",
+    "vitals_acceptable_before_dosing": "Vital signs acceptable before dosing",
+    "vitals_acceptable_before_completion": "Vital signs acceptable before completion",
+    "bp_before_dosing_systolic_mmhg": "Systolic before dosing (mmHg)",
+    "bp_before_dosing_diastolic_mmhg": "Diastolic before dosing (mmHg)",
+    "bp_at_40_min_systolic_mmhg": "Systolic at 40 minutes (mmHg)",
+    "bp_at_40_min_diastolic_mmhg": "Diastolic at 40 minutes (mmHg)",
+    "bp_before_completion_systolic_mmhg": "Systolic before completion (mmHg)",
+    "bp_before_completion_diastolic_mmhg": "Diastolic before completion (mmHg)",
+    "sedation_observed": "Sedation observed (MOAA/S below pre-dose)",
+    "dissociation_observed": "Dissociation observed (CADSS above 4)",
+    "first_treatment": "First treatment",
+    "patient_enrolled": "Patient enrolled in the REMS",
+    "takes_opioids": "Takes opioids",
+    "takes_other_sedating_or_bp_drugs": (
+        "Takes other drugs causing sedation, respiratory depression or blood-pressure change"
+    ),
+    "respiratory_status_monitored": "Respiratory status monitored",
+    "pulse_oximetry_checked": "Pulse oximetry checked",
+    "lowest_spo2_percent": "Lowest SpO2 (%)",
+    "serious_adverse_event_reported": "Serious adverse event",
+}
+
+
 def missing_required_fields(
-    form: PatientMonitoringForm, layout: PmfLayout = PMF_LAYOUT_2021_11
+    form: PatientMonitoringForm, layout: PmfLayout = PMF_LAYOUT_CURRENT
 ) -> list[str]:
     """Names of required fields still empty (blank text counts as empty)."""
     missing: list[str] = []
@@ -155,6 +237,8 @@ def pmf_problems(
         and form.minutes_until_ready_without_rule < 0
     ):
         problems.append("minutes_until_ready_without_rule: must be 0 or more")
+    if form.lowest_spo2_percent is not None and not 1 <= form.lowest_spo2_percent <= 100:
+        problems.append(f"lowest_spo2_percent: allowed 1-100 %, got {form.lowest_spo2_percent}")
     if form.dose is not PmfDose.OTHER and form.dose_other_mg is not None:
         problems.append("dose_other_mg: only for an 'other' dose")
     for when in ("before_dosing", "at_40_min", "before_completion"):

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.alerts.models import AlertSource
-from ketaclinic.alerts.selectors import open_alert_counts
+from ketaclinic.alerts.models import Alert, AlertSource
+from ketaclinic.alerts.selectors import open_alert_counts, open_critical_alerts_by_patient
 from ketaclinic.treatment.domain import monitoring
 from ketaclinic.treatment.models import (
     OPEN_PHASES,
@@ -36,6 +36,9 @@ class BoardRow:
     state: str  # pending, due, overdue, done: the colour class
     open_alerts: int
     waiting_for_prescriber: bool
+    # The patient's unacknowledged critical alerts (suicidal ideation, C-SSRS risk, a crisis
+    # reading, a serious adverse event), newest first: shown on the row itself.
+    critical_alerts: tuple[Alert, ...] = ()
 
 
 _MEASURE_LABELS = dict(ObservationCode.choices)
@@ -85,6 +88,9 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
     ).items():
         key = owner[source_id]
         alert_counts[key] = alert_counts.get(key, 0) + n
+    critical = open_critical_alerts_by_patient(
+        membership=membership, patient_ids={s.patient_id for s in sessions}
+    )
     rows = []
     labels = dict(SessionPhase.choices)
     for s in sessions:
@@ -106,6 +112,7 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
                 )
                 if phase in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE)
                 else False,
+                critical_alerts=tuple(critical.get(s.patient_id, ())),
             )
         )
     return rows

@@ -162,10 +162,15 @@ class PendingDecision:
 
 
 def pending_decisions(
-    session: TreatmentSession, *, flags: list[ScaleFlag] | None = None
+    session: TreatmentSession,
+    *,
+    flags: list[ScaleFlag] | None = None,
+    include_scales: bool = True,
 ) -> list[PendingDecision]:
-    """Suicidality flags without a review; a pre-dose BP above the threshold without a decision.
-    ``flags``: the session's suicidality flags when the caller fetched them in bulk."""
+    """Suicidality flags without a review; a pre-dose BP above the threshold without a decision;
+    (``include_scales``) a required pre-session scale neither answered nor skipped by a
+    prescriber with a reason. ``flags``: the session's suicidality flags when the caller fetched
+    them in bulk."""
     pending: list[PendingDecision] = []
     decisions = list(session.decisions.all())
 
@@ -174,6 +179,20 @@ def pending_decisions(
             d.kind == kind and d.outcome == DecisionOutcome.PROCEED and d.subject == subject
             for d in decisions
         )
+
+    if include_scales:
+        for scale in pre_session_scales(session):
+            subject = f"scale:{scale.code}"
+            if scale.response is None and not decided(DecisionKind.SCALE_SKIPPED, subject):
+                pending.append(
+                    PendingDecision(
+                        DecisionKind.SCALE_SKIPPED,
+                        subject,
+                        f"{scale.name}: not answered for this session. Enter it, or a "
+                        "prescriber skips it with a reason (the protocol asks for it before "
+                        "every session).",
+                    )
+                )
 
     for flag in suicidality_flags(session) if flags is None else flags:
         subject = f"{flag.code}:{flag.response_id}"
@@ -231,5 +250,8 @@ def dosing_blockers(
     held = [d for d in session.decisions.all() if d.outcome == DecisionOutcome.HOLD]
     if held:
         reasons.append(f"A prescriber decided to hold dosing: {held[-1].reason}")
-    reasons += [p.message for p in pending_decisions(session, flags=flags)]
+    reasons += [
+        p.message
+        for p in pending_decisions(session, flags=flags, include_scales=not prescriber_only)
+    ]
     return reasons

@@ -50,6 +50,7 @@ from ketaclinic.treatment.selectors.rems import rems_form_for_session
 from ketaclinic.treatment.selectors.signing import (
     discharge_check,
     dose_content,
+    pmf_missing,
     session_content,
     signing_problems,
 )
@@ -129,7 +130,7 @@ def session_page(
     pmf_problems: list[str] = []
     if pmf is not None:
         pure = pmf_from_dict(pmf.data)
-        missing = rems.missing_required_fields(pure)
+        missing = pmf_missing(pmf)
         pmf_problems = rems.pmf_problems(pure)
     weight = latest_weight(patient=session.patient)
     preview = None

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.alerts.models import AlertSource
+from ketaclinic.alerts.models import AlertSource, Severity
 from ketaclinic.alerts.selectors import open_alert_counts
 from ketaclinic.patients.models import Medication, RecordStatus
 from ketaclinic.treatment.domain import monitoring, pmf, record, rems
@@ -218,14 +218,21 @@ def build_pmf(
     hcp_phone: str,
     hcp_email: str = "",
     minutes_until_ready_without_rule: int | None,
-) -> rems.PatientMonitoringForm:
-    """The PMF fields [PMF 11/2021] filled from the session (``domain.pmf.build_pmf``)."""
-    return pmf.build_pmf(
+) -> pmf.FilledPmf:
+    """The PMF fields filled from the session, each with the record it came from
+    (``domain.pmf.fill_pmf``)."""
+    return pmf.fill_pmf(
         pmf_facts(session, hcp=hcp),
         hcp_phone=hcp_phone,
         hcp_email=hcp_email,
         minutes_until_ready_without_rule=minutes_until_ready_without_rule,
     )
+
+
+def pmf_missing(form: RemsMonitoringForm, data: dict[str, Any] | None = None) -> list[str]:
+    """Required fields of the form's own layout version still empty."""
+    parsed = pmf.pmf_from_dict(form.data if data is None else data)
+    return rems.missing_required_fields(parsed, rems.layout_named(form.layout))
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,9 +277,16 @@ def pmf_treatment_date(form: RemsMonitoringForm) -> dt.date:
 # Discharge and signing
 
 
-def open_alert_count_for_session(session: TreatmentSession) -> int:
-    ids = session.observations.values_list("pk", flat=True)
-    return sum(open_alert_counts(source_type=AlertSource.OBSERVATION, source_ids=ids).values())
+def open_alert_count_for_session(session: TreatmentSession, *, severity: str | None = None) -> int:
+    """Unacknowledged alerts raised by this session's readings and adverse events."""
+    total = 0
+    for source_type, ids in (
+        (AlertSource.OBSERVATION, session.observations.values_list("pk", flat=True)),
+        (AlertSource.ADVERSE_EVENT, session.adverse_events.values_list("pk", flat=True)),
+    ):
+        counts = open_alert_counts(source_type=source_type, source_ids=ids, severity=severity)
+        total += sum(counts.values())
+    return total
 
 
 def discharge_check(
@@ -284,7 +298,7 @@ def discharge_check(
         now=now or timezone.now(),
         criteria_met=set(criteria_met),
         observations=_monitoring_observations(session.observations.all()),
-        unresolved_alerts=open_alert_count_for_session(session),
+        unresolved_alerts=open_alert_count_for_session(session, severity=Severity.CRITICAL),
     )
 
 
@@ -300,9 +314,12 @@ def signing_problems(session: TreatmentSession) -> list[str]:
             problems.append("The REMS Patient Monitoring Form is missing.")
         else:
             parsed = pmf.pmf_from_dict(form.data)
-            missing = rems.missing_required_fields(parsed)
+            missing = pmf_missing(form)
             if missing:
-                problems.append("REMS form fields missing: " + ", ".join(missing))
+                problems.append(
+                    "REMS form fields missing: "
+                    + ", ".join(rems.FIELD_LABELS.get(m, m) for m in missing)
+                )
             problems += rems.pmf_problems(parsed)
     return problems
 
@@ -316,6 +333,7 @@ __all__ = [
     "observation_facts",
     "open_alert_count_for_session",
     "pmf_facts",
+    "pmf_missing",
     "pmf_treatment_date",
     "session_content",
     "session_record",

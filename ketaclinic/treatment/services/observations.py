@@ -32,15 +32,46 @@ from ketaclinic.treatment.selectors.timeline import pure_observations
 from ketaclinic.treatment.services._common import _SIGNED_AND_LOCKED, _lock_session, _need, _now_or
 
 _MEASURE_CODES = frozenset(m.value for m in Measure)
+#: Each rule's inbox kind. One alert per reading and kind: the SpO2 rules (below the limit, a
+#: drop from pre-dose) share a kind and so one alert, at the higher severity, naming both.
 _ALERT_KINDS: dict[monitoring.AlertKind, AlertKind] = {
+    monitoring.AlertKind.HYPERTENSIVE_CRISIS: AlertKind.HYPERTENSIVE_CRISIS,
     monitoring.AlertKind.BP_RISE: AlertKind.BLOOD_PRESSURE,
     monitoring.AlertKind.SPO2_LOW: AlertKind.OXYGEN_SATURATION,
     monitoring.AlertKind.SPO2_DROP: AlertKind.OXYGEN_SATURATION,
+    monitoring.AlertKind.RESPIRATORY_RATE_LOW: AlertKind.RESPIRATORY_DEPRESSION,
     monitoring.AlertKind.HEART_RATE_LOW: AlertKind.HEART_RATE,
     monitoring.AlertKind.HEART_RATE_HIGH: AlertKind.HEART_RATE,
     monitoring.AlertKind.SEDATION: AlertKind.SEDATION,
     monitoring.AlertKind.LOSS_OF_CONSCIOUSNESS: AlertKind.LOSS_OF_CONSCIOUSNESS,
+    monitoring.AlertKind.DISSOCIATION: AlertKind.DISSOCIATION,
 }
+
+#: Adverse-event outcomes that make an event serious and raise a critical alert at once.
+SERIOUS_OUTCOMES = frozenset({"fatal", "life_threatening", "hospitalisation"})
+
+
+def _raise_reading_alerts(
+    by: Membership, s: TreatmentSession, obs: Observation, alerts: list[monitoring.Alert]
+) -> None:
+    """One inbox alert per reading and kind; critical when any of its findings is."""
+    grouped: dict[AlertKind, list[monitoring.Alert]] = {}
+    for alert in alerts:
+        grouped.setdefault(_ALERT_KINDS[alert.kind], []).append(alert)
+    for kind, group in grouped.items():
+        critical = any(a.severity is monitoring.Severity.CRITICAL for a in group)
+        detail = " ".join(f"{a.message} Source: {a.source}." for a in group)
+        alert_raise(
+            by=by,
+            clinic_id=s.clinic_id,
+            kind=kind,
+            severity=Severity.CRITICAL if critical else Severity.WARNING,
+            title=f"Session {s.number}: {group[0].message}",
+            patient=s.patient,
+            detail=detail,
+            source_type=AlertSource.OBSERVATION,
+            source_id=str(obs.pk),
+        )
 
 
 def _observation_create(
@@ -88,14 +119,15 @@ def _observation_create(
         recorded_by_id=by.user_id,
         recorded_at=timezone.now(),
     )
-    alerts: list[monitoring.Alert] = []
+    thresholds = s.protocol_version.protocol.thresholds
     if s.dose_started_at is not None and measured_at >= s.dose_started_at:
         baseline = monitoring.baseline_from(
             pure_observations(baseline_observations(s)), s.dose_started_at
         )
-        alerts = monitoring.alerts_for(
-            pure, baseline=baseline, thresholds=s.protocol_version.protocol.thresholds
-        )
+        alerts = monitoring.alerts_for(pure, baseline=baseline, thresholds=thresholds)
+    else:
+        # Before dosing the reading is its own baseline: only the absolute limits apply.
+        alerts = monitoring.predose_alerts_for(pure, thresholds=thresholds)
     # The audit event last (then the alerts' own events, in the same order as before): the
     # chain-head row lock it takes is held until the commit, so the less work after it, the
     # shorter the time every other writer in the installation waits for it.
@@ -106,18 +138,7 @@ def _observation_create(
         patient_id=s.patient_id,
         extra={"session_id": s.pk, "code": measure.value, "minutes_since_dose": minutes},
     )
-    for alert in alerts:
-        alert_raise(
-            by=by,
-            clinic_id=s.clinic_id,
-            kind=_ALERT_KINDS[alert.kind],
-            severity=Severity(alert.severity.value),
-            title=f"Session {s.number}: {alert.message}",
-            patient=s.patient,
-            detail=alert.message,
-            source_type=AlertSource.OBSERVATION,
-            source_id=str(obs.pk),
-        )
+    _raise_reading_alerts(by, s, obs, alerts)
     return obs, alerts
 
 
@@ -252,6 +273,8 @@ def adverse_event_record(
         errors["description"] = "Describe the event."
     if errors:
         raise ValidationError(errors)
+    # An outcome that is a seriousness criterion makes the event serious whatever was ticked.
+    serious = serious or outcome in SERIOUS_OUTCOMES
     ae = AdverseEvent.objects.create(
         session=s,
         event_type=event_type,
@@ -277,6 +300,20 @@ def adverse_event_record(
             "outcome": outcome,
         },
     )
+    if serious:
+        label = AeOutcome(outcome).label
+        alert_raise(
+            by=by,
+            clinic_id=s.clinic_id,
+            kind=AlertKind.SERIOUS_ADVERSE_EVENT,
+            severity=Severity.CRITICAL,
+            title=f"Session {s.number}: serious adverse event ({label})",
+            patient=s.patient,
+            detail=f"{AdverseEventType(event_type).label}, outcome {label}: act now and report "
+            "it (REMS: suspected adverse events to 1-855-382-6022).",
+            source_type=AlertSource.ADVERSE_EVENT,
+            source_id=str(ae.pk),
+        )
     return ae
 
 

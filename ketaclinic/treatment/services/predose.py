@@ -13,7 +13,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.treatment.domain.protocol import Drug, Measure
+from ketaclinic.treatment.domain.protocol import Anchor, Drug, Measure
 from ketaclinic.treatment.models import (
     DecisionKind,
     DecisionOutcome,
@@ -42,13 +42,17 @@ def checklist_record(
     heart_rate: int,
     spo2: int,
     moaa_s: int | None = None,
+    respiratory_rate: int | None = None,
     nasal_medication_timing_ok: bool | None = None,
     notes: str = "",
     measured_at: dt.datetime | None = None,
 ) -> list[str]:
     """Record the pre-dose checklist and the pre-dose vitals. Returns what still blocks dosing
     (a suicidality flag without a prescriber's review; a pre-dose blood pressure above the
-    protocol's threshold without a prescriber's decision; an unconfirmed item)."""
+    protocol's threshold without a prescriber's decision; an unconfirmed item).
+
+    The pre-dose MOAA/S and respiratory rate the protocol plans are assessed, never assumed:
+    missing, they are refused (sedation and respiratory depression are measured against them)."""
     _need(by, Perm.TREATMENT_ADMINISTER)
     s = _lock_session(by, session)
     if s.phase not in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE):
@@ -65,6 +69,14 @@ def checklist_record(
                 "1 hour before? Answer yes or no [DrOracle; LADMH]."
             }
         )
+    planned = {p.measure for p in protocol.monitoring if p.anchor is Anchor.PRE_DOSE}
+    unassessed: dict[str, str] = {}
+    if moaa_s is None and Measure.MOAA_S in planned:
+        unassessed["moaa_s"] = "Assess the MOAA/S before dosing (0-5); it is never assumed."
+    if respiratory_rate is None and Measure.RESPIRATORY_RATE in planned:
+        unassessed["respiratory_rate"] = "Count the respiratory rate before dosing (breaths/min)."
+    if unassessed:
+        raise ValidationError(unassessed)
     now = timezone.now()
     vitals_at = _now_or(measured_at, "measured_at")
     checklist = PreDoseChecklist.objects.create(
@@ -88,6 +100,8 @@ def checklist_record(
     ]
     if moaa_s is not None:
         readings.append((Measure.MOAA_S, {"value": moaa_s}))
+    if respiratory_rate is not None:
+        readings.append((Measure.RESPIRATORY_RATE, {"value": respiratory_rate}))
     for measure, values in readings:
         _observation_create(by, s, measure, measured_at=vitals_at, **values)
     audit_record(

@@ -29,9 +29,11 @@ from ketaclinic.treatment.models import (
     TreatmentSession,
 )
 from ketaclinic.treatment.selectors.signing import (
+    amended_pmf_data,
     build_pmf,
     current_value,
     discharge_check,
+    pmf_missing,
     session_content,
     signing_problems,
 )
@@ -86,19 +88,22 @@ def session_discharge(
         extra={"criteria_met": s.discharge_criteria_met, "escort": s.escort},
     )
     if s.protocol_version.protocol.rems_required:
-        form = build_pmf(
+        filled = build_pmf(
             s,
             hcp=by.user,
             hcp_phone=hcp_phone,
             hcp_email=hcp_email,
             minutes_until_ready_without_rule=minutes_until_ready_without_rule,
         )
+        day = filled.form.treatment_date or now.astimezone(s.clinic.tzinfo).date()
         RemsMonitoringForm.objects.create(
             session=s,
             clinic_id=s.clinic_id,
-            layout=rems.PMF_LAYOUT_2021_11.name,
-            data=pmf_to_dict(form),
-            due_date=rems.pmf_due_date(form.treatment_date or now.date()),
+            # The layout in force on the treatment day; the form keeps it (versioned data).
+            layout=rems.layout_for(day).name,
+            data=pmf_to_dict(filled.form),
+            sources=filled.sources,
+            due_date=rems.pmf_due_date(day),
             created_at=now,
         )
     return s
@@ -121,7 +126,9 @@ def rems_form_update(
     new = pmf_to_dict(pmf)
     changes = {k: (data.get(k), new[k]) for k in new if data.get(k) != new[k]}
     locked.data = new
-    locked.save(update_fields=["data"])
+    # A value a person entered or changed is no longer the system's: its source goes.
+    locked.sources = {k: v for k, v in (locked.sources or {}).items() if k not in changes}
+    locked.save(update_fields=["data", "sources"])
     audit_record(
         event_type=EventType.SESSION_UPDATED,
         actor=by,
@@ -227,6 +234,13 @@ def rems_form_mark_submitted(
     locked = (
         RemsMonitoringForm.objects.select_for_update().select_related("session").get(pk=form.pk)
     )
+    missing = pmf_missing(locked, amended_pmf_data(locked))
+    if missing:
+        raise ValidationError(
+            "The form cannot be marked submitted while a required field is empty: "
+            + ", ".join(rems.FIELD_LABELS.get(m, m) for m in missing)
+            + "."
+        )
     if locked.session.signed_at is None:
         raise ValidationError("Sign the session first: the form is filed from the signed record.")
     if locked.submitted_at is not None:

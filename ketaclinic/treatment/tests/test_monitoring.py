@@ -52,6 +52,7 @@ PRE_DOSE = [
     val(Measure.HEART_RATE, -10, 72),
     val(Measure.SPO2, -10, 98),
     val(Measure.MOAA_S, -10, 5),
+    val(Measure.RESPIRATORY_RATE, -10, 16),
 ]
 
 
@@ -221,7 +222,7 @@ def test_a_bp_rise_alerts_exactly_when_a_threshold_is_reached(
     if validate_observation(obs):
         return
     alerts = alerts_for(obs, baseline=Baseline(s0, d0), thresholds=THRESHOLDS)
-    assert bool(alerts) == (ds >= 40 or dd >= 25)
+    assert any(a.kind is AlertKind.BP_RISE for a in alerts) == (ds >= 40 or dd >= 25)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,8 +318,10 @@ FULL_SESSION = [
     val(Measure.SPO2, 40, 97),
     val(Measure.MOAA_S, 40, 4),
     val(Measure.CADSS, 40, 12),
+    val(Measure.RESPIRATORY_RATE, 40, 14),
     bp(110, 132, 82),
     val(Measure.SPO2, 110, 98),
+    val(Measure.RESPIRATORY_RATE, 110, 16),
     val(Measure.MOAA_S, 110, 5),
     val(Measure.CADSS, 110, 0),
 ]
@@ -384,7 +387,7 @@ def test_discharge_needs_the_before_discharge_measurements() -> None:
     r = discharge_readiness(
         ESKETAMINE_TRD, dose_started_at=T0, now=at(130), criteria_met=ALL_CRITERIA, observations=obs
     )
-    assert r.reasons == ("Not measured before discharge: blood_pressure",)
+    assert r.reasons == ("Not measured before discharge: blood pressure",)
 
 
 def test_discharge_waits_while_moaa_s_is_below_its_pre_dose_value() -> None:
@@ -392,7 +395,7 @@ def test_discharge_waits_while_moaa_s_is_below_its_pre_dose_value() -> None:
     r = discharge_readiness(
         ESKETAMINE_TRD, dose_started_at=T0, now=at(130), criteria_met=ALL_CRITERIA, observations=obs
     )
-    assert r.reasons == ("Sedation not resolved: latest MOAA/S 4, pre-dose 5.",)
+    assert r.reasons == ("MOAA/S back to the pre-dose value: Latest MOAA/S 4 is below pre-dose 5.",)
 
 
 def test_discharge_waits_for_unresolved_alerts() -> None:

@@ -55,7 +55,8 @@ def test_the_scale_chart_marks_the_dosed_sessions(nurse, esk_version, checked, l
             effective_at=timezone.now() - dt.timedelta(days=days),
         )
     response = login(nurse).get(reverse("patients:detail", args=[session.patient_id]))
-    (trajectory,) = response.context["scale_trajectories"]
+    # The PHQ-9's chart (the C-SSRS answered before the session has its own).
+    (trajectory,) = [t for t in response.context["scale_trajectories"] if t.code == "phq9"]
     assert len(trajectory.chart.sessions) == 1
 
 

@@ -36,6 +36,7 @@ def _session_now(prescriber: Any, nurse: Any, patient: Any, version: Any, chair:
 
 
 def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:
+    testing.answer_pre_session_scales(nurse, session)
     services.session_check_in(by=nurse, session=session)
     services.checklist_record(
         by=nurse,
@@ -49,6 +50,7 @@ def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:
         heart_rate=72,
         spo2=98,
         moaa_s=5,
+        respiratory_rate=16,
         nasal_medication_timing_ok=True,
         measured_at=timezone.now() - dt.timedelta(minutes=60),
     )
@@ -160,7 +162,7 @@ def test_the_board_reads_suicidality_flags_in_bulk_as_the_session_page_does(
         patient=flagged.patient,
         code="phq9",
         answers=answers,
-        effective_at=timezone.now() - dt.timedelta(minutes=20),
+        effective_at=timezone.now(),  # after the session's own answers: the latest counts
     )
     scale_response_record(
         by=nurse,

@@ -55,25 +55,29 @@ COMPLETE = PatientMonitoringForm(
 
 
 def test_a_complete_form_has_no_missing_fields_and_no_problems() -> None:
-    assert missing_required_fields(COMPLETE) == []
+    assert missing_required_fields(COMPLETE, PMF_LAYOUT_2021_11) == []
     assert pmf_problems(COMPLETE) == []
 
 
 def test_a_missing_lot_number_is_reported_by_name() -> None:
-    assert missing_required_fields(replace(COMPLETE, lot_number=None)) == ["lot_number"]
+    assert missing_required_fields(replace(COMPLETE, lot_number=None), PMF_LAYOUT_2021_11) == [
+        "lot_number"
+    ]
 
 
 def test_a_blank_text_answer_counts_as_missing() -> None:
-    assert missing_required_fields(replace(COMPLETE, hcp_email="  ")) == ["hcp_email"]
+    assert missing_required_fields(replace(COMPLETE, hcp_email="  "), PMF_LAYOUT_2021_11) == [
+        "hcp_email"
+    ]
 
 
 def test_a_no_answer_is_an_answer() -> None:
     # "No" to a concomitant medication is a filled field, not a missing one.
-    assert missing_required_fields(replace(COMPLETE, takes_maois=False)) == []
+    assert missing_required_fields(replace(COMPLETE, takes_maois=False), PMF_LAYOUT_2021_11) == []
 
 
 def test_an_empty_form_lists_every_2021_field_in_form_order() -> None:
-    missing = missing_required_fields(PatientMonitoringForm())
+    missing = missing_required_fields(PatientMonitoringForm(), PMF_LAYOUT_2021_11)
     assert missing == list(PMF_LAYOUT_2021_11.required)
     for name in (
         "patient_name",
@@ -97,8 +101,8 @@ def test_the_newer_form_fields_are_not_required_by_the_2021_layout() -> None:
 
 def test_an_other_dose_needs_its_mg() -> None:
     form = replace(COMPLETE, dose=PmfDose.OTHER)
-    assert missing_required_fields(form) == ["dose_other_mg"]
-    assert missing_required_fields(replace(form, dose_other_mg=28)) == []
+    assert missing_required_fields(form, PMF_LAYOUT_2021_11) == ["dose_other_mg"]
+    assert missing_required_fields(replace(form, dose_other_mg=28), PMF_LAYOUT_2021_11) == []
 
 
 def test_monitoring_under_two_hours_is_a_problem() -> None:
@@ -153,3 +157,31 @@ def test_a_form_is_overdue_exactly_when_more_than_seven_days_have_passed(
     row = pmf_deadline(day, today=day + dt.timedelta(days=offset), submitted=False)
     assert (row.status is DeadlineStatus.OVERDUE) == (offset > 7)
     assert row.days_left == 7 - offset
+
+
+def test_the_layout_in_force_is_chosen_by_the_treatment_date() -> None:
+    from ketaclinic.treatment.domain.rems import PMF_LAYOUT_CURRENT, layout_for, layout_named
+
+    day = PMF_LAYOUT_CURRENT.effective_from
+    assert layout_for(day - dt.timedelta(days=1)) is PMF_LAYOUT_2021_11
+    assert layout_for(day) is PMF_LAYOUT_CURRENT
+    # A stored form keeps the layout it was made with.
+    assert layout_named(PMF_LAYOUT_2021_11.name) is PMF_LAYOUT_2021_11
+    assert layout_named(PMF_LAYOUT_CURRENT.name) is PMF_LAYOUT_CURRENT
+
+
+def test_the_current_form_requires_respiratory_monitoring_and_the_lowest_spo2() -> None:
+    from ketaclinic.treatment.domain.rems import PMF_LAYOUT_CURRENT
+
+    missing = missing_required_fields(COMPLETE, PMF_LAYOUT_CURRENT)
+    for name in (
+        "first_treatment",
+        "patient_enrolled",
+        "takes_opioids",
+        "takes_other_sedating_or_bp_drugs",
+        "respiratory_status_monitored",
+        "pulse_oximetry_checked",
+        "lowest_spo2_percent",
+        "serious_adverse_event_reported",
+    ):
+        assert name in missing

@@ -193,6 +193,8 @@ def test_an_unconfirmed_ride_home_blocks_dosing(nurse, esk_version, today_sessio
         diastolic_mmhg=80,
         heart_rate=70,
         spo2=98,
+        moaa_s=5,
+        respiratory_rate=14,
         nasal_medication_timing_ok=True,
     )
     assert any("ride home" in b for b in blockers)
@@ -349,7 +351,14 @@ def _acknowledge_all(prescriber, session) -> None:
         alert_acknowledge(by=prescriber, alert=alert, note="Seen at the chair; resolved.")
 
 
-PMF_FILL = {"setting_address": "1 North St", "hcp_email": "sam@north.example"}
+#: What no record answers: the address (North Clinic has none), the REMS enrolment and the
+#: other sedating or blood-pressure drugs (a person answers them).
+PMF_FILL = {
+    "setting_address": "1 North St",
+    "hcp_email": "sam@north.example",
+    "patient_enrolled": "yes",
+    "takes_other_sedating_or_bp_drugs": "no",
+}
 
 CRITERIA = [
     "readiness_assessed",
@@ -373,7 +382,10 @@ def _monitor_esketamine(nurse, session, start: dt.datetime) -> None:
             measured_at=at,
         )
         services.observation_record(
-            by=nurse, session=session, code="spo2", value=97, measured_at=at
+            by=nurse, session=session, code="spo2", value=98, measured_at=at
+        )
+        services.observation_record(
+            by=nurse, session=session, code="respiratory_rate", value=16, measured_at=at
         )
         services.observation_record(
             by=nurse, session=session, code="moaa_s", value=5, measured_at=at
@@ -392,7 +404,7 @@ def discharged(nurse, esk_version, checked):
     moment of discharge."""
     with time_machine.travel(timezone.now(), tick=True) as clock:
         session = checked(esk_version, vitals_minutes_ago=0)
-        assert session.observations.count() == 4
+        assert session.observations.count() == 5
         clock.shift(dt.timedelta(minutes=15))
         esk_dose(nurse, session, minutes_ago=5)  # sprays 10 and 15 minutes after check-in
         session.refresh_from_db()
@@ -460,7 +472,7 @@ def test_esketamine_discharge_is_refused_before_120_minutes(nurse, esk_version, 
 def test_the_session_cannot_be_signed_while_a_pmf_field_is_missing(prescriber, discharged) -> None:
     form = RemsMonitoringForm.objects.get(session=discharged)
     assert form.data["setting_address"] is None  # North Clinic has no address
-    with pytest.raises(ValidationError, match="setting_address"):
+    with pytest.raises(ValidationError, match="Setting address"):
         services.session_sign(
             by=prescriber,
             session=discharged,
@@ -538,9 +550,12 @@ def test_a_signed_pmf_is_marked_submitted_with_its_confirmation(
     assert form.data["lot_number"] == "LOT123"
     assert form.data["total_monitoring_minutes"] >= 120
     assert form.data["bp_at_40_min_systolic_mmhg"] == 138
-    with pytest.raises(ValidationError, match="Sign the session first"):
+    # An empty required field refuses submission first, naming it.
+    with pytest.raises(ValidationError, match="Patient enrolled in the REMS"):
         services.rems_form_mark_submitted(by=nurse, form=form, confirmation_number="C-1")
     services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
+    with pytest.raises(ValidationError, match="Sign the session first"):
+        services.rems_form_mark_submitted(by=nurse, form=form, confirmation_number="C-1")
     services.session_sign(
         by=prescriber, session=discharged, password=PASSWORD, token=totp_code(prescriber.user)
     )
@@ -560,7 +575,7 @@ def test_a_positive_phq9_item_9_blocks_dosing_until_a_prescriber_reviews_it(
         patient=session.patient,
         code="phq9",
         answers=[2, 2, 1, 1, 1, 1, 1, 1, 1],  # item 9 answered 1: suicidal ideation flagged
-        effective_at=timezone.now() - dt.timedelta(minutes=20),
+        effective_at=timezone.now(),  # after the session's own answers: the latest counts
     )
     (pending,) = pending_decisions(session)
     assert pending.kind == "suicidality_review"
@@ -575,3 +590,56 @@ def test_a_positive_phq9_item_9_blocks_dosing_until_a_prescriber_reviews_it(
         subject=pending.subject,
     )
     assert dosing_blockers(session) == []
+
+
+@pytest.mark.parametrize("outcome", ["fatal", "life_threatening", "hospitalisation"])
+def test_a_serious_adverse_event_raises_a_critical_alert_at_once(
+    nurse, esk_version, checked, outcome
+) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    ae = services.adverse_event_record(
+        by=nurse,
+        session=session,
+        event_type="other",
+        description="Synthetic test event",
+        severity="severe",
+        serious=False,
+        action_taken="Emergency services called",
+        outcome=outcome,
+    )
+    assert ae.serious  # the outcome is a seriousness criterion
+    (alert,) = Alert.objects.filter(source_type="treatment.adverseevent", source_id=str(ae.pk))
+    assert (alert.kind, alert.severity) == ("serious_adverse_event", "critical")
+
+
+def test_a_non_serious_adverse_event_raises_no_alert(nurse, esk_version, checked) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    services.adverse_event_record(
+        by=nurse,
+        session=session,
+        event_type="other",
+        description="Synthetic test event",
+        severity="mild",
+        serious=False,
+        action_taken="none",
+        outcome="resolved",
+    )
+    assert not Alert.objects.filter(source_type="treatment.adverseevent").exists()
+
+
+def test_a_crisis_reading_before_dosing_raises_a_critical_alert(
+    nurse, esk_version, checked
+) -> None:
+    from ketaclinic.alerts.models import Alert
+
+    session = checked(esk_version)
+    _, alerts = services.observation_record(
+        by=nurse, session=session, code="blood_pressure", systolic_mmhg=182, diastolic_mmhg=100
+    )
+    assert [a.kind.value for a in alerts] == ["hypertensive_crisis"]
+    (alert,) = Alert.objects.filter(kind="hypertensive_crisis")
+    assert alert.severity == "critical" and "ACC/AHA" in alert.detail

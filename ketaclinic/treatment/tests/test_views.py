@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ketaclinic import testing
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.tests.conftest import esk_dose
 
@@ -39,6 +40,7 @@ def test_overdue_items_turn_red_on_the_board(nurse, esk_version, checked, login)
 
 def test_the_session_page_walks_checklist_to_dose(nurse, iv_version, today_session, login):
     session = today_session(iv_version)
+    testing.answer_pre_session_scales(nurse, session)
     client = login(nurse)
     url = reverse("treatment:session", kwargs={"session_id": session.pk})
     assert client.get(url).status_code == 200
@@ -52,6 +54,7 @@ def test_the_session_page_walks_checklist_to_dose(nurse, iv_version, today_sessi
         "diastolic_mmhg": "78",
         "heart_rate": "70",
         "spo2": "98",
+        "respiratory_rate": "15",
         "moaa_s": "5",
     }
     response = client.post(

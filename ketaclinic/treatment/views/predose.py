@@ -38,6 +38,7 @@ def checklist(request: ClinicRequest, session_id: int) -> HttpResponse:
             heart_rate=d["heart_rate"],
             spo2=d["spo2"],
             moaa_s=d["moaa_s"],
+            respiratory_rate=d["respiratory_rate"],
             notes=d["notes"],
         )
         return "Checklist recorded. Dosing waits for: " + " ".join(blockers) if blockers else True

@@ -15,7 +15,7 @@ from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.lib.context import note_read
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.domain.pmf import pmf_from_dict
+from ketaclinic.treatment.domain.pmf import DECISION_SUPPORT
 from ketaclinic.treatment.views._common import run_service_with_messages
 
 
@@ -37,12 +37,25 @@ def rems_form(request: ClinicRequest, form_id: int) -> HttpResponse:
     m = membership_of(request)
     form = selectors.get_rems_form_for_user(membership=m, pk=form_id)
     data = selectors.amended_pmf_data(form)
-    missing = rems.missing_required_fields(pmf_from_dict(data))
+    missing = selectors.pmf_missing(form, data)
+    layout = rems.layout_named(form.layout)
+    sources = form.sources or {}
     context = {
         "pmf": form,
         "data": data,
-        "rows": [(k.replace("_", " ").capitalize(), v) for k, v in data.items()],
-        "missing": missing,
+        "layout": layout,
+        "rows": [
+            {
+                "label": rems.FIELD_LABELS.get(k, k),
+                "value": v,
+                "source": sources.get(k, ""),
+                "missing": k in missing,
+            }
+            for k, v in data.items()
+            if k in layout.required or v is not None
+        ],
+        "missing": [rems.FIELD_LABELS.get(k, k) for k in missing],
+        "decision_support": DECISION_SUPPORT,
         "submitted_form": forms.SubmittedForm(),
         "session": form.session,
     }
@@ -60,8 +73,9 @@ def rems_form_json(request: ClinicRequest, form_id: int) -> JsonResponse:
             "due_date": form.due_date.isoformat(),
             "submitted_at": form.submitted_at.isoformat() if form.submitted_at else None,
             "confirmation_number": form.confirmation_number or None,
-            "missing_required_fields": rems.missing_required_fields(pmf_from_dict(data)),
+            "missing_required_fields": selectors.pmf_missing(form, data),
             "fields": data,
+            "filled_by_system_from": form.sources or {},
         }
     )
 

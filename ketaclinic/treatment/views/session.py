@@ -48,7 +48,7 @@ def session_forms(
         "check_in_form": forms.CheckInForm(bound("check_in"), initial={"chair": session.chair}),
         "checklist_form": forms.ChecklistForm(
             bound("checklist"),
-            initial={"moaa_s": 5, "pregnancy_status": "not_applicable"},
+            initial={"pregnancy_status": "not_applicable"},
         ),
         "dose_form": forms.DoseForm(
             bound("dose"),

@@ -13,7 +13,6 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain import rems
-from ketaclinic.treatment.domain.pmf import pmf_from_dict
 from ketaclinic.treatment.views._common import run_service_with_messages
 from ketaclinic.treatment.views.session import session_action
 
@@ -49,7 +48,7 @@ def rems_fill(request: ClinicRequest, session_id: int) -> HttpResponse:
     if pmf is None:
         messages.error(request, "This session has no REMS form.")
         return redirect("treatment:session", session_id=session.pk)
-    missing = rems.missing_required_fields(pmf_from_dict(pmf.data))
+    missing = selectors.pmf_missing(pmf)
     form = forms.PmfFillForm(request.POST, missing=missing)
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
@@ -59,7 +58,8 @@ def rems_fill(request: ClinicRequest, session_id: int) -> HttpResponse:
             messages.success(request, "REMS form updated.")
     else:
         for name, errors in form.errors.items():
-            messages.error(request, f"{name}: {' '.join(str(e) for e in errors)}")
+            label = rems.FIELD_LABELS.get(name, name)
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
     return redirect("treatment:session", session_id=session.pk)
 
 
