@@ -62,12 +62,15 @@ SAFE_EXTRA_KEYS = frozenset(
         "library_code",
         "link",
         "meaning",
+        "method",  # read events: the HTTP method
         "minutes_since_dose",
         "number",
         "outcome",  # screening: eligible / precautions / not_eligible (a rule outcome, no PHI)
         "paused",
         "protocol_code",
         "purpose",
+        "records",  # read events: [{type, id}] of the records a page showed (ids only)
+        "records_omitted",
         "sessions",
         "sessions_to_move",
         "rules",  # screening: the ids of the rules that fired
@@ -76,6 +79,7 @@ SAFE_EXTRA_KEYS = frozenset(
         "shortfalls",
         "source",
         "version",
+        "view",  # read events: the URL name of the page
         "what",
         "why",
     }
