@@ -27,6 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ketaclinic.treatment.domain import discharge, vitals
+from ketaclinic.treatment.domain.hepatic import observation_minutes
 from ketaclinic.treatment.domain.protocol import (
     LABEL_RULES_SPRAVATO_2024,
     Anchor,
@@ -175,11 +176,15 @@ class ItemStatus:
 
 
 def effective_observation_minutes(
-    protocol: Protocol, rules: LabelRules = LABEL_RULES_SPRAVATO_2024
+    protocol: Protocol,
+    rules: LabelRules = LABEL_RULES_SPRAVATO_2024,
+    hepatic_impairment: str = "none",
 ) -> int:
-    """The protocol's minimum observation; for esketamine never below the label's 2 h
-    [DailyMed; REMS], even if a stored protocol version says less."""
-    minutes = protocol.min_observation_minutes
+    """The protocol's minimum observation for this patient: longer with moderate hepatic
+    impairment when the protocol sets it (PI 8.6, ``hepatic.observation_minutes``); for
+    esketamine never below the label's 2 h [DailyMed; REMS], even if a stored protocol version
+    says less."""
+    minutes = observation_minutes(protocol, hepatic_impairment)
     if protocol.drug is Drug.ESKETAMINE:
         minutes = max(minutes, rules.esketamine_min_observation_minutes)
     return minutes
@@ -193,11 +198,12 @@ def timeline(
     observations: Sequence[Observation],
     windows: MonitoringWindows = MonitoringWindows(),
     rules: LabelRules = LABEL_RULES_SPRAVATO_2024,
+    hepatic_impairment: str = "none",
 ) -> list[ItemStatus]:
     """Each planned measurement of the session with its due time and state."""
     early = dt.timedelta(minutes=windows.early_minutes)
     late = dt.timedelta(minutes=windows.overdue_after_minutes)
-    obs_end_minutes = effective_observation_minutes(protocol, rules)
+    obs_end_minutes = effective_observation_minutes(protocol, rules, hepatic_impairment)
     used: set[int] = set()
     ordered = sorted(range(len(observations)), key=lambda i: observations[i].taken_at)
     result: list[ItemStatus] = []
@@ -447,6 +453,7 @@ def discharge_readiness(
     unresolved_alerts: int = 0,
     windows: MonitoringWindows = MonitoringWindows(),
     rules: LabelRules = LABEL_RULES_SPRAVATO_2024,
+    hepatic_impairment: str = "none",
 ) -> DischargeReadiness:
     """Whether the patient may leave now.
 
@@ -461,7 +468,7 @@ def discharge_readiness(
     if dose_started_at is None:
         return DischargeReadiness(False, None, ("Dosing has not started.",))
     reasons: list[str] = []
-    minutes = effective_observation_minutes(protocol, rules)
+    minutes = effective_observation_minutes(protocol, rules, hepatic_impairment)
     earliest = dose_started_at + dt.timedelta(minutes=minutes)
     if now < earliest:
         left = earliest - now
@@ -479,6 +486,7 @@ def discharge_readiness(
         observations=observations,
         windows=windows,
         rules=rules,
+        hepatic_impairment=hepatic_impairment,
     )
     reasons.extend(
         f"Not measured before discharge: {MEASURE_WORDS.get(item.planned.measure, item.planned.measure)}"

@@ -299,6 +299,7 @@ def discharge_check(
         criteria_met=set(criteria_met),
         observations=_monitoring_observations(session.observations.all()),
         unresolved_alerts=open_alert_count_for_session(session, severity=Severity.CRITICAL),
+        hepatic_impairment=session.patient.hepatic_impairment,
     )
 
 

@@ -48,7 +48,9 @@ def derived_phase(session: TreatmentSession, now: dt.datetime) -> str:
         )
     if now < end_of_dosing:
         return SessionPhase.DOSING
-    minutes = monitoring.effective_observation_minutes(protocol)
+    minutes = monitoring.effective_observation_minutes(
+        protocol, hepatic_impairment=session.patient.hepatic_impairment
+    )
     if now >= start + dt.timedelta(minutes=minutes):
         return SessionPhase.READY_FOR_DISCHARGE
     return SessionPhase.MONITORING
@@ -68,4 +70,5 @@ def session_timeline(
         dose_started_at=session.dose_started_at,
         now=now,
         observations=pure_observations(obs),
+        hepatic_impairment=session.patient.hepatic_impairment,
     )

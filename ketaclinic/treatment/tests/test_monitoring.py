@@ -363,6 +363,30 @@ def test_the_esketamine_two_hours_cannot_be_shortened_by_a_stored_protocol() -> 
     assert not r.ready
 
 
+@pytest.mark.parametrize(
+    ("hepatic", "ready"), [("none", True), ("mild", True), ("moderate", False)]
+)
+def test_moderate_hepatic_impairment_holds_discharge_to_the_longer_observation(
+    hepatic: str, ready: bool
+) -> None:
+    """Esketamine PI 8.6: moderate hepatic impairment may need longer monitoring; the shipped
+    esketamine protocols set it, and discharge waits for it (not only the dose page's note)."""
+    longer = ESKETAMINE_TRD.min_observation_minutes_moderate_hepatic
+    assert longer is not None and longer > 120
+    r = discharge_readiness(
+        ESKETAMINE_TRD,
+        dose_started_at=T0,
+        now=at(120),
+        criteria_met=ALL_CRITERIA,
+        observations=FULL_SESSION,
+        hepatic_impairment=hepatic,
+    )
+    assert r.ready is ready
+    if not ready:
+        assert r.earliest_at == at(longer)
+        assert f"{longer} minutes from the start of dosing" in r.reasons[0]
+
+
 def test_a_racemic_protocol_uses_its_own_observation_time() -> None:
     assert effective_observation_minutes(IV_RACEMIC_DEPRESSION) == 80
 
