@@ -103,6 +103,13 @@ class DoseFacts:
     override_reason: str
     given_by_id: int
     witnessed_by_id: int | None
+    # IV preparation (issue 9); part of the signed content only when recorded, so that content
+    # signed before these were kept hashes as it did.
+    requested_dose_mg: Decimal | None = None
+    container: str = ""
+    final_volume_ml: Decimal | None = None
+    final_concentration_mg_per_ml: Decimal | None = None
+    rate_mg_per_h: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +181,7 @@ def _str_or_none(value: Decimal | None) -> str | None:
 
 
 def dose_fields(dose: DoseFacts) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "dose_mg": str(dose.dose_mg),
         "dose_mg_per_kg": _str_or_none(dose.dose_mg_per_kg),
         "weight_kg": _str_or_none(dose.weight_kg),
@@ -192,6 +199,15 @@ def dose_fields(dose: DoseFacts) -> dict[str, Any]:
         "given_by": dose.given_by_id,
         "witnessed_by": dose.witnessed_by_id,
     }
+    preparation = {
+        "requested_dose_mg": _str_or_none(dose.requested_dose_mg),
+        "container": dose.container or None,
+        "final_volume_ml": _str_or_none(dose.final_volume_ml),
+        "final_concentration_mg_per_ml": _str_or_none(dose.final_concentration_mg_per_ml),
+        "rate_mg_per_h": _str_or_none(dose.rate_mg_per_h),
+    }
+    fields.update({k: v for k, v in preparation.items() if v is not None})
+    return fields
 
 
 def dose_content(*, session_id: int, patient_id: uuid.UUID, dose: DoseFacts) -> dict[str, Any]:

@@ -48,6 +48,11 @@ def _dose_facts(dose: DoseAdministration) -> record.DoseFacts:
         override_reason=dose.override_reason,
         given_by_id=dose.given_by_id,
         witnessed_by_id=dose.witnessed_by_id,
+        requested_dose_mg=dose.requested_dose_mg,
+        container=dose.container,
+        final_volume_ml=dose.final_volume_ml,
+        final_concentration_mg_per_ml=dose.final_concentration_mg_per_ml,
+        rate_mg_per_h=dose.rate_mg_per_h,
     )
 
 

@@ -3,6 +3,7 @@ laid over the PMF, and the PMF's round trip through its stored dict."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -54,6 +55,40 @@ def test_times_are_utc_to_the_second_and_decimals_strings_or_none() -> None:
     assert dose["weight_kg"] == "70.50"
     assert dose["volume_ml"] is None  # a zero is recorded as absent, as it always was
     assert dose["device_times"] == list(DOSE.device_times)
+
+
+def test_an_iv_preparation_is_part_of_what_the_witness_signs() -> None:
+    """The bag or syringe, its final volume and concentration, the requested dose and the rate
+    are signed with the dose, so a changed preparation breaks the signature."""
+    iv = dataclasses.replace(
+        DOSE,
+        requested_dose_mg=Decimal("35.000"),
+        container="bag",
+        final_volume_ml=Decimal("100.0"),
+        final_concentration_mg_per_ml=Decimal("0.3500"),
+        rate_mg_per_h=Decimal("52.5"),
+    )
+    dose = dose_content(session_id=7, patient_id=PATIENT, dose=iv)["dose"]
+    assert dose["container"] == "bag"
+    assert dose["final_volume_ml"] == "100.0"
+    assert dose["final_concentration_mg_per_ml"] == "0.3500"
+    assert dose["requested_dose_mg"] == "35.000"
+    assert dose["rate_mg_per_h"] == "52.5"
+    other = dataclasses.replace(iv, final_volume_ml=Decimal("50.0"))
+    assert dose_content(session_id=7, patient_id=PATIENT, dose=other) != dose_content(
+        session_id=7, patient_id=PATIENT, dose=iv
+    )
+
+
+def test_a_dose_without_a_preparation_signs_as_it_always_did() -> None:
+    dose = dose_content(session_id=7, patient_id=PATIENT, dose=DOSE)["dose"]
+    assert not {
+        "requested_dose_mg",
+        "container",
+        "final_volume_ml",
+        "final_concentration_mg_per_ml",
+        "rate_mg_per_h",
+    } & set(dose)
 
 
 def test_the_session_content_has_its_sections_in_order() -> None:
