@@ -16,11 +16,7 @@ import pytest
 from django.test import Client
 
 from ketaclinic import testing
-
-# Re-exported for tests that import them from here; new code imports ketaclinic.testing.
-from ketaclinic.testing import PASSWORD, sign_in, totp_code
-
-__all__ = ["PASSWORD", "REQUIRE_ALL", "sign_in", "skip_or_fail", "totp_code"]
+from ketaclinic.testing import sign_in
 
 # Set by .ci/run: every test that would be skipped for want of PostgreSQL or Chromium fails instead.
 REQUIRE_ALL = os.environ.get("KETACLINIC_REQUIRE_ALL_TESTS", "") == "1"

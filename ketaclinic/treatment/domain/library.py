@@ -52,6 +52,24 @@ _PRE = Anchor.PRE_DOSE
 _AT = Anchor.DOSE_START
 _END = Anchor.BEFORE_DISCHARGE
 
+# Every session assesses these before dosing and before discharge, whatever the drug: blood
+# pressure [HCP], SpO2 and respiratory rate (respiratory status, clinical.md 12: the boxed warning
+# and the REMS goal), MOAA/S (sedation); heart rate before dosing. One tuple, so that a new rule
+# reaches every shipped protocol at once.
+_PREDOSE_VITALS = (
+    PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
+    PlannedMeasurement(Measure.HEART_RATE, _PRE),
+    PlannedMeasurement(Measure.SPO2, _PRE),
+    PlannedMeasurement(Measure.MOAA_S, _PRE),
+    PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),
+)
+_BEFORE_DISCHARGE_VITALS = (
+    PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
+    PlannedMeasurement(Measure.SPO2, _END),
+    PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
+    PlannedMeasurement(Measure.MOAA_S, _END),
+)
+
 #: Thresholds shared by the shipped protocols. Each is a setting of the protocol version.
 _THRESHOLDS = Thresholds(
     # Baseline BP > 140/90: weigh the transient rise against benefit [DrOracle; wording vs PI
@@ -100,20 +118,13 @@ _RACEMIC_DISCHARGE = (
 #: The MOAA/S and CADSS minutes (40 = the BP peak [USMed], and before discharge) are project
 #: defaults: clinical.md gives no rating minutes.
 _ESKETAMINE_MONITORING = (
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-    PlannedMeasurement(Measure.HEART_RATE, _PRE),
-    PlannedMeasurement(Measure.SPO2, _PRE),
-    PlannedMeasurement(Measure.MOAA_S, _PRE),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),  # respiratory status [HCP; clinical.md 12]
+    *_PREDOSE_VITALS,
     PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 40),
     PlannedMeasurement(Measure.SPO2, _AT, 40),
     PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 40),
     PlannedMeasurement(Measure.MOAA_S, _AT, 40),
     PlannedMeasurement(Measure.CADSS, _AT, 40),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-    PlannedMeasurement(Measure.SPO2, _END),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-    PlannedMeasurement(Measure.MOAA_S, _END),
+    *_BEFORE_DISCHARGE_VITALS,
     PlannedMeasurement(Measure.CADSS, _END),
 )
 
@@ -267,11 +278,7 @@ ESKETAMINE_MDSI = Protocol(
 #: infusion and before discharge; MOAA/S and CADSS at the end of the infusion. clinical.md gives no
 #: IV monitoring minutes (APA's thresholds and staffing are unverified [APA]): PROJECT DEFAULTS.
 _IV_MONITORING = (
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-    PlannedMeasurement(Measure.HEART_RATE, _PRE),
-    PlannedMeasurement(Measure.SPO2, _PRE),
-    PlannedMeasurement(Measure.MOAA_S, _PRE),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),  # every session (clinical.md 12)
+    *_PREDOSE_VITALS,
     PlannedMeasurement(Measure.IV_SITE, _AT, 0),
     PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 20),
     PlannedMeasurement(Measure.HEART_RATE, _AT, 20),
@@ -284,10 +291,7 @@ _IV_MONITORING = (
     PlannedMeasurement(Measure.MOAA_S, _AT, 40),
     PlannedMeasurement(Measure.CADSS, _AT, 40),
     PlannedMeasurement(Measure.IV_SITE, _AT, 40),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-    PlannedMeasurement(Measure.SPO2, _END),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-    PlannedMeasurement(Measure.MOAA_S, _END),
+    *_BEFORE_DISCHARGE_VITALS,
 )
 
 IV_RACEMIC_DEPRESSION = Protocol(
@@ -407,10 +411,7 @@ IV_RACEMIC_CRPS = Protocol(
         PlannedMeasurement(Measure.MOAA_S, _AT, 120),
         PlannedMeasurement(Measure.MOAA_S, _AT, 240),
         PlannedMeasurement(Measure.IV_SITE, _AT, 120),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-        PlannedMeasurement(Measure.SPO2, _END),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-        PlannedMeasurement(Measure.MOAA_S, _END),
+        *_BEFORE_DISCHARGE_VITALS,
         PlannedMeasurement(Measure.PAIN_NRS, _END),
     ),
     thresholds=_THRESHOLDS,
@@ -470,11 +471,7 @@ IM_RACEMIC_DEPRESSION = Protocol(
         ),
     ),
     monitoring=(
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-        PlannedMeasurement(Measure.HEART_RATE, _PRE),
-        PlannedMeasurement(Measure.SPO2, _PRE),
-        PlannedMeasurement(Measure.MOAA_S, _PRE),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),  # every session (clinical.md 12)
+        *_PREDOSE_VITALS,
         PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 20),
         PlannedMeasurement(Measure.SPO2, _AT, 20),
         PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 20),
@@ -483,10 +480,7 @@ IM_RACEMIC_DEPRESSION = Protocol(
         PlannedMeasurement(Measure.SPO2, _AT, 40),
         PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 40),
         PlannedMeasurement(Measure.CADSS, _AT, 40),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-        PlannedMeasurement(Measure.SPO2, _END),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-        PlannedMeasurement(Measure.MOAA_S, _END),
+        *_BEFORE_DISCHARGE_VITALS,
     ),
     thresholds=_THRESHOLDS,
     # IM bioavailability ~93% [primidi.com, tertiary] with a faster peak than an infusion: the
@@ -529,21 +523,14 @@ ORAL_RACEMIC_DEPRESSION = Protocol(
         ),
     ),
     monitoring=(
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-        PlannedMeasurement(Measure.HEART_RATE, _PRE),
-        PlannedMeasurement(Measure.SPO2, _PRE),
-        PlannedMeasurement(Measure.MOAA_S, _PRE),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),  # every session (clinical.md 12)
+        *_PREDOSE_VITALS,
         PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 30),
         PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 60),
         PlannedMeasurement(Measure.SPO2, _AT, 60),
         PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 60),
         PlannedMeasurement(Measure.MOAA_S, _AT, 60),
         PlannedMeasurement(Measure.CADSS, _AT, 60),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-        PlannedMeasurement(Measure.SPO2, _END),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-        PlannedMeasurement(Measure.MOAA_S, _END),
+        *_BEFORE_DISCHARGE_VITALS,
     ),
     thresholds=_THRESHOLDS,
     # Supervised dosing only: FDA warns of unmonitored home use of compounded oral ketamine
