@@ -87,7 +87,9 @@ _ADULT_ROUTE_DEFAULTS: tuple[Param, ...] = (
         0.25,
         "fraction",
         "assumption: apparent F 0.2-0.3 implied by [S16] racemic IN observations with ka 2.93/h "
-        "(shared reference 5.4, derived); published range 0.11-0.50, device-dependent",
+        "(shared reference 5.4, derived); published range 0.11-0.50, device-dependent; "
+        "clinical.md section 3: IN 25-50% [primidi.com, tertiary], measured racemic IN 11-17% "
+        "[PMC9118341 Table 6]",
         "intranasal bioavailability (racemic)",
         assumption=True,
     ),

@@ -114,8 +114,12 @@ class OutcomeRule:
 
     ``response_drop_percent``: response when the total fell by at least this percentage.
     ``response_at_or_below``: response when the current total is at or below this value
-    (CGI-I, which already rates change). ``remission_at_or_below``: remission when the
-    current total is at or below this value. ``None`` means the scale has no such rule.
+    (CGI-I, which already rates change). ``response_drop_points``: response when the total
+    fell by at least this many points (PCL-5: 10 points clinically meaningful [PCL]).
+    ``remission_at_or_below``: remission when the current total is at or below this value.
+    ``None`` means the scale has no such rule. ``indications`` are the indication codes of the
+    protocols whose outcome this rule judges (``ptsd``, ``ocd``, ``anxiety``; the outcomes page
+    groups by them).
     """
 
     response_drop_percent: float | None = None
@@ -123,6 +127,8 @@ class OutcomeRule:
     remission_at_or_below: Number | None = None
     change_flags: tuple[ChangeFlagRule, ...] = ()
     source: str = ""
+    response_drop_points: Number | None = None
+    indications: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +500,8 @@ def compute_outcome(
     response = False
     if rule.response_drop_percent is not None and percent is not None:
         response = drop_percent >= rule.response_drop_percent
+    if rule.response_drop_points is not None:
+        response = -change >= rule.response_drop_points
     if rule.response_at_or_below is not None:
         response = current <= rule.response_at_or_below
     remission = rule.remission_at_or_below is not None and current <= rule.remission_at_or_below

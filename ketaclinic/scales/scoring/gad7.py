@@ -57,9 +57,13 @@ DEFINITION = ScaleDefinition(
     ),
     loinc_total="70274-6",  # [PHRIG]
     outcome_rule=OutcomeRule(
-        response_drop_percent=50.0,  # issue 3
-        remission_at_or_below=4,  # "below 5", issue 3
-        source="issue 3",
+        # Anxiety programmes (issue 16): response >= 50 % fall, remission < 5 (a total below
+        # the mild cut-off 5 [Spitzer]); issues 3 and 16. Totals are whole numbers, so "< 5"
+        # is "at or below 4". Configurable (``Scale.configured``).
+        response_drop_percent=50.0,
+        remission_at_or_below=4,
+        indications=("anxiety",),
+        source="issues 3 and 16; remission below the mild cut-off of 5 [Spitzer]",
     ),
     total_flags=(TotalFlagRule(10, "further_evaluation", "Spitzer 2006: >= 10"),),
     sources=("Spitzer", "PHRIG"),

@@ -90,14 +90,18 @@ DEFINITION = ScaleDefinition(
     licence_note="Public domain (VA National Center for PTSD).",
     instructions="In the past month, how much were you bothered by:",
     outcome_rule=OutcomeRule(
-        response_drop_percent=50.0,  # issue 3 general rule
+        # PTSD programmes (issue 16): response = a fall of at least 10 points, the change the
+        # PCL-5 guidance calls clinically meaningful (scales.md PCL-5 [PCL]; clinical.md 13).
+        # No remission rule: the PCL-5 has no official severity bands (scales.md).
+        response_drop_points=10,
+        indications=("ptsd",),
         change_flags=(
             ChangeFlagRule("point_drop", 5, "reliable_change", "PCL: 5 points reliable"),
             ChangeFlagRule(
                 "point_drop", 10, "clinically_meaningful_change", "PCL: 10 points meaningful"
             ),
         ),
-        source="PCL; issue 3",
+        source="PCL (scales.md: 10 points clinically meaningful, 5 reliable); clinical.md 13",
     ),
     total_flags=(TotalFlagRule(33, "above_cutoff", "PCL: cut-off 31-33; 33 by default"),),
     subscales=tuple(cluster[0] for cluster in CLUSTERS),

@@ -3,8 +3,8 @@
 Sources [YBOCS; CamCOPS ybocs.rst]: 10 severity items 0-4; obsessions = items 1-5 (0-20),
 compulsions = items 6-10 (0-20); total 0-40. Bands 0-7 subclinical, 8-15 mild, 16-23
 moderate, 24-31 severe, 32-40 extreme. Response >= 35 % drop is common but **unverified**:
-configurable default. No remission rule in scales.md. LOINC: none confirmed. Licence: OCD
-Scales LLC requires a licence for EMR/app/digital use: no item text ships.
+configurable default (Rodriguez 2013, clinical.md 13). Remission <= 12 (Mataix-Cols 2016,
+clinical.md 12). LOINC: none confirmed. Licence: OCD Scales LLC requires a licence for EMR/app/digital use: no item text ships.
 """
 
 from __future__ import annotations
@@ -44,12 +44,22 @@ DEFINITION = ScaleDefinition(
         Band("extreme", 32, 40, "Extreme"),
     ),
     outcome_rule=OutcomeRule(
-        response_drop_percent=35.0,  # UNVERIFIED ("common"): configurable
-        source="scales.md Y-BOCS: >= 35 % common but unverified",
+        # OCD programmes (issue 16). Response >= 35 % fall: Rodriguez et al.,
+        # Neuropsychopharmacology 2013;38:2475 (clinical.md 13); scales.md calls it common but
+        # unverified, so it stays configurable (``Scale.configured``).
+        response_drop_percent=35.0,
+        # Remission <= 12: Mataix-Cols et al., World Psychiatry 2016 consensus (clinical.md 12).
+        remission_at_or_below=12,
+        indications=("ocd",),
+        source="Rodriguez 2013 (>= 35 %, clinical.md 13); Mataix-Cols 2016 (<= 12, clinical.md "
+        "12); scales.md Y-BOCS",
     ),
     subscales=("obsessions", "compulsions"),
     sources=("YBOCS", "CamCOPS ybocs.rst"),
-    notes=("Response threshold 35 % is unverified; configurable.",),
+    notes=(
+        "Response threshold 35 % (Rodriguez 2013) is unverified in scales.md; configurable.",
+        "Remission at or below 12 (Mataix-Cols 2016 consensus).",
+    ),
 )
 
 

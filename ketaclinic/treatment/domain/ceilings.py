@@ -19,6 +19,10 @@ label, clinical.md 12]) applies to each route; no sub-anaesthetic protocol may r
   a bolus, below 1 mg/kg. The 0.5-1 mg/kg IM clinic range is **unverified** (clinical.md 3); the
   shipped IM protocol's override threshold (``dose.maximum`` 0.5 mg/kg) is a protocol setting a
   clinic may change, this ceiling is not.
+* **Subcutaneous** is absorbed like IM (no separate values are published; clinical.md 3). The
+  one sourced SC programme gives ascending single doses up to 1 mg/kg and maintains responders
+  on 1 mg/kg (Glue et al., J Psychopharmacol 2017;31:1302 and 2018; clinical.md 13): at most
+  1 mg/kg per session, the studied dose, never above it.
 * **Oral** (bioavailability 17-20%) and **intranasal racemic** (25-50%) keep their own ceilings
   below, which hold the IV-equivalent dose well under 1 mg/kg.
 
@@ -194,6 +198,16 @@ CEILINGS: tuple[Ceiling, ...] = (
         "(bioavailability ~93%, clinical.md 3); the 0.5-1 mg/kg IM range is unverified",
     ),
     Ceiling(
+        code="subcutaneous_mg_per_kg",
+        drug=Drug.RACEMIC_KETAMINE,
+        route=Route.SUBCUTANEOUS,
+        quantity=Quantity.MG_PER_KG_PER_SESSION,
+        limit=D("1.0"),
+        what="subcutaneous racemic ketamine",
+        source="ascending SC doses 0.25, 0.5, 1 mg/kg, responders maintained on 1 mg/kg, Glue "
+        "et al., J Psychopharmacol 2017;31:1302 and 2018 (2018-03-21); clinical.md 13",
+    ),
+    Ceiling(
         code="oral_mg_per_kg",
         drug=Drug.RACEMIC_KETAMINE,
         route=Route.ORAL,
@@ -328,6 +342,8 @@ def _amounts(p: Protocol) -> Iterator[tuple[str, Decimal, DoseBasis]]:
     for i, ph in enumerate(p.schedule):
         for k, value in enumerate(ph.dose_options_mg):
             yield f"schedule[{i}].dose_options_mg[{k}]", value, mg
+        for k, value in enumerate(ph.dose_steps):
+            yield f"schedule[{i}].dose_steps[{k}]", value, d.basis
 
 
 def _allowed(p: Protocol, c: Ceiling, basis: DoseBasis) -> str:

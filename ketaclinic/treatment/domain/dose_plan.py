@@ -41,16 +41,20 @@ from ketaclinic.treatment.domain.preparation import (
     check_final_concentration,
     prepare_container,
 )
-from ketaclinic.treatment.domain.protocol import WEIGHT_BASED, Protocol, Route
+from ketaclinic.treatment.domain.protocol import WEIGHT_BASED, Phase, Protocol, Route
 
 __all__ = [
     "IV_ROUTES",
     "DosePlan",
     "FixedDosePlan",
     "apply_ceilings",
+    "phase_named",
     "plan_dose",
     "plan_fixed_dose",
     "plan_weight_based_dose",
+    "step_amount",
+    "step_choices",
+    "step_problem",
 ]
 
 IV_ROUTES = frozenset({Route.IV_INFUSION, Route.IV_BOLUS})
@@ -324,3 +328,70 @@ def plan_fixed_dose(
         container=container,
     )
     return replace(plan, dose_mg_per_kg=None) if weight_kg is None else plan
+
+
+# --------------------------------------------------------------------------------------------
+# Ascending-dose phases: the step of a session is data (``Phase.dose_steps``)
+
+
+def phase_named(protocol: Protocol, phase_code: str) -> Phase:
+    """The phase ``phase_code`` of the protocol's schedule; DoseError naming the allowed codes."""
+    for ph in protocol.schedule:
+        if ph.code == phase_code:
+            return ph
+    allowed = ", ".join(ph.code for ph in protocol.schedule)
+    raise DoseError("phase_code", f"allowed: {allowed}; got {phase_code!r}")
+
+
+def step_choices(protocol: Protocol, phase_code: str) -> tuple[Decimal, ...]:
+    """The amounts (in the rule's basis) a phase doses from: its own steps, or the steps of the
+    phase it takes the dose that worked from (maintenance); empty for an ordinary phase."""
+    ph = phase_named(protocol, phase_code)
+    if ph.dose_steps:
+        return ph.dose_steps
+    if ph.dose_from_steps_of:
+        return phase_named(protocol, ph.dose_from_steps_of).dose_steps
+    return ()
+
+
+def step_amount(protocol: Protocol, phase_code: str, session_in_phase: int) -> Decimal | None:
+    """The step of the ``session_in_phase``-th session (1 = the first) of an ascending-dose
+    phase, in the rule's basis; None for a phase without steps or past its last step, and for
+    a maintenance phase, whose dose the prescriber chooses among the steps.
+
+    Anxiety, SC (Glue et al. 2017): sessions 1, 2, 3 are 0.25, 0.5, 1 mg/kg.
+    """
+    if session_in_phase < 1:
+        raise DoseError("session_in_phase", f"allowed: 1 or more, got {session_in_phase}")
+    steps = phase_named(protocol, phase_code).dose_steps
+    return steps[session_in_phase - 1] if session_in_phase <= len(steps) else None
+
+
+def step_problem(
+    protocol: Protocol, phase_code: str, session_in_phase: int, amount: Decimal
+) -> str | None:
+    """Why ``amount`` is not this session's step (a prescriber's override with a reason can
+    still allow it, within the cap and the ceilings), or None."""
+    unit = protocol.dose.basis.value.replace("_per_", "/").replace("_", " ")
+    ph = phase_named(protocol, phase_code)
+    step = step_amount(protocol, phase_code, session_in_phase)
+    if ph.dose_steps:
+        if step is None:
+            return (
+                f"{ph.name} has {len(ph.dose_steps)} steps; session {session_in_phase} is "
+                "beyond them: a prescriber override with a reason is needed."
+            )
+        if amount != step:
+            return (
+                f"Session {session_in_phase} of {ph.name} is the step {step} {unit}, not "
+                f"{amount} {unit}: a prescriber override with a reason is needed."
+            )
+        return None
+    choices = step_choices(protocol, phase_code)
+    if choices and amount not in choices:
+        allowed = ", ".join(f"{c} {unit}" for c in choices)
+        return (
+            f"{ph.name} doses at one of the titration steps ({allowed}), the one that worked; "
+            f"{amount} {unit} needs a prescriber override with a reason."
+        )
+    return None

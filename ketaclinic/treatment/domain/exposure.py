@@ -37,6 +37,7 @@ from ketaclinic.treatment.domain.dosing import DoseError, dose_mg_from_rule, max
 from ketaclinic.treatment.domain.protocol import DoseBasis, Drug, Protocol, Route
 
 __all__ = [
+    "SUBCUTANEOUS_ASSUMPTION",
     "ExposureView",
     "amount_problem",
     "build_exposure",
@@ -52,14 +53,25 @@ _ENGINE_ROUTE = {
     Route.IV_INFUSION: "iv",
     Route.IV_BOLUS: "iv",
     Route.IM: "im",
+    # No subcutaneous parameters are published (clinical.md 3; pharmacokinetics.md): SC borrows
+    # the IM depot (bioavailability and absorption rate), shown as an assumption on the page.
+    Route.SUBCUTANEOUS: "im",
     Route.ORAL: "oral",
     Route.INTRANASAL_RACEMIC: "intranasal",
     Route.ESKETAMINE_NASAL: "esketamine_nasal",
 }
+
+#: Shown with the assumptions of every subcutaneous simulation.
+SUBCUTANEOUS_ASSUMPTION = (
+    "Subcutaneous: no published subcutaneous parameters (clinical.md section 3, "
+    "pharmacokinetics.md); the IM bioavailability and absorption rate below are used instead "
+    "(assumed)."
+)
 _ROUTE_TEXT = {
     Route.IV_INFUSION: "IV infusion",
     Route.IV_BOLUS: "IV bolus",
     Route.IM: "IM injection",
+    Route.SUBCUTANEOUS: "subcutaneous",
     Route.ORAL: "oral",
     Route.INTRANASAL_RACEMIC: "intranasal",
     Route.ESKETAMINE_NASAL: "nasal spray",
@@ -157,6 +169,20 @@ def doses_for_protocol(
             f"{_fmt(mg)} mg esketamine: {count} devices of {_fmt(per_device)} mg, "
             f"{_fmt(interval)} min apart"
         )
+    elif protocol.route is Route.INTRANASAL_RACEMIC and protocol.devices is not None:
+        # Sprays timed at the chair, each its own intranasal dose (Lapidus et al. 2014: five
+        # 10 mg sprays 5 min apart; clinical.md 13).
+        per_spray = float(protocol.devices.mg_per_device)
+        interval = float(protocol.devices.minutes_between_devices)
+        count = round(mg / per_spray)
+        sprays = tuple(Dose(route, per_spray, i * interval) for i in range(count))
+        description = (
+            f"{_fmt(mg)} mg intranasal: {count} sprays of {_fmt(per_spray)} mg, "
+            f"{_fmt(interval)} min apart"
+        )
+        return PlannedDoses(
+            doses=sprays, total_mg=mg, amount=value, unit=unit, description=description
+        )
     elif protocol.route is Route.IV_INFUSION:
         minutes = float(protocol.infusion_minutes or 0)
         dose = Dose(route, mg, 0.0, duration_min=minutes)
@@ -246,4 +272,6 @@ def build_exposure(
         seed=seed,
     )
     values = {f.name: getattr(prediction, f.name) for f in fields(prediction)}
+    if protocol.route is Route.SUBCUTANEOUS:
+        values["assumptions"] = (SUBCUTANEOUS_ASSUMPTION, *prediction.assumptions)
     return ExposureView(protocol=protocol, **values)

@@ -57,6 +57,8 @@ class Route(enum.StrEnum):
     IV_INFUSION = "iv_infusion"
     IV_BOLUS = "iv_bolus"
     IM = "im"
+    #: Subcutaneous injection: racemic ketamine for anxiety (Glue et al. 2017/2018; clinical.md 13).
+    SUBCUTANEOUS = "subcutaneous"
     ORAL = "oral"
     INTRANASAL_RACEMIC = "intranasal_racemic"
     ESKETAMINE_NASAL = "esketamine_nasal"
@@ -156,10 +158,19 @@ class DoseRule:
 
 @dataclass(frozen=True, slots=True)
 class DeviceRule:
-    """Esketamine nasal devices: mg per device and the rest between devices [NDC; MIMS]."""
+    """Nasal doses timed at the chair, one by one: esketamine devices (mg per device and the rest
+    between devices [NDC; MIMS]) or intranasal racemic sprays (``unit`` "spray": 10 mg sprays
+    5 min apart from a 100 mg/mL solution, Lapidus et al. 2014; clinical.md 13).
+
+    ``unit`` names one dose unit on the page ("device" or "spray"); ``concentration_mg_per_ml``
+    is the solution a spray is drawn from (None for the esketamine device, a sealed product).
+    Both are newer fields: a stored version without them reads as an esketamine device.
+    """
 
     mg_per_device: Decimal
     minutes_between_devices: int
+    unit: str = "device"
+    concentration_mg_per_ml: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +202,15 @@ class Phase:
     alternatives: tuple[Frequency, ...] = ()
     dose_options_mg: tuple[Decimal, ...] = ()
     min_days_between_sessions: int = 1
+    #: An ascending-dose phase: the dose of the phase's 1st, 2nd, ... session, in the unit of the
+    #: dose rule's basis (anxiety, SC: 0.25, 0.5, 1 mg/kg about a week apart, Glue et al.,
+    #: J Psychopharmacol 2017;31:1302). Empty: the rule's usual dose. ``session_count`` must
+    #: equal the number of steps.
+    dose_steps: tuple[Decimal, ...] = ()
+    #: The code of an earlier ascending-dose phase: this phase's dose is one of that phase's
+    #: steps, the one that worked, chosen by the prescriber (maintenance at the responding dose,
+    #: Glue et al. 2018). Empty: the rule's usual dose.
+    dose_from_steps_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)

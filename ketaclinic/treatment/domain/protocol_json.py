@@ -41,9 +41,27 @@ def protocol_from_dict(data: object) -> Protocol:
     return result
 
 
+#: Fields added after protocols were first stored (issue 16: sprays, ascending doses). Left out
+#: of the dict while they hold their default, so that a protocol which does not use them dumps
+#: exactly as before and an unchanged protocol is never taken for a new version.
+_OMITTED_AT_DEFAULT = frozenset(
+    {
+        ("DeviceRule", "unit"),
+        ("DeviceRule", "concentration_mg_per_ml"),
+        ("Phase", "dose_steps"),
+        ("Phase", "dose_from_steps_of"),
+    }
+)
+
+
 def _dump(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        name = type(value).__name__
+        return {
+            f.name: _dump(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if (name, f.name) not in _OMITTED_AT_DEFAULT or getattr(value, f.name) != f.default
+        }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):

@@ -158,6 +158,14 @@ def _check_esketamine_dose(p: Protocol, rules: LabelRules) -> list[ProtocolError
             )
         )
         return errors
+    if p.devices.unit != "device" or p.devices.concentration_mg_per_ml is not None:
+        errors.append(
+            ProtocolError(
+                "devices.unit",
+                "an esketamine device is a sealed 'device' with no solution strength; "
+                f"got unit {p.devices.unit!r}",
+            )
+        )
     if p.devices.mg_per_device != rules.esketamine_mg_per_device:
         errors.append(
             ProtocolError(
@@ -219,8 +227,72 @@ def _check_route(p: Protocol) -> list[ProtocolError]:
                 f"rate-based dosing ({p.dose.basis}) needs route {Route.IV_INFUSION}",
             )
         )
-    if p.devices is not None and p.drug is not Drug.ESKETAMINE:
-        errors.append(ProtocolError("devices", "only for esketamine nasal devices; must be empty"))
+    if p.route is Route.INTRANASAL_RACEMIC:
+        errors += _check_sprays(p)
+    elif p.devices is not None and p.drug is not Drug.ESKETAMINE:
+        errors.append(
+            ProtocolError(
+                "devices",
+                "only for esketamine nasal devices and intranasal racemic sprays; must be empty",
+            )
+        )
+    return errors
+
+
+def _check_sprays(p: Protocol) -> list[ProtocolError]:
+    """Intranasal racemic ketamine is given as sprays timed at the chair like the esketamine
+    devices: 10 mg sprays 5 min apart from a 100 mg/mL solution (Lapidus et al., Biol Psychiatry
+    2014;76:970; clinical.md 13). Store sprays x mg/spray [BrainCloud; clinical.md 3]."""
+    d, s = p.dose, p.devices
+    if s is None:
+        return [
+            ProtocolError(
+                "devices",
+                "intranasal racemic ketamine needs a spray rule (mg per spray, minutes between "
+                "sprays, unit 'spray', the solution's mg/mL)",
+            )
+        ]
+    errors: list[ProtocolError] = []
+    if d.basis is not DoseBasis.FIXED_MG:
+        errors.append(
+            ProtocolError(
+                "dose.basis",
+                f"intranasal sprays are dosed in fixed mg (whole sprays); allowed: "
+                f"{DoseBasis.FIXED_MG}",
+            )
+        )
+    if s.unit != "spray":
+        errors.append(ProtocolError("devices.unit", f"allowed: spray, got {s.unit!r}"))
+    if not s.mg_per_device.is_finite() or s.mg_per_device <= 0:
+        errors.append(
+            ProtocolError("devices.mg_per_device", f"must be above 0 mg, got {s.mg_per_device}")
+        )
+        return errors
+    if not 1 <= s.minutes_between_devices <= 60:
+        errors.append(
+            ProtocolError(
+                "devices.minutes_between_devices",
+                f"allowed 1-60 minutes between sprays, got {s.minutes_between_devices}",
+            )
+        )
+    conc = s.concentration_mg_per_ml
+    if conc is None or not conc.is_finite() or not 0 < conc <= 200:
+        errors.append(
+            ProtocolError(
+                "devices.concentration_mg_per_ml",
+                f"the spray solution's strength, above 0 and at most 200 mg/mL, got {conc}",
+            )
+        )
+    named = [("dose.cap", d.cap), ("dose.maximum", d.maximum), ("dose.minimum", d.minimum)]
+    named += [("dose.usual", d.usual)]
+    named += [(f"dose.fixed_doses_mg[{i}]", mg) for i, mg in enumerate(d.fixed_doses_mg)]
+    for fname, mg in named:
+        if mg.is_finite() and mg % s.mg_per_device != 0:
+            errors.append(
+                ProtocolError(
+                    fname, f"must be a whole number of {s.mg_per_device} mg sprays, got {mg} mg"
+                )
+            )
     return errors
 
 
@@ -274,6 +346,7 @@ def _check_phase(p: Protocol, ph: Phase, where: str) -> list[ProtocolError]:
         errors.append(
             ProtocolError(f"{where}.session_count", f"allowed: 1 or more, got {ph.session_count}")
         )
+    errors += _check_steps(p, ph, where)
     if not 0 <= ph.min_days_between_sessions <= 84:
         errors.append(
             ProtocolError(
@@ -294,6 +367,62 @@ def _check_phase(p: Protocol, ph: Phase, where: str) -> list[ProtocolError]:
                 ProtocolError(
                     f"{where}.dose_options_mg[{k}]",
                     f"must lie within {p.dose.minimum}-{p.dose.maximum} mg, got {mg}",
+                )
+            )
+    return errors
+
+
+def _check_steps(p: Protocol, ph: Phase, where: str) -> list[ProtocolError]:
+    """An ascending-dose phase: one step per session, each within the allowed range (so no step
+    needs an override), never lower than the one before; a phase that doses from another
+    phase's steps names an earlier phase that has them."""
+    d = p.dose
+    unit = d.basis.value
+    errors: list[ProtocolError] = []
+    if ph.dose_steps:
+        if ph.session_count != len(ph.dose_steps):
+            errors.append(
+                ProtocolError(
+                    f"{where}.session_count",
+                    f"an ascending-dose phase has one session per step: allowed "
+                    f"{len(ph.dose_steps)}, got {ph.session_count}",
+                )
+            )
+        if ph.dose_from_steps_of:
+            errors.append(
+                ProtocolError(
+                    f"{where}.dose_from_steps_of",
+                    "must be empty in a phase with its own dose_steps",
+                )
+            )
+        if d.basis is DoseBasis.FIXED_MG and d.fixed_doses_mg:
+            allowed = format_values(d.fixed_doses_mg)
+        else:
+            allowed = f"{d.minimum}-{d.maximum} {unit}"
+        for k, step in enumerate(ph.dose_steps):
+            fwhere = f"{where}.dose_steps[{k}]"
+            if not step.is_finite() or not d.minimum <= step <= d.maximum:
+                errors.append(
+                    ProtocolError(fwhere, f"must lie within dose range {allowed}, got {step}")
+                )
+            elif d.fixed_doses_mg and step not in d.fixed_doses_mg:
+                errors.append(ProtocolError(fwhere, f"must be one of {allowed}, got {step}"))
+            elif k and step < ph.dose_steps[k - 1]:
+                errors.append(
+                    ProtocolError(
+                        fwhere,
+                        f"steps ascend: at least the step before ({ph.dose_steps[k - 1]} {unit}), "
+                        f"got {step}",
+                    )
+                )
+    elif ph.dose_from_steps_of:
+        earlier = [q.code for q in p.schedule[: p.schedule.index(ph)] if q.dose_steps]
+        if ph.dose_from_steps_of not in earlier:
+            errors.append(
+                ProtocolError(
+                    f"{where}.dose_from_steps_of",
+                    f"must name an earlier phase with dose_steps; allowed: "
+                    f"{format_values(earlier)}, got {ph.dose_from_steps_of!r}",
                 )
             )
     return errors
