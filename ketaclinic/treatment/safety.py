@@ -4,7 +4,8 @@ giving ``Finding``s), with the same code the chair uses.
 
 Pure module: no Django import (``tests/test_pure_imports.py``). ``protocol_code`` is the code of
 a shipped protocol (``esketamine_trd``, ``esketamine_mdsi``, ``iv_racemic_depression``,
-``iv_racemic_crps``, ``im_racemic_depression``, ``oral_racemic_depression``)::
+``iv_racemic_crps``, ``im_racemic_depression``, ``oral_racemic_depression``, ``iv_racemic_ptsd``,
+``iv_racemic_ocd``, ``sc_racemic_anxiety``, ``in_racemic_depression``)::
 
     >>> from ketaclinic.treatment import safety
     >>> safety.dose_check("iv_racemic_depression", weight_kg=70, amount="0.5").dose_mg
@@ -22,7 +23,7 @@ from typing import Literal
 
 from ketaclinic.treatment.domain import dosing
 from ketaclinic.treatment.domain.ceilings import CEILINGS, IV_FINAL_CONCENTRATION, Ceiling
-from ketaclinic.treatment.domain.dose_plan import IV_ROUTES, plan_dose
+from ketaclinic.treatment.domain.dose_plan import IV_ROUTES, plan_dose, step_amount, step_problem
 from ketaclinic.treatment.domain.hepatic import (
     HEPATIC_LEVELS,
     hepatic_dose_message,
@@ -84,6 +85,11 @@ class DoseCheck:
     messages: tuple[str, ...]
     rate_ml_per_h: Decimal | None = None
     requested_dose_mg: Decimal | None = None
+    #: The amount checked, in the protocol's basis (the session's step when none was given).
+    amount: Decimal | None = None
+    #: Nasal doses timed at the chair: how many devices or sprays, and which ("spray").
+    unit_count: int | None = None
+    unit_name: str = ""
 
 
 def _decimal(name: str, value: object) -> Decimal | None:
@@ -104,10 +110,12 @@ def dose_check(
     protocol_code: str,
     *,
     weight_kg: Decimal | float | int | str | None,
-    amount: Decimal | float | int | str,
+    amount: Decimal | float | int | str | None = None,
     final_concentration_mg_per_ml: Decimal | float | int | str | None = None,
     prior_doses_mg: Sequence[Decimal] | None = None,
     hepatic_impairment: str = "none",
+    phase_code: str | None = None,
+    session_in_phase: int = 1,
 ) -> DoseCheck:
     """Check one dose of a shipped protocol.
 
@@ -118,6 +126,12 @@ def dose_check(
     escalation rules; without it they are not judged. Examples: IV racemic for depression at
     70 kg, 0.5 mg/kg is 35 mg over 40 min (52.5 mg/h), "ok"; 0.8 mg/kg needs an override;
     above 1.0 mg/kg is refused; 100 mg/mL is never an IV final concentration.
+
+    With ``phase_code`` (and ``session_in_phase``, 1 = the phase's first session) an
+    ascending-dose phase gives the amount when none is given (anxiety, SC: the third step is
+    1 mg/kg), and an amount other than the step needs an override. Without either, the amount
+    is the protocol's usual dose. Intranasal racemic sprays and esketamine devices are counted
+    in ``unit_count`` (50 mg = five 10 mg sprays).
     """
     protocol = SHIPPED_PROTOCOLS.get(protocol_code)
     if protocol is None:
@@ -127,7 +141,17 @@ def dose_check(
     weight = _decimal("weight_kg", weight_kg)
     value = _decimal("amount", amount)
     final = _decimal("final_concentration_mg_per_ml", final_concentration_mg_per_ml)
-    assert value is not None  # noqa: S101 - amount is required by the signature
+    step_message = None
+    if phase_code is not None:
+        try:
+            if value is None:
+                value = step_amount(protocol, phase_code, session_in_phase)
+            if value is not None:
+                step_message = step_problem(protocol, phase_code, session_in_phase, value)
+        except dosing.DoseError as exc:
+            return DoseCheck("refused", None, None, None, (str(exc),))
+    if value is None:
+        value = protocol.dose.usual
     iv = protocol.route in IV_ROUTES
     try:
         plan = plan_dose(
@@ -142,10 +166,13 @@ def dose_check(
     except dosing.DoseError as exc:
         return DoseCheck("refused", None, None, None, (str(exc),))
     check = plan.check
+    if step_message and check.verdict is dosing.Verdict.WITHIN_RANGE:
+        check = dosing.RangeCheck(dosing.Verdict.NEEDS_OVERRIDE, step_message)
     messages: list[str] = []
+    count = None
     if protocol.devices is not None and check.verdict is not dosing.Verdict.REFUSED:
         try:
-            dosing.esketamine_device_count(plan.dose_mg, protocol.devices)
+            count = dosing.esketamine_device_count(plan.dose_mg, protocol.devices)
         except dosing.DoseError as exc:
             check = dosing.RangeCheck(dosing.Verdict.REFUSED, str(exc))
         else:
@@ -182,4 +209,7 @@ def dose_check(
         messages=tuple(messages),
         rate_ml_per_h=plan.rate_ml_per_h,
         requested_dose_mg=plan.requested_dose_mg,
+        amount=value,
+        unit_count=count,
+        unit_name=protocol.devices.unit if protocol.devices is not None else "",
     )

@@ -5,9 +5,11 @@ Sources are the short keys of ``shared/domain/clinical.md``. Where clinical.md m
 the protocol version (a clinic copies the protocol and adjusts it, which makes a new version), and
 the comment says so. Nothing here is clinical guidance; the clinic's prescribers own every value.
 
-Scale codes in ``pre_session_scales`` (``phq9``, ``cssrs_screener``, ``nrs_pain``, ``bpi_sf``) are
-codes the ``scales`` app registers (``ketaclinic.scales.list_scales()``); a test checks that every
-shipped protocol names only registered scales.
+Scale codes in ``pre_session_scales`` (``phq9``, ``cssrs_screener``, ``nrs_pain``, ``bpi_sf``,
+``pcl5``, ``ybocs``, ``gad7``) are codes the ``scales`` app registers
+(``ketaclinic.scales.list_scales()``); a test checks that every shipped protocol names only
+registered scales. Shared pieces live in ``library_parts.py``; the protocols for PTSD, OCD,
+anxiety and intranasal racemic depression (clinical.md 13) in ``library_indications.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from ketaclinic.treatment.domain.library_indications import (
+    IN_RACEMIC_DEPRESSION,
+    IV_RACEMIC_OCD,
+    IV_RACEMIC_PTSD,
+    SC_RACEMIC_ANXIETY,
+)
+from ketaclinic.treatment.domain.library_parts import (
+    AT,
+    BEFORE_DISCHARGE_VITALS,
+    DEPRESSION_SCALES,
+    END,
+    ESKETAMINE_DEVICES,
+    ESKETAMINE_DISCHARGE,
+    ESKETAMINE_MODERATE_HEPATIC_MINUTES,
+    ESKETAMINE_MONITORING,
+    IV_MONITORING,
+    PRE,
+    PREDOSE_VITALS,
+    RACEMIC_DISCHARGE,
+    SOURCES_ESKETAMINE_COMMON,
+    THRESHOLDS,
+)
 from ketaclinic.treatment.domain.protocol import (
-    Anchor,
-    DeviceRule,
-    DischargeCriterion,
     DoseBasis,
     DoseRule,
     Drug,
@@ -30,128 +51,23 @@ from ketaclinic.treatment.domain.protocol import (
     Protocol,
     Route,
     Source,
-    Thresholds,
 )
 
 __all__ = [
     "ESKETAMINE_MDSI",
     "ESKETAMINE_TRD",
     "IM_RACEMIC_DEPRESSION",
+    "IN_RACEMIC_DEPRESSION",
     "IV_RACEMIC_CRPS",
     "IV_RACEMIC_DEPRESSION",
+    "IV_RACEMIC_OCD",
+    "IV_RACEMIC_PTSD",
     "ORAL_RACEMIC_DEPRESSION",
+    "SC_RACEMIC_ANXIETY",
     "SHIPPED_PROTOCOLS",
 ]
 
 D = Decimal
-
-# --------------------------------------------------------------------------------------------
-# Shared pieces
-
-_PRE = Anchor.PRE_DOSE
-_AT = Anchor.DOSE_START
-_END = Anchor.BEFORE_DISCHARGE
-
-# Every session assesses these before dosing and before discharge, whatever the drug: blood
-# pressure [HCP], SpO2 and respiratory rate (respiratory status, clinical.md 12: the boxed warning
-# and the REMS goal), MOAA/S (sedation); heart rate before dosing. One tuple, so that a new rule
-# reaches every shipped protocol at once.
-_PREDOSE_VITALS = (
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-    PlannedMeasurement(Measure.HEART_RATE, _PRE),
-    PlannedMeasurement(Measure.SPO2, _PRE),
-    PlannedMeasurement(Measure.MOAA_S, _PRE),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),
-)
-_BEFORE_DISCHARGE_VITALS = (
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _END),
-    PlannedMeasurement(Measure.SPO2, _END),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _END),
-    PlannedMeasurement(Measure.MOAA_S, _END),
-)
-
-#: Thresholds shared by the shipped protocols. Each is a setting of the protocol version.
-_THRESHOLDS = Thresholds(
-    # Baseline BP > 140/90: weigh the transient rise against benefit [DrOracle; wording vs PI
-    # section 5.6 unverified]; one clinic gives no dose above 140/90 [acceleratedpsychiatry.com].
-    # Encoded as "needs a prescriber's recorded decision", not as a hard stop. The web-cited
-    # "FDA 160/100 limit" is not label text and is deliberately not encoded (clinical.md 2).
-    predose_systolic_max_mmhg=140,
-    predose_diastolic_max_mmhg=90,
-    # >= 40 mmHg systolic and/or >= 25 mmHg diastolic rise: the label's trial definition of a
-    # large rise [USMed], and the adverse-event example of clinical.md section 8.9.
-    bp_rise_systolic_mmhg=40,
-    bp_rise_diastolic_mmhg=25,
-    # clinical.md gives no SpO2 or heart-rate numbers (pulse oximetry each session [HCP]).
-    # PROJECT DEFAULTS, unverified: a clinic must review them before use.
-    spo2_min_percent=92,
-    spo2_drop_percent=4,
-    heart_rate_min_bpm=50,
-    heart_rate_max_bpm=120,
-)
-
-_ESKETAMINE_DISCHARGE = (
-    # Readiness-to-leave assessment after >= 2 h observation (boxed warning) [DailyMed].
-    DischargeCriterion("readiness_assessed", "Readiness-to-leave assessment done by the HCP"),
-    # PMF asks "vitals acceptable before completion" (Y/N) [PMF].
-    DischargeCriterion("vitals_acceptable", "Vital signs acceptable before completion"),
-    # REMS goal: monitor >= 2 h and until sedation, dissociation resolve [REMS].
-    DischargeCriterion("sedation_resolved", "Sedation resolved (MOAA/S back to pre-dose)"),
-    DischargeCriterion("dissociation_resolved", "Dissociation resolved"),
-    # No driving until the next day after restful sleep [HCP]; ride confirmed, escort [LADMH].
-    DischargeCriterion("ride_home_confirmed", "Ride home confirmed; patient escorted out"),
-    DischargeCriterion("no_driving_counselled", "Told not to drive until the next day [HCP]"),
-)
-
-_RACEMIC_DISCHARGE = (
-    DischargeCriterion("readiness_assessed", "Readiness-to-leave assessment done"),
-    DischargeCriterion("vitals_acceptable", "Vital signs acceptable before discharge"),
-    DischargeCriterion("sedation_resolved", "Sedation resolved (MOAA/S back to pre-dose)"),
-    DischargeCriterion("dissociation_resolved", "Dissociation resolved"),
-    # A safe way home: the esketamine practice [HCP; LADMH] applied to racemic ketamine as a
-    # project default (clinical.md gives no racemic discharge rule).
-    DischargeCriterion("ride_home_confirmed", "Ride home confirmed; patient escorted out"),
-)
-
-#: Esketamine: BP before dosing, ~40 min after and before completion [HCP; MIMS; PMF];
-#: pulse oximetry each session [HCP]; sedation on MOAA/S and dissociation on CADSS [Label].
-#: The MOAA/S and CADSS minutes (40 = the BP peak [USMed], and before discharge) are project
-#: defaults: clinical.md gives no rating minutes.
-_ESKETAMINE_MONITORING = (
-    *_PREDOSE_VITALS,
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 40),
-    PlannedMeasurement(Measure.SPO2, _AT, 40),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 40),
-    PlannedMeasurement(Measure.MOAA_S, _AT, 40),
-    PlannedMeasurement(Measure.CADSS, _AT, 40),
-    *_BEFORE_DISCHARGE_VITALS,
-    PlannedMeasurement(Measure.CADSS, _END),
-)
-
-#: Moderate hepatic impairment (Child-Pugh B) "may need longer monitoring" (esketamine PI 8.6,
-#: clinical.md 12); severe is not recommended (a prescriber's override, services/dose.py). The PI
-#: gives no number: 3 hours (the 2-hour minimum plus 1 hour) is a PROJECT DEFAULT, a setting of
-#: the protocol version for the clinic to review.
-_ESKETAMINE_MODERATE_HEPATIC_MINUTES = 180
-
-_ESKETAMINE_DEVICES = DeviceRule(
-    mg_per_device=D("28"),  # one device = 28 mg (0.2 mL) [NDC]
-    minutes_between_devices=5,  # 5 min rest between devices [MIMS; DrOracle]
-)
-
-# Pre-session scales: the issue asks for PHQ-9 (item 9 blocks dosing) and the C-SSRS screen;
-# APA consensus asks for baseline scales [APA]; MBC every visit (clinical.md section 7).
-_DEPRESSION_SCALES = ("phq9", "cssrs_screener")
-
-_SOURCES_ESKETAMINE_COMMON = (
-    Source("DailyMed", ">= 2 h observation every session, readiness-to-leave (boxed warning)"),
-    Source("NDC", "28 mg per device; kits of 56 and 84 mg"),
-    Source("MIMS", "5 min between devices; BP before and ~40 min after dosing"),
-    Source("HCP", "BP before dosing and ~40 min after; pulse oximetry; no driving until next day"),
-    Source("USMed", "BP rise >= 40/25 mmHg; MOAA/S sedation; loss of consciousness"),
-    Source("REMS", "outpatient PMF after every session within 7 days"),
-    Source("PMF", "vitals before dosing, at 40 min and before completion"),
-)
 
 # --------------------------------------------------------------------------------------------
 # Esketamine
@@ -175,7 +91,7 @@ ESKETAMINE_TRD = Protocol(
         # 84 mg only after a first 56 mg dose [HCP].
         escalations=(EscalationRule(dose_mg=D("84"), requires_prior_mg=D("56")),),
     ),
-    devices=_ESKETAMINE_DEVICES,
+    devices=ESKETAMINE_DEVICES,
     schedule=(
         # Weeks 1-4 twice weekly; benefit judged at the end of induction [HCP].
         # min_days_between_sessions=2 (e.g. Mon/Thu) is a project default, not label text.
@@ -205,15 +121,15 @@ ESKETAMINE_TRD = Protocol(
             min_days_between_sessions=2,
         ),
     ),
-    monitoring=_ESKETAMINE_MONITORING,
-    thresholds=_THRESHOLDS,
+    monitoring=ESKETAMINE_MONITORING,
+    thresholds=THRESHOLDS,
     min_observation_minutes=120,  # >= 2 h every session [DailyMed; REMS]
-    min_observation_minutes_moderate_hepatic=_ESKETAMINE_MODERATE_HEPATIC_MINUTES,
-    discharge_criteria=_ESKETAMINE_DISCHARGE,
-    pre_session_scales=_DEPRESSION_SCALES,
+    min_observation_minutes_moderate_hepatic=ESKETAMINE_MODERATE_HEPATIC_MINUTES,
+    discharge_criteria=ESKETAMINE_DISCHARGE,
+    pre_session_scales=DEPRESSION_SCALES,
     rems_required=True,
     sources=(
-        *_SOURCES_ESKETAMINE_COMMON,
+        *SOURCES_ESKETAMINE_COMMON,
         Source(
             "HCP",
             "TRD: day 1 56 mg, then 56/84 mg; twice weekly weeks 1-4, weekly 5-8, "
@@ -238,7 +154,7 @@ ESKETAMINE_MDSI = Protocol(
         fixed_doses_mg=(D("56"), D("84")),
         first_dose_mg=D("84"),  # MDSI starts at 84 mg [HCP]; the 56-first rule is TRD's
     ),
-    devices=_ESKETAMINE_DEVICES,
+    devices=ESKETAMINE_DEVICES,
     schedule=(
         # Weeks 1-4 twice weekly; beyond 4 weeks not systematically evaluated [HCP], so the
         # course ends: no open-ended phase is shipped.
@@ -250,18 +166,18 @@ ESKETAMINE_MDSI = Protocol(
             min_days_between_sessions=2,  # project default, as for TRD induction
         ),
     ),
-    monitoring=_ESKETAMINE_MONITORING,
-    thresholds=_THRESHOLDS,
+    monitoring=ESKETAMINE_MONITORING,
+    thresholds=THRESHOLDS,
     min_observation_minutes=120,  # >= 2 h every session [DailyMed; REMS]
-    min_observation_minutes_moderate_hepatic=_ESKETAMINE_MODERATE_HEPATIC_MINUTES,
-    discharge_criteria=_ESKETAMINE_DISCHARGE,
-    pre_session_scales=_DEPRESSION_SCALES,
+    min_observation_minutes_moderate_hepatic=ESKETAMINE_MODERATE_HEPATIC_MINUTES,
+    discharge_criteria=ESKETAMINE_DISCHARGE,
+    pre_session_scales=DEPRESSION_SCALES,
     rems_required=True,
     # MDSI: esketamine "in conjunction with an oral antidepressant" [HCP; clinical.md 12]: the
     # course records which one.
     requires_oral_antidepressant=True,
     sources=(
-        *_SOURCES_ESKETAMINE_COMMON,
+        *SOURCES_ESKETAMINE_COMMON,
         Source("HCP", "MDSI: given with an oral antidepressant (clinical.md 12)"),
         Source(
             "HCP",
@@ -276,24 +192,6 @@ ESKETAMINE_MDSI = Protocol(
 
 #: IV monitoring: pre-dose vitals; vitals at the start, mid-infusion, the end of the 40-minute
 #: infusion and before discharge; MOAA/S and CADSS at the end of the infusion. clinical.md gives no
-#: IV monitoring minutes (APA's thresholds and staffing are unverified [APA]): PROJECT DEFAULTS.
-_IV_MONITORING = (
-    *_PREDOSE_VITALS,
-    PlannedMeasurement(Measure.IV_SITE, _AT, 0),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 20),
-    PlannedMeasurement(Measure.HEART_RATE, _AT, 20),
-    PlannedMeasurement(Measure.SPO2, _AT, 20),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 20),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 40),
-    PlannedMeasurement(Measure.HEART_RATE, _AT, 40),
-    PlannedMeasurement(Measure.SPO2, _AT, 40),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 40),
-    PlannedMeasurement(Measure.MOAA_S, _AT, 40),
-    PlannedMeasurement(Measure.CADSS, _AT, 40),
-    PlannedMeasurement(Measure.IV_SITE, _AT, 40),
-    *_BEFORE_DISCHARGE_VITALS,
-)
-
 IV_RACEMIC_DEPRESSION = Protocol(
     code="iv_racemic_depression",
     title="IV racemic ketamine infusion: depression (off-label)",
@@ -329,13 +227,13 @@ IV_RACEMIC_DEPRESSION = Protocol(
             session_count=6,
         ),
     ),
-    monitoring=_IV_MONITORING,
-    thresholds=_THRESHOLDS,  # expect ~+20/+5 mmHg [acceleratedpsychiatry.com]
+    monitoring=IV_MONITORING,
+    thresholds=THRESHOLDS,  # expect ~+20/+5 mmHg [acceleratedpsychiatry.com]
     # clinical.md gives no observation time for racemic ketamine: the 40-min infusion plus
     # 40 min recovery is a PROJECT DEFAULT, unverified.
     min_observation_minutes=80,
-    discharge_criteria=_RACEMIC_DISCHARGE,
-    pre_session_scales=_DEPRESSION_SCALES,
+    discharge_criteria=RACEMIC_DISCHARGE,
+    pre_session_scales=DEPRESSION_SCALES,
     off_label=True,  # not FDA-approved for any psychiatric disorder [FDA23]
     experimental=False,
     sources=(
@@ -391,15 +289,15 @@ IV_RACEMIC_CRPS = Protocol(
     # Vitals every 30 min through the 4-hour infusion: PROJECT DEFAULT (the consensus's
     # monitoring and staffing are unverified [asra.com]).
     monitoring=(
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _PRE),
-        PlannedMeasurement(Measure.HEART_RATE, _PRE),
-        PlannedMeasurement(Measure.SPO2, _PRE),
-        PlannedMeasurement(Measure.MOAA_S, _PRE),
-        PlannedMeasurement(Measure.PAIN_NRS, _PRE),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _PRE),  # every session (clinical.md 12)
-        PlannedMeasurement(Measure.IV_SITE, _AT, 0),
+        PlannedMeasurement(Measure.BLOOD_PRESSURE, PRE),
+        PlannedMeasurement(Measure.HEART_RATE, PRE),
+        PlannedMeasurement(Measure.SPO2, PRE),
+        PlannedMeasurement(Measure.MOAA_S, PRE),
+        PlannedMeasurement(Measure.PAIN_NRS, PRE),
+        PlannedMeasurement(Measure.RESPIRATORY_RATE, PRE),  # every session (clinical.md 12)
+        PlannedMeasurement(Measure.IV_SITE, AT, 0),
         *(
-            PlannedMeasurement(m, _AT, minute)
+            PlannedMeasurement(m, AT, minute)
             for minute in range(30, 241, 30)
             for m in (
                 Measure.BLOOD_PRESSURE,
@@ -408,16 +306,16 @@ IV_RACEMIC_CRPS = Protocol(
                 Measure.RESPIRATORY_RATE,
             )
         ),
-        PlannedMeasurement(Measure.MOAA_S, _AT, 120),
-        PlannedMeasurement(Measure.MOAA_S, _AT, 240),
-        PlannedMeasurement(Measure.IV_SITE, _AT, 120),
-        *_BEFORE_DISCHARGE_VITALS,
-        PlannedMeasurement(Measure.PAIN_NRS, _END),
+        PlannedMeasurement(Measure.MOAA_S, AT, 120),
+        PlannedMeasurement(Measure.MOAA_S, AT, 240),
+        PlannedMeasurement(Measure.IV_SITE, AT, 120),
+        *BEFORE_DISCHARGE_VITALS,
+        PlannedMeasurement(Measure.PAIN_NRS, END),
     ),
-    thresholds=_THRESHOLDS,
+    thresholds=THRESHOLDS,
     # 4-h infusion plus 30 min: PROJECT DEFAULT, unverified.
     min_observation_minutes=270,
-    discharge_criteria=_RACEMIC_DISCHARGE,
+    discharge_criteria=RACEMIC_DISCHARGE,
     # Response: NRS drop >= 30% moderate, >= 50% substantial; BPI interference >= 1 point
     # [bandolier.org.uk IMMPACT]; ~2 NRS points clinically important (Farrar 2001).
     pre_session_scales=("nrs_pain", "bpi_sf"),
@@ -471,23 +369,23 @@ IM_RACEMIC_DEPRESSION = Protocol(
         ),
     ),
     monitoring=(
-        *_PREDOSE_VITALS,
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 20),
-        PlannedMeasurement(Measure.SPO2, _AT, 20),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 20),
-        PlannedMeasurement(Measure.MOAA_S, _AT, 20),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 40),
-        PlannedMeasurement(Measure.SPO2, _AT, 40),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 40),
-        PlannedMeasurement(Measure.CADSS, _AT, 40),
-        *_BEFORE_DISCHARGE_VITALS,
+        *PREDOSE_VITALS,
+        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 20),
+        PlannedMeasurement(Measure.SPO2, AT, 20),
+        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 20),
+        PlannedMeasurement(Measure.MOAA_S, AT, 20),
+        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 40),
+        PlannedMeasurement(Measure.SPO2, AT, 40),
+        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 40),
+        PlannedMeasurement(Measure.CADSS, AT, 40),
+        *BEFORE_DISCHARGE_VITALS,
     ),
-    thresholds=_THRESHOLDS,
+    thresholds=THRESHOLDS,
     # IM bioavailability ~93% [primidi.com, tertiary] with a faster peak than an infusion: the
     # esketamine 2-h observation is used as a conservative PROJECT DEFAULT, unverified.
     min_observation_minutes=120,
-    discharge_criteria=_RACEMIC_DISCHARGE,
-    pre_session_scales=_DEPRESSION_SCALES,
+    discharge_criteria=RACEMIC_DISCHARGE,
+    pre_session_scales=DEPRESSION_SCALES,
     off_label=True,
     experimental=True,
     notes="Off-label and experimental: dose range unverified (clinical.md section 3).",
@@ -523,21 +421,21 @@ ORAL_RACEMIC_DEPRESSION = Protocol(
         ),
     ),
     monitoring=(
-        *_PREDOSE_VITALS,
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 30),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, _AT, 60),
-        PlannedMeasurement(Measure.SPO2, _AT, 60),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, _AT, 60),
-        PlannedMeasurement(Measure.MOAA_S, _AT, 60),
-        PlannedMeasurement(Measure.CADSS, _AT, 60),
-        *_BEFORE_DISCHARGE_VITALS,
+        *PREDOSE_VITALS,
+        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 30),
+        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 60),
+        PlannedMeasurement(Measure.SPO2, AT, 60),
+        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 60),
+        PlannedMeasurement(Measure.MOAA_S, AT, 60),
+        PlannedMeasurement(Measure.CADSS, AT, 60),
+        *BEFORE_DISCHARGE_VITALS,
     ),
-    thresholds=_THRESHOLDS,
+    thresholds=THRESHOLDS,
     # Supervised dosing only: FDA warns of unmonitored home use of compounded oral ketamine
     # [FDA23]. 2-h observation: PROJECT DEFAULT, unverified.
     min_observation_minutes=120,
-    discharge_criteria=_RACEMIC_DISCHARGE,
-    pre_session_scales=_DEPRESSION_SCALES,
+    discharge_criteria=RACEMIC_DISCHARGE,
+    pre_session_scales=DEPRESSION_SCALES,
     off_label=True,
     experimental=True,
     notes="Off-label and experimental (Andrade 2019). Given in the clinic, never for home use.",
@@ -552,6 +450,7 @@ ORAL_RACEMIC_DEPRESSION = Protocol(
     ),
 )
 
+
 SHIPPED_PROTOCOLS: Mapping[str, Protocol] = {
     p.code: p
     for p in (
@@ -561,5 +460,9 @@ SHIPPED_PROTOCOLS: Mapping[str, Protocol] = {
         IV_RACEMIC_CRPS,
         IM_RACEMIC_DEPRESSION,
         ORAL_RACEMIC_DEPRESSION,
+        IV_RACEMIC_PTSD,
+        IV_RACEMIC_OCD,
+        SC_RACEMIC_ANXIETY,
+        IN_RACEMIC_DEPRESSION,
     )
 }

@@ -26,7 +26,7 @@ def test_every_shipped_protocol_is_valid_and_cites_sources(code: str) -> None:
     assert p.sources
 
 
-def test_it_ships_the_six_protocols_of_issue_four() -> None:
+def test_it_ships_the_protocols_of_issues_four_and_sixteen() -> None:
     assert set(SHIPPED_PROTOCOLS) == {
         "esketamine_trd",
         "esketamine_mdsi",
@@ -34,6 +34,10 @@ def test_it_ships_the_six_protocols_of_issue_four() -> None:
         "iv_racemic_crps",
         "im_racemic_depression",
         "oral_racemic_depression",
+        "iv_racemic_ptsd",
+        "iv_racemic_ocd",
+        "sc_racemic_anxiety",
+        "in_racemic_depression",
     }
 
 
