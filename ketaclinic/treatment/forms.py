@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from django.utils import timezone
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
+from ketaclinic.treatment.domain.protocol import DeviceRule
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.domain.rems import FIELD_LABELS
 from ketaclinic.treatment.models import (
@@ -303,9 +305,44 @@ class DoseForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args: Any, tz: ZoneInfo, esketamine: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        tz: ZoneInfo,
+        esketamine: bool,
+        devices: DeviceRule | None = None,
+        device_doses_mg: Sequence[Decimal] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if esketamine:
+        if devices is not None and devices.unit != "device":
+            # Intranasal racemic sprays, timed one by one like the esketamine devices
+            # (Lapidus 2014: five 10 mg sprays 5 min apart; clinical.md 13).
+            for name in (
+                "amount",
+                "concentration_mg_per_ml",
+                "iv_container",
+                "iv_final_concentration_mg_per_ml",
+                "iv_final_volume_ml",
+            ):
+                del self.fields[name]
+            per = devices.mg_per_device
+            counts = [int(mg / per) for mg in device_doses_mg]
+            self.fields["dose_mg"] = forms.TypedChoiceField(
+                label="Dose",
+                choices=[
+                    (str(mg), f"{mg} mg ({n} {devices.unit}s)")
+                    for mg, n in zip(device_doses_mg, counts, strict=True)
+                ],
+                coerce=Decimal,
+            )
+            for i in range(1, max(counts, default=1) + 1):
+                self.fields[f"device_{i}_at"] = LocalDateTimeField(
+                    tz=tz,
+                    label=f"{devices.unit.capitalize()} {i} given at",
+                    required=i <= min(counts, default=1),
+                )
+        elif esketamine:
             for name in (
                 "amount",
                 "concentration_mg_per_ml",

@@ -31,6 +31,7 @@ from ketaclinic.treatment.domain.hepatic import (
 )
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.preparation import Container
+from ketaclinic.treatment.domain.protocol import Protocol
 from ketaclinic.treatment.domain.vitals import (
     ABSOLUTE_LIMITS,
     Finding,
@@ -106,6 +107,44 @@ def _decimal(name: str, value: object) -> Decimal | None:
     return number
 
 
+def _device_check(
+    protocol: Protocol,
+    check: dosing.RangeCheck,
+    dose_mg: Decimal,
+    prior_doses_mg: Sequence[Decimal] | None,
+) -> tuple[dosing.RangeCheck, int | None]:
+    """For nasal doses timed one by one (esketamine devices, intranasal racemic sprays): the
+    count, a dose that is not a whole number of them refused, and the esketamine first-dose
+    and escalation rules when the course's earlier doses are given."""
+    if protocol.devices is None or check.verdict is dosing.Verdict.REFUSED:
+        return check, None
+    try:
+        count = dosing.esketamine_device_count(dose_mg, protocol.devices)
+    except dosing.DoseError as exc:
+        return dosing.RangeCheck(dosing.Verdict.REFUSED, str(exc)), None
+    if prior_doses_mg is not None:
+        course = dosing.check_esketamine_dose(
+            protocol.dose, dose_mg=dose_mg, prior_doses_mg=list(prior_doses_mg)
+        )
+        if course.verdict is not dosing.Verdict.WITHIN_RANGE:
+            return course, count
+    return check, count
+
+
+def _session_amount(
+    protocol: Protocol, value: Decimal | None, phase_code: str | None, session_in_phase: int
+) -> tuple[Decimal, str | None]:
+    """The amount to check (given, else the session's step, else the usual dose) and why it
+    is not the session's step (an override), or None."""
+    if phase_code is None:
+        return (protocol.dose.usual if value is None else value), None
+    if value is None:
+        value = step_amount(protocol, phase_code, session_in_phase)
+    if value is None:
+        value = protocol.dose.usual
+    return value, step_problem(protocol, phase_code, session_in_phase, value)
+
+
 def dose_check(
     protocol_code: str,
     *,
@@ -141,17 +180,10 @@ def dose_check(
     weight = _decimal("weight_kg", weight_kg)
     value = _decimal("amount", amount)
     final = _decimal("final_concentration_mg_per_ml", final_concentration_mg_per_ml)
-    step_message = None
-    if phase_code is not None:
-        try:
-            if value is None:
-                value = step_amount(protocol, phase_code, session_in_phase)
-            if value is not None:
-                step_message = step_problem(protocol, phase_code, session_in_phase, value)
-        except dosing.DoseError as exc:
-            return DoseCheck("refused", None, None, None, (str(exc),))
-    if value is None:
-        value = protocol.dose.usual
+    try:
+        value, step_message = _session_amount(protocol, value, phase_code, session_in_phase)
+    except dosing.DoseError as exc:
+        return DoseCheck("refused", None, None, None, (str(exc),))
     iv = protocol.route in IV_ROUTES
     try:
         plan = plan_dose(
@@ -169,19 +201,7 @@ def dose_check(
     if step_message and check.verdict is dosing.Verdict.WITHIN_RANGE:
         check = dosing.RangeCheck(dosing.Verdict.NEEDS_OVERRIDE, step_message)
     messages: list[str] = []
-    count = None
-    if protocol.devices is not None and check.verdict is not dosing.Verdict.REFUSED:
-        try:
-            count = dosing.esketamine_device_count(plan.dose_mg, protocol.devices)
-        except dosing.DoseError as exc:
-            check = dosing.RangeCheck(dosing.Verdict.REFUSED, str(exc))
-        else:
-            if prior_doses_mg is not None:
-                course = dosing.check_esketamine_dose(
-                    protocol.dose, dose_mg=plan.dose_mg, prior_doses_mg=list(prior_doses_mg)
-                )
-                if course.verdict is not dosing.Verdict.WITHIN_RANGE:
-                    check = course
+    check, count = _device_check(protocol, check, plan.dose_mg, prior_doses_mg)
     verdict = _VERDICTS[check.verdict]
     if check.message:
         messages.append(check.message)

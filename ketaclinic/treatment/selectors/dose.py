@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.treatment.domain import dosing
-from ketaclinic.treatment.domain.dose_plan import apply_ceilings, plan_dose
+from ketaclinic.treatment.domain.dose_plan import (
+    apply_ceilings,
+    plan_dose,
+    step_amount,
+    step_problem,
+)
 from ketaclinic.treatment.domain.hepatic import hepatic_dose_message, observation_minutes
 from ketaclinic.treatment.domain.preparation import IvPreparation
 from ketaclinic.treatment.domain.protocol import WEIGHT_BASED
@@ -104,6 +109,27 @@ def _with_patient_rules(
     )
 
 
+def session_step(session: TreatmentSession) -> tuple[int, Decimal | None] | None:
+    """For a phase that doses by steps (``Phase.dose_steps``, or a maintenance phase choosing
+    among them): the session's place in its phase (1 = first dosed) and its step in the rule's
+    basis (None where the prescriber chooses); None for any other phase."""
+    protocol = session.protocol_version.protocol
+    phase = next((ph for ph in protocol.schedule if ph.code == session.phase_code), None)
+    if phase is None or not (phase.dose_steps or phase.dose_from_steps_of):
+        return None
+    # The place counts the phase's earlier sessions that were dosed: a missed or cancelled
+    # session does not move the titration on.
+    place = 1 + (
+        TreatmentSession.objects.filter(
+            course_id=session.course_id,
+            phase_code=session.phase_code,
+            number__lt=session.number,
+            dose__isnull=False,
+        ).count()
+    )
+    return place, step_amount(protocol, session.phase_code, place)
+
+
 def dose_preview(
     *,
     session: TreatmentSession,
@@ -150,6 +176,9 @@ def dose_preview(
         return _with_patient_rules(session, preview, now)
     # Fixed-dose racemic protocols use the weight, when there is one, for the mg/kg ceilings
     # only (without it, the lightest patient's); weight-based ones need a recent one.
+    step = session_step(session)
+    if amount is None and step is not None and step[1] is not None:
+        amount = step[1]
     weight = latest_weight(patient=session.patient)
     weight_based = rule.basis in WEIGHT_BASED
     if weight is None and weight_based:
@@ -171,6 +200,11 @@ def dose_preview(
         raise ValidationError({exc.field: str(exc)}) from None
     if plan.weight is not None and not plan.weight.usable:
         raise ValidationError({"weight": plan.weight.message})
+    check = plan.check
+    if step is not None:  # an ascending-dose phase: another amount needs an override
+        problem = step_problem(protocol, session.phase_code, step[0], amount or rule.usual)
+        if problem and check.verdict is dosing.Verdict.WITHIN_RANGE:
+            check = dosing.RangeCheck(dosing.Verdict.NEEDS_OVERRIDE, problem)
     preview = DosePreview(
         plan.dose_mg,
         plan.dose_mg_per_kg,
@@ -180,8 +214,8 @@ def dose_preview(
         plan.rate_ml_per_h,
         plan.infusion_minutes or protocol.infusion_minutes,
         None,
-        plan.check.verdict.value,
-        plan.check.message,
+        check.verdict.value,
+        check.message,
         requested_dose_mg=plan.requested_dose_mg,
         rate_mg_per_h=plan.rate_mg_per_h,
         uncapped_rate_mg_per_h=plan.uncapped_rate_mg_per_h,
@@ -193,4 +227,4 @@ def dose_preview(
     return _with_patient_rules(session, preview, now)
 
 
-__all__ = ["CHECK_BEFORE_USE", "DosePreview", "dose_preview", "prior_doses"]
+__all__ = ["CHECK_BEFORE_USE", "DosePreview", "dose_preview", "prior_doses", "session_step"]

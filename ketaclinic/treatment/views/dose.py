@@ -57,7 +57,8 @@ def dose(request: ClinicRequest, session_id: int) -> HttpResponse:
                 password=d.get("witness_password") or "",
                 token=d.get("witness_token") or "",
             )
-        times = [d[f"device_{i}_at"] for i in (1, 2, 3) if d.get(f"device_{i}_at")]
+        # Esketamine devices (up to 3) or intranasal racemic sprays (up to 5 at 50 mg).
+        times = [d[f"device_{i}_at"] for i in range(1, 11) if d.get(f"device_{i}_at")]
         if not d.get("product") or not d.get("lot_number") or not d.get("expiry_date"):
             raise ValidationError(
                 {

@@ -18,6 +18,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain.protocol import Drug
 from ketaclinic.treatment.models import TreatmentSession
+from ketaclinic.treatment.selectors.dose import session_step
 from ketaclinic.treatment.selectors.session_page import session_page
 from ketaclinic.treatment.views._common import errors_as_messages, run_service_with_messages
 
@@ -40,8 +41,11 @@ def session_forms(
         return data if which == name else None
 
     dose_initial: dict[str, Any] = {}
-    if not esk:
-        dose_initial["amount"] = protocol.dose.usual
+    if protocol.devices is not None and not esk:  # intranasal racemic sprays
+        dose_initial["dose_mg"] = str(protocol.dose.usual)
+    elif not esk:
+        step = session_step(session)  # an ascending-dose phase: this session's step
+        dose_initial["amount"] = step[1] if step and step[1] is not None else protocol.dose.usual
     elif suggested_dose_mg is not None:
         dose_initial["dose_mg"] = str(int(suggested_dose_mg))
     return {
@@ -54,6 +58,8 @@ def session_forms(
             bound("dose"),
             tz=tz,
             esketamine=esk,
+            devices=protocol.devices,
+            device_doses_mg=protocol.dose.fixed_doses_mg,
             initial=dose_initial,
         ),
         "observation_form": forms.ObservationForm(bound("observation"), tz=tz),
