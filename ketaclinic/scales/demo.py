@@ -9,7 +9,7 @@ fixed seed) and idempotent: a patient who already has responses is left alone.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
@@ -67,6 +67,31 @@ def _at(clinic: Clinic, days_ago: int, hour: int) -> datetime:
     day = timezone.now().astimezone(clinic.tzinfo).date() - timedelta(days=days_ago)
     when = datetime.combine(day, time(hour, 0), tzinfo=clinic.tzinfo)
     return min(when, timezone.now() - timedelta(minutes=10))
+
+
+def record_history(
+    *,
+    by: Membership,
+    patient: Patient,
+    code: str,
+    totals_by_days_ago: Sequence[tuple[int, int]],
+    seed: int,
+) -> int:
+    """Synthetic responses of ``code`` for ``patient``: ``(days before today, total)`` pairs,
+    answered at 09:00 clinic time; items spread at random (fixed ``seed``). Used by the
+    treatment demo for the patients on the PTSD, OCD, anxiety and intranasal protocols. Item 9
+    of the PHQ-9 stays 0 (no suicidal-ideation alert). Returns the number recorded."""
+    rng = random.Random(seed)  # noqa: S311  (synthetic demo data, not security)
+    keep_zero = {"9"} if code == "phq9" else set()
+    for days_ago, total in totals_by_days_ago:
+        scale_response_record(
+            by=by,
+            patient=patient,
+            code=code,
+            answers=_answers(code, total, rng, keep_zero),
+            effective_at=_at(patient.clinic, days_ago, 9),
+        )
+    return len(totals_by_days_ago)
 
 
 def seed(out: Callable[[str], None]) -> None:

@@ -3,7 +3,9 @@
 Idempotent (nothing is done once the demo clinic has a course) and deterministic (fixed seed).
 Every write goes through the services, so the audit chain holds. The shipped protocols are
 copied into the clinic; courses start 1, 3, 6 and 10 weeks ago (induction, optimisation,
-maintenance); today's chair board has a session in every phase.
+maintenance); today's chair board has a session in every phase. One patient each is on the PTSD,
+OCD, anxiety (subcutaneous, ascending doses) and intranasal protocols, with a scale history that
+fits the protocol's outcome (PCL-5, Y-BOCS, GAD-7, PHQ-9).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.patients.services import weight_record
 from ketaclinic.scales import get_definition
+from ketaclinic.scales.demo import record_history
 from ketaclinic.scales.services import scale_response_record
 from ketaclinic.screening.demo import screen
 from ketaclinic.treatment import services
@@ -181,6 +184,46 @@ def _discharge_and_sign(nurse: Membership, prescriber: Membership, done: Treatme
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, drift=0)
 
 
+#: The patients on the protocols of clinical.md section 13: protocol, weeks since the course
+#: started, and per scale the (days before today, total) history. Synthetic and plausible: the
+#: PTSD patient's PCL-5 falls by more than 10 points over six infusions (a response, scales.md);
+#: the OCD patient's Y-BOCS falls 39 % at one week (a response, not remission <= 12); the anxiety
+#: patient's GAD-7 halves over the three ascending doses and maintenance (a response, not
+#: remission < 5); the intranasal patient's PHQ-9 drops the day after the sprays.
+OTHER_INDICATIONS: tuple[
+    tuple[str, int, tuple[tuple[str, tuple[tuple[int, int], ...]], ...]], ...
+] = (
+    (
+        "iv_racemic_ptsd",
+        2,
+        (
+            ("pcl5", ((15, 54), (12, 50), (10, 47), (8, 44), (5, 41), (3, 39), (1, 38))),
+            ("phq9", ((15, 18), (8, 14), (1, 11))),
+        ),
+    ),
+    ("iv_racemic_ocd", 1, (("ybocs", ((8, 28), (1, 17))),)),
+    (
+        "sc_racemic_anxiety",
+        4,
+        (("gad7", ((29, 17), (22, 15), (15, 11), (8, 9), (1, 8))),),
+    ),
+    ("in_racemic_depression", 1, (("phq9", ((8, 19), (6, 12), (1, 14))),)),
+)
+
+
+def _other_indications(
+    nurse: Membership, patients: list[Patient], enrol: Callable[[Patient, str, int], Course]
+) -> None:
+    for k, (patient, (code, weeks, history)) in enumerate(
+        zip(patients, OTHER_INDICATIONS, strict=False)
+    ):
+        enrol(patient, code, weeks)
+        for scale, totals in history:
+            record_history(
+                by=nurse, patient=patient, code=scale, totals_by_days_ago=totals, seed=SEED + k
+            )
+
+
 def seed(out: Callable[[str], None]) -> None:
     clinic = Clinic.objects.filter(code=CLINIC_CODE).first()
     if clinic is None:
@@ -196,7 +239,7 @@ def seed(out: Callable[[str], None]) -> None:
         code: services.protocol_copy_from_library(by=admin, library_code=code)
         for code in SHIPPED_PROTOCOLS
     }
-    patients = list(Patient.objects.filter(clinic=clinic).order_by("mrn")[:14])
+    patients = list(Patient.objects.filter(clinic=clinic).order_by("mrn")[:18])
     tz = clinic.tzinfo
     now = timezone.now()
     today = now.astimezone(tz).date()
@@ -232,6 +275,8 @@ def seed(out: Callable[[str], None]) -> None:
     enrol(patients[3], "esketamine_mdsi", 2)
     enrol(patients[4], "iv_racemic_crps", 1)
     enrol(patients[5], "oral_racemic_depression", 3)
+
+    _other_indications(nurse, patients[14:18], enrol)
 
     # Today's board: one session in each phase.
     board: list[tuple[str, str, int]] = [

@@ -364,11 +364,13 @@ def infusion_rate_ml_per_h(volume_ml: Decimal, *, infusion_minutes: int) -> Deci
 
 
 def esketamine_device_count(dose_mg: Decimal, devices: DeviceRule) -> int:
-    """Devices for a dose: 56 mg -> 2, 84 mg -> 3 (28 mg per device [NDC])."""
+    """Devices for a dose: 56 mg -> 2, 84 mg -> 3 (28 mg per device [NDC]); sprays for an
+    intranasal racemic dose: 50 mg -> 5 (10 mg per spray, Lapidus 2014)."""
     if dose_mg <= 0 or dose_mg % devices.mg_per_device != 0:
         raise DoseError(
             "dose_mg",
-            f"must be a whole number of {devices.mg_per_device} mg devices, got {dose_mg} mg",
+            f"must be a whole number of {devices.mg_per_device} mg {devices.unit}s, "
+            f"got {dose_mg} mg",
         )
     return int(dose_mg / devices.mg_per_device)
 
@@ -387,13 +389,17 @@ def check_device_timing(given_at: Sequence[dt.datetime], devices: DeviceRule) ->
     """Messages for devices given too soon after the previous one (5 min rest [MIMS])."""
     problems: list[str] = []
     step = dt.timedelta(minutes=devices.minutes_between_devices)
+    unit = devices.unit
+    # Esketamine: the label's 5 min [MIMS]; intranasal racemic sprays: the protocol's (5 min,
+    # Lapidus 2014).
+    who = "the label asks" if unit == "device" else "the protocol asks"
     for i in range(1, len(given_at)):
         gap = given_at[i] - given_at[i - 1]
         if gap < step:
             problems.append(
-                f"Device {i + 1} was given {gap.total_seconds() / 60:.1f} min after device {i}; "
-                f"the label asks for at least {devices.minutes_between_devices} min between "
-                "devices."
+                f"{unit.capitalize()} {i + 1} was given {gap.total_seconds() / 60:.1f} min after "
+                f"{unit} {i}; {who} for at least {devices.minutes_between_devices} min between "
+                f"{unit}s."
             )
     return problems
 

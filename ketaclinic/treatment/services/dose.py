@@ -228,8 +228,9 @@ def _dose_record(
         if len(times) != preview.device_count:
             raise ValidationError(
                 {
-                    "device_times": f"{preview.dose_mg} mg is {preview.device_count} devices of "
-                    f"{protocol.devices.mg_per_device} mg: give the time of each device."
+                    "device_times": f"{preview.dose_mg} mg is {preview.device_count} "
+                    f"{protocol.devices.unit}s of {protocol.devices.mg_per_device} mg: give the "
+                    f"time of each {protocol.devices.unit}."
                 }
             )
         problems = dosing.check_device_timing(times, protocol.devices)
