@@ -39,9 +39,7 @@ def test_gad7_response_is_a_50_percent_fall_and_remission_below_5() -> None:
 
 
 @given(baseline=st.integers(0, 80), current=st.integers(0, 80))
-def test_pcl5_response_is_exactly_a_fall_of_at_least_10_points(
-    baseline: int, current: int
-) -> None:
+def test_pcl5_response_is_exactly_a_fall_of_at_least_10_points(baseline: int, current: int) -> None:
     assert outcome("pcl5", baseline, current).response is (baseline - current >= 10)
 
 
