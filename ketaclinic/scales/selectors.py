@@ -265,11 +265,7 @@ def patient_trajectories(
             remission_at_or_below=rule.remission_at_or_below,
             session_times=session_times,
         )
-        remission_rule = (
-            f"remission at {rule.remission_at_or_below:g} or less"
-            if rule.remission_at_or_below is not None
-            else "no remission rule"
-        )
+        remission_rule = rule.summary  # response and remission rules in words
         found.append(
             Trajectory(
                 code=code,

@@ -130,6 +130,23 @@ class OutcomeRule:
     response_drop_points: Number | None = None
     indications: tuple[str, ...] = ()
 
+    @property
+    def summary(self) -> str:
+        """The rule in words, as a chart's legend says it: ``response: a fall of 10 points or
+        more; no remission rule``."""
+        parts: list[str] = []
+        if self.response_drop_points is not None:
+            parts.append(f"response: a fall of {self.response_drop_points:g} points or more")
+        elif self.response_drop_percent is not None:
+            parts.append(f"response: a fall of {self.response_drop_percent:g} % or more")
+        elif self.response_at_or_below is not None:
+            parts.append(f"response at {self.response_at_or_below:g} or less")
+        if self.remission_at_or_below is not None:
+            parts.append(f"remission at {self.remission_at_or_below:g} or less")
+        else:
+            parts.append("no remission rule")
+        return "; ".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class RiskRule:

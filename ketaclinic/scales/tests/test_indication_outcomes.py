@@ -55,3 +55,15 @@ def test_gad7_rules_hold_for_every_pair_of_totals(baseline: int, current: int) -
     result = outcome("gad7", baseline, current)
     assert result.response is ((baseline - current) * 2 >= baseline)
     assert result.remission is (current < 5)
+
+
+def test_each_rule_reads_in_words_as_the_chart_shows_it() -> None:
+    assert get_definition("pcl5").outcome_rule.summary == (
+        "response: a fall of 10 points or more; no remission rule"
+    )
+    assert get_definition("ybocs").outcome_rule.summary == (
+        "response: a fall of 35 % or more; remission at 12 or less"
+    )
+    assert get_definition("gad7").outcome_rule.summary == (
+        "response: a fall of 50 % or more; remission at 4 or less"
+    )
