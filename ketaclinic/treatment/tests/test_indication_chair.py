@@ -109,3 +109,22 @@ def test_the_session_page_offers_one_time_field_per_spray(
         assert f"Spray {i} given at" in html
     assert "Spray 6 given at" not in html
     assert "50 mg (5 sprays)" in html
+
+
+def test_the_protocol_page_shows_the_steps_the_sprays_and_the_off_label_marks(
+    client: Any, clinic_admin: Any, prescriber: Any
+) -> None:
+    anxiety = testing.shipped_protocol(clinic_admin, "sc_racemic_anxiety")
+    nasal = testing.shipped_protocol(clinic_admin, "in_racemic_depression")
+    testing.sign_in(client, prescriber)
+    html = client.get(reverse("treatment:protocol", args=[anxiety.family.pk])).content.decode()
+    assert (
+        "Ascending doses, one step per session: session 1 0.25 mg/kg, session 2 0.5 mg/kg, "
+        "session 3 1.0 mg/kg" in html
+    )
+    assert "the step that worked in the titration phase, chosen by the prescriber" in html
+    assert "Off-label, experimental" in html
+    assert "Glue 2017" in html
+    html = client.get(reverse("treatment:protocol", args=[nasal.family.pk])).content.decode()
+    assert "10 mg each from a 100 mg/mL solution, 5 min apart, each timed at the chair" in html
+    assert "Lapidus 2014" in html
