@@ -128,3 +128,24 @@ def test_the_protocol_page_shows_the_steps_the_sprays_and_the_off_label_marks(
     html = client.get(reverse("treatment:protocol", args=[nasal.family.pk])).content.decode()
     assert "10 mg each from a 100 mg/mL solution, 5 min apart, each timed at the chair" in html
     assert "Lapidus 2014" in html
+
+
+def test_a_nurse_cannot_skip_a_titration_step_without_the_prescribers_decision(
+    clinic_admin: Any, checked: Any, nurse: Any
+) -> None:
+    session = checked(testing.shipped_protocol(clinic_admin, "sc_racemic_anxiety"))
+    with pytest.raises(ValidationError) as refused:
+        services.dose_record(
+            by=nurse,
+            session=session,
+            amount=Decimal("1.0"),
+            concentration_mg_per_ml=Decimal("10"),
+            product="Ketamine HCl 10 mg/mL",
+            lot_number="SC-2",
+            expiry_date=timezone.now().date() + dt.timedelta(days=200),
+            started_at=timezone.now() - dt.timedelta(minutes=1),
+        )
+    assert "step 0.25 mg/kg" in str(refused.value)
+    assert "Ask the prescriber to record it." in str(refused.value)
+    session.refresh_from_db()
+    assert not hasattr(session, "dose") or session.dose is None
