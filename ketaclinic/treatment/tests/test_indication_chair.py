@@ -109,6 +109,8 @@ def test_the_session_page_offers_one_time_field_per_spray(
         assert f"Spray {i} given at" in html
     assert "Spray 6 given at" not in html
     assert "50 mg (5 sprays)" in html
+    # Like the esketamine devices, the dose is fixed: no "Calculate" step before the times.
+    assert 'value="preview"' not in html
 
 
 def test_the_protocol_page_shows_the_steps_the_sprays_and_the_off_label_marks(
