@@ -118,3 +118,59 @@ def test_a_ptsd_patient_is_enrolled_dosed_rates_the_pcl5_and_the_chart_shows_a_r
     expect(pcl5).to_contain_text("response: a fall of 10 points or more; no remission rule")
     expect(pcl5.locator("svg.trajectory-chart circle.point")).to_have_count(2)
     expect(pcl5.locator("svg.trajectory-chart line.session-mark")).to_have_count(1)
+
+
+@pytest.fixture
+def long_sessions(settings: Any) -> None:
+    day = 24 * 3600
+    settings.SESSION_COOKIE_AGE = day
+    settings.SESSION_IDLE_SECONDS = day
+    settings.SESSION_ABSOLUTE_SECONDS = day
+
+
+def test_intranasal_racemic_sprays_are_timed_one_by_one_on_a_phone(
+    new_page: Any,
+    nurse: Any,
+    prescriber: Any,
+    clinic_admin: Any,
+    make_patient: Any,
+    long_sessions: None,
+) -> None:
+    import time_machine
+
+    version = testing.shipped_protocol(clinic_admin, "in_racemic_depression")
+    patient = make_patient(prescriber, given_name="Casey", family_name="Nasalspray")
+    testing.weigh(prescriber, patient, "70", days_ago=3)
+    session = testing.session_now(prescriber=prescriber, patient=patient, version=version)
+    testing.answer_pre_session_scales(prescriber, session)
+    clinic = nurse.clinic
+    url = f"/treatment/sessions/{session.pk}/"
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        chair = sign_in_through_ui(new_page(viewport={"width": 390, "height": 844}), nurse)
+        chair.goto(url)
+        chair.get_by_role("button", name="Check in").click()
+        _checklist(chair)
+        expect(chair.locator("#blockers")).to_contain_text("Cleared to dose")
+        expect(chair.get_by_role("button", name="Calculate")).to_have_count(0)
+        expect(chair.locator("select[name=dose_mg]")).to_contain_text("50 mg (5 sprays)")
+        start = (timezone.now() + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+        clock.shift(dt.timedelta(minutes=23))
+        chair.goto(url)
+        for i in range(5):
+            when = (start + dt.timedelta(minutes=5 * i)).astimezone(clinic.tzinfo)
+            chair.get_by_label(f"Spray {i + 1} given at").fill(when.strftime("%Y-%m-%dT%H:%M"))
+        chair.get_by_label("Product").fill("Ketamine HCl 100 mg/mL nasal solution")
+        chair.get_by_label("Lot number").fill("IN-9")
+        chair.get_by_label("Expiry date").fill(
+            (timezone.now() + dt.timedelta(days=60)).date().isoformat()
+        )
+        chair.get_by_role("button", name="Record dose").click()
+        dose = chair.locator("#dose")
+        expect(dose).to_contain_text("50 mg")
+        expect(dose).to_contain_text("Sprays")
+        expect(dose).to_contain_text("5 \u00d7 10 mg")
+        # The dose and its five spray times fit the phone's width. (The main navigation and the
+        # observations table overflow at 390 px on every session page: base.html and the
+        # session template are not this change's; reported to the lead.)
+        right = chair.evaluate("document.querySelector('#dose').getBoundingClientRect().right")
+        assert right <= 390
