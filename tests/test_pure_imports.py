@@ -29,6 +29,7 @@ PURE_TREES = (
     "scales/scoring",
     "screening/rules",
     "inventory/domain",
+    "research/deid",
     "lib",
 )
 
