@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -58,7 +58,7 @@ class ExportContext:
         if when is None:
             return None
         if isinstance(when, datetime):
-            when = when.astimezone(timezone.UTC).date()
+            when = when.astimezone(UTC).date()
         return (when - self.index_dates[patient_id]).days
 
     def patient_key(self, patient_id: UUID) -> str:
@@ -74,11 +74,15 @@ def _restricted_zip3() -> frozenset[str]:
 def study_ids_ensure(patients: Iterable[tuple[UUID, int]]) -> dict[UUID, str]:
     """Every patient's study id, new random ones made (in chunks) for patients without one."""
     pairs = list(patients)
-    known = dict(
-        StudyId.objects.filter(patient_id__in=[p for p, _ in pairs]).values_list(
-            "patient_id", "study_id"
+    known = (
+        dict(
+            StudyId.objects.filter(patient_id__in=[p for p, _ in pairs]).values_list(
+                "patient_id", "study_id"
+            )
         )
-    ) if len(pairs) < 10_000 else dict(StudyId.objects.values_list("patient_id", "study_id"))
+        if len(pairs) < 10_000
+        else dict(StudyId.objects.values_list("patient_id", "study_id"))
+    )
     missing = [(p, c) for p, c in pairs if p not in known]
     now = timezone.now()
     taken = set(known.values())
@@ -104,7 +108,7 @@ def _earliest(into: dict[UUID, date], rows: Iterable[tuple[UUID, date | datetime
         if when is None:
             continue
         if isinstance(when, datetime):
-            when = when.astimezone(timezone.UTC).date()
+            when = when.astimezone(UTC).date()
         if patient_id not in into or when < into[patient_id]:
             into[patient_id] = when
 

@@ -87,7 +87,9 @@ PATIENTS = Table(
         Column("age_at_index", "string", 'Age in whole years at the index date; "90+" above 89'),
         Column("index_year", "integer", "Year of the index date"),
         Column("state", "string", "State (no smaller geography leaves)"),
-        Column("zip3", "string", 'First 3 ZIP digits; "000" for restricted prefixes; blank if none'),
+        Column(
+            "zip3", "string", 'First 3 ZIP digits; "000" for restricted prefixes; blank if none'
+        ),
         Column("hepatic_impairment", "string", "none, mild, moderate, severe or unknown"),
     ),
     _patients,
@@ -98,7 +100,9 @@ def _courses(ctx: ExportContext) -> Iterator[Row]:
     query = (
         Course.objects.filter(clinic_id__in=ctx.clinic_ids)
         .order_by("pk")
-        .values_list("pk", "patient_id", "protocol_version_id", "indication", "status", "start_date")
+        .values_list(
+            "pk", "patient_id", "protocol_version_id", "indication", "status", "start_date"
+        )
     )
     for pk, patient, version, indication, status, start in query.iterator(chunk_size=CHUNK):
         facts = ctx.versions[version]
@@ -150,9 +154,17 @@ def _sessions(ctx: ExportContext) -> Iterator[Row]:
             "discharged_at",
         )
     )
-    for pk, course, patient, number, phase_code, phase, scheduled, dosed, discharged in (
-        query.iterator(chunk_size=CHUNK)
-    ):
+    for (
+        pk,
+        course,
+        patient,
+        number,
+        phase_code,
+        phase,
+        scheduled,
+        dosed,
+        discharged,
+    ) in query.iterator(chunk_size=CHUNK):
         minutes = None
         if dosed is not None and discharged is not None:
             minutes = int((discharged - dosed).total_seconds() // 60)
@@ -181,7 +193,9 @@ SESSIONS = Table(
         Column("status", "string", "Session state (scheduled, checked_in, dosing, signed, ...)"),
         Column("day", "integer", DAY + "; the scheduled day"),
         Column("dosed", "boolean", "Whether a dose was started"),
-        Column("monitoring_minutes", "integer", "Minutes from dose start to discharge; blank if none"),
+        Column(
+            "monitoring_minutes", "integer", "Minutes from dose start to discharge; blank if none"
+        ),
     ),
     _sessions,
 )
@@ -285,7 +299,9 @@ VITALS = Table(
         Column("value", "integer", "Value (blank for blood pressure)"),
         Column("systolic_mmhg", "integer", "Systolic blood pressure, mmHg"),
         Column("diastolic_mmhg", "integer", "Diastolic blood pressure, mmHg"),
-        Column("minutes_since_dose", "integer", "Whole minutes since dosing began (negative before)"),
+        Column(
+            "minutes_since_dose", "integer", "Whole minutes since dosing began (negative before)"
+        ),
         Column("day", "integer", DAY),
     ),
     _vitals,
@@ -345,9 +361,9 @@ def _responses_query(ctx: ExportContext) -> Any:
 
 
 def _responses(ctx: ExportContext) -> Iterator[Row]:
-    for pk, patient, code, version, total, band, source, status, when, _answers in (
-        _responses_query(ctx).iterator(chunk_size=CHUNK)
-    ):
+    for pk, patient, code, version, total, band, source, status, when, _answers in _responses_query(
+        ctx
+    ).iterator(chunk_size=CHUNK):
         yield [
             ctx.record_key("response", pk),
             ctx.study_ids[patient],
@@ -413,9 +429,17 @@ def _decisions(ctx: ExportContext) -> Iterator[Row]:
             "overridden_at", "decided_at",
         )
     )  # fmt: skip
-    for patient, drug, indication, icd10, outcome, ruleset, findings, overridden, decided in (
-        query.iterator(chunk_size=CHUNK)
-    ):
+    for (
+        patient,
+        drug,
+        indication,
+        icd10,
+        outcome,
+        ruleset,
+        findings,
+        overridden,
+        decided,
+    ) in query.iterator(chunk_size=CHUNK):
         rules = sorted({str(f.get("rule_id", "")) for f in findings if isinstance(f, dict)})
         yield [
             ctx.study_ids[patient],

@@ -14,7 +14,12 @@ from ketaclinic.lib import csvsafe
 from ketaclinic.research.export.tables import Row, Table
 
 BATCH = 20_000
-_ARROW = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float64(), "boolean": pa.bool_()}
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "decimal": pa.float64(),
+    "boolean": pa.bool_(),
+}
 
 
 def write_csv(table: Table, rows: Iterator[Row], path: Path, tick: Any = None) -> int:
