@@ -41,6 +41,7 @@ class VersionFacts:
 class ExportContext:
     clinic_ids: list[int]
     identified: bool = False
+    patient_ids: list[UUID] | None = None  # None: every patient of the clinics
     study_ids: dict[UUID, str] = field(default_factory=dict)
     index_dates: dict[UUID, date] = field(default_factory=dict)
     versions: dict[int, VersionFacts] = field(default_factory=dict)
@@ -60,6 +61,18 @@ class ExportContext:
         if isinstance(when, datetime):
             when = when.astimezone(UTC).date()
         return (when - self.index_dates[patient_id]).days
+
+    @property
+    def patient_filter(self) -> dict[str, Any]:
+        return {} if self.patient_ids is None else {"pk__in": self.patient_ids}
+
+    @property
+    def related_filter(self) -> dict[str, Any]:
+        return {} if self.patient_ids is None else {"patient_id__in": self.patient_ids}
+
+    @property
+    def session_related_filter(self) -> dict[str, Any]:
+        return {} if self.patient_ids is None else {"session__patient_id__in": self.patient_ids}
 
     def patient_key(self, patient_id: UUID) -> str:
         return str(patient_id) if self.identified else self.study_ids[patient_id]
@@ -104,21 +117,25 @@ def study_ids_ensure(patients: Iterable[tuple[UUID, int]]) -> dict[UUID, str]:
 
 
 def _earliest(into: dict[UUID, date], rows: Iterable[tuple[UUID, date | datetime | None]]) -> None:
-    for patient_id, when in rows:
-        if when is None:
+    for patient_id, value in rows:
+        if value is None:
             continue
-        if isinstance(when, datetime):
-            when = when.astimezone(UTC).date()
+        when = value.astimezone(UTC).date() if isinstance(value, datetime) else value
         if patient_id not in into or when < into[patient_id]:
             into[patient_id] = when
 
 
-def build_context(*, clinic_ids: list[int], identified: bool = False) -> ExportContext:
-    patients = Patient.objects.filter(clinic_id__in=clinic_ids)
-    pairs = list(patients.values_list("id", "clinic_id"))
+def build_context(
+    *, clinic_ids: list[int], identified: bool = False, patient_ids: list[UUID] | None = None
+) -> ExportContext:
     context = ExportContext(
-        clinic_ids=clinic_ids, identified=identified, restricted_zip3=_restricted_zip3()
+        clinic_ids=clinic_ids,
+        identified=identified,
+        patient_ids=patient_ids,
+        restricted_zip3=_restricted_zip3(),
     )
+    patients = Patient.objects.filter(clinic_id__in=clinic_ids, **context.patient_filter)
+    pairs = list(patients.values_list("id", "clinic_id"))
     if not identified:
         context.study_ids = study_ids_ensure(pairs)
     index: dict[UUID, date] = {}
