@@ -19,8 +19,8 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.research.export.context import build_context
-from ketaclinic.research.export.tables import TABLES
 from ketaclinic.research.export.fhir_writer import write_fhir
+from ketaclinic.research.export.tables import TABLES
 from ketaclinic.research.export.writers import write_csv, write_parquet
 
 FORMATS = ("csv", "parquet", "fhir")

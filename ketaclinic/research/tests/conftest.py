@@ -12,7 +12,7 @@ from django.utils import timezone
 from ketaclinic import testing
 
 # Identifying strings put into every free field; none may appear in a de-identified export.
-OLD = {
+OLD: dict[str, Any] = {
     "mrn": "MRN-7771234",
     "given_name": "Zebulonia",
     "family_name": "Quixotely",
@@ -30,7 +30,7 @@ OLD = {
     "date_of_birth": dt.date(1931, 3, 14),  # over 89 -> "90+"
     "sex": "female",
 }
-YOUNG = {
+YOUNG: dict[str, Any] = {
     "mrn": "MRN-8882345",
     "given_name": "Perpetua",
     "family_name": "Vanderlinde",
