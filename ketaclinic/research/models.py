@@ -6,6 +6,7 @@ never exported (docs/data-dictionary.md lists what is)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,3 +23,37 @@ class StudyId(models.Model):
 
     def __str__(self) -> str:
         return self.study_id
+
+
+class ImportKind(models.TextChoices):
+    PATIENTS = "patients", "Patients"
+    RESPONSES = "responses", "Historical scale responses"
+
+
+class ImportBatch(models.Model):
+    """One run of ``ketaclinic import``: who, when, what and how many rows (no row content)."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)  # already in the clinic (a re-run)
+    rows_rejected = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.pk}"
+
+
+class ImportedResponse(models.Model):
+    """Marks a scale response as historical, imported from another system (not entered here)."""
+
+    response = models.OneToOneField(
+        "scales.ScaleResponse", on_delete=models.PROTECT, related_name="+", primary_key=True
+    )
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="responses")
+
+    def __str__(self) -> str:
+        return f"imported response {self.response_id}"
