@@ -56,7 +56,9 @@ def _validate(
     problems: list[RowProblem] = []
     if not form.is_valid():
         for name, messages in form.errors.items():
-            problems.append(RowProblem(number, _COLUMN.get(name, name), " ".join(messages)))
+            problems.append(
+                RowProblem(number, _COLUMN.get(name, name), " ".join(map(str, messages)))
+            )
     cleaned = form.cleaned_data
     born = cleaned.get("date_of_birth")
     if born is not None:

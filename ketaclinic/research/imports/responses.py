@@ -109,7 +109,7 @@ def _check_row(
     elif patient is not None and when.astimezone(tz).date() < patient[1]:
         problems.append(RowProblem(number, "taken_at", "is before the patient's birth"))
     response = None
-    if code in CODES:
+    if code in CODES and when is not None:
         definition = get_definition(code)
         answers, item_problems = _answers(number, row, len(definition.items))
         problems.extend(item_problems)
