@@ -48,11 +48,26 @@ _FORM_FIELD = {"birth_date": "date_of_birth"}
 _COLUMN = {v: k for k, v in _FORM_FIELD.items()}
 
 
+class _RowForm:
+    """One ``PatientForm`` re-bound to each row: building a form deep-copies every field (about
+    3 ms a row on the benchmark machine, most of the import's time), while re-binding runs the
+    same field checks and ``clean_*`` hooks. ``_errors = None`` is how Django marks a form as not
+    yet cleaned (``BaseForm.errors`` then calls ``full_clean``)."""
+
+    def __init__(self) -> None:
+        self.form = PatientForm(data={})
+
+    def bind(self, data: dict[str, str]) -> PatientForm:
+        self.form.data = data
+        self.form._errors = None
+        return self.form
+
+
 def _validate(
-    number: int, row: dict[str, str], today: date
+    number: int, row: dict[str, str], today: date, forms: _RowForm
 ) -> tuple[dict[str, Any] | None, Decimal | None, list[RowProblem]]:
     data = {_FORM_FIELD.get(k, k): v for k, v in row.items() if k in COLUMNS}
-    form = PatientForm(data=data)
+    form = forms.bind(data)
     problems: list[RowProblem] = []
     if not form.is_valid():
         for name, messages in form.errors.items():
@@ -76,7 +91,7 @@ def _validate(
             problems.append(RowProblem(number, "weight_kg", problem))
     if problems:
         return None, None, problems
-    fields = {f: cleaned[f] for f in cleaned if f in {_FORM_FIELD.get(c, c) for c in COLUMNS}}
+    fields = {f: cleaned[f] for f in list(cleaned) if f in {_FORM_FIELD.get(c, c) for c in COLUMNS}}
     fields["hepatic_impairment"] = cleaned.get("hepatic_impairment") or "unknown"
     return fields, weight, []
 
@@ -98,8 +113,9 @@ def import_patients(
     valid: list[tuple[dict[str, Any], Decimal | None]] = []
     rejected: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
+    forms = _RowForm()
     for number, row in rows:
-        fields, weight, problems = _validate(number, row, today)
+        fields, weight, problems = _validate(number, row, today, forms)
         mrn = row.get("mrn", "")
         if mrn and mrn in seen:
             problems.append(RowProblem(number, "mrn", f"MRN {mrn} is also on row {seen[mrn]}."))
