@@ -30,6 +30,8 @@ PURE_TREES = (
     "screening/rules",
     "inventory/domain",
     "research/deid",
+    "research/stats.py",
+    "research/fhir",
     "lib",
 )
 

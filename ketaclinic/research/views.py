@@ -10,11 +10,15 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.research.analytics import MIN_CELL, Filters, cohort, filter_choices
 from ketaclinic.research.fhir import observations, questionnaire_response, validated
-from ketaclinic.scales import score
+from ketaclinic.research.forms import CohortForm
+from ketaclinic.scales import get_definition, score
 from ketaclinic.scales import selectors as scale_selectors
 
 
@@ -56,3 +60,25 @@ def scale_response_fhir(request: ClinicRequest, response_id: int) -> HttpRespons
     http = HttpResponse(json.dumps(bundle, indent=2), content_type="application/fhir+json")
     http["Content-Disposition"] = f'attachment; filename="{qr_id}.fhir.json"'
     return http
+
+
+def cohort_page(request: ClinicRequest) -> HttpResponse:
+    """Cohort analytics: aggregates of the clinic's courses, never a row about one patient."""
+    membership = membership_of(request)
+    if not membership.can(Perm.RESEARCH_VIEW):
+        raise PermissionDenied
+    form = CohortForm(request.GET or None, choices=filter_choices(membership))
+    result = None
+    filters = Filters()
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        filters = Filters(**{k: v for k, v in data.items() if v not in (None, "")})
+        today = timezone.now().astimezone(membership.clinic.tzinfo).date()
+        result = cohort(membership, filters, today)
+    context = {
+        "form": form,
+        "result": result,
+        "scale_name": get_definition(filters.scale).name,
+        "min_cell": MIN_CELL,
+    }
+    return render(request, "research/cohort.html", context)
