@@ -30,9 +30,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 HEADER = [
-    "mrn", "given_name", "family_name", "birth_date", "sex", "email", "phone", "address_line",
-    "city", "state", "postal_code", "weight_kg",
-]  # fmt: skip
+    "mrn",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "address_line",
+    "city",
+    "state",
+    "postal_code",
+    "weight_kg",
+]
 
 
 def synthetic_rows(n: int, seed: int = 13) -> list[list[str]]:
@@ -42,12 +52,20 @@ def synthetic_rows(n: int, seed: int = 13) -> list[list[str]]:
         born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 60 * 365))
         rows.append(
             [
-                f"B{i:07d}", f"Given{i}", f"Family{i}", born.isoformat(),
-                rng.choice(["female", "male", "intersex", "unknown"]), f"p{i}@example.org",
-                f"+1 617 555 {i % 10000:04d}", f"{i} Synthetic Way", "Boston", "MA",
-                f"{rng.randrange(1000, 99999):05d}", f"{rng.randrange(400, 1500) / 10:.1f}",
+                f"B{i:07d}",
+                f"Given{i}",
+                f"Family{i}",
+                born.isoformat(),
+                rng.choice(["female", "male", "intersex", "unknown"]),
+                f"p{i}@example.org",
+                f"+1 617 555 {i % 10000:04d}",
+                f"{i} Synthetic Way",
+                "Boston",
+                "MA",
+                f"{rng.randrange(1000, 99999):05d}",
+                f"{rng.randrange(400, 1500) / 10:.1f}",
             ]
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -98,7 +116,7 @@ def main() -> None:
                     city=r[8],
                     state=r[9],
                     postal_code=r[10],
-                )  # fmt: skip
+                )
                 for r in rows[i : i + 1000]
             ]
         )
@@ -107,10 +125,12 @@ def main() -> None:
     start = time.perf_counter()
     result = import_patients(by=member, path=path)
     elapsed = time.perf_counter() - start
-    assert result.imported == args.rows, result.problems[:5]  # noqa: S101 - a benchmark check
+    assert result.imported == args.rows, result.problems[:5]
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, SQLite")  # fmt: skip
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, SQLite"
+    )
     print(f"rows: {args.rows}")
     print(f"baseline bulk INSERT (no checks): {baseline:.1f} s, {args.rows / baseline:,.0f} rows/s")
     print(
@@ -124,16 +144,22 @@ def main() -> None:
             writer = csv.writer(handle)
             writer.writerow(["mrn", "scale", "taken_at", *[f"item_{i}" for i in range(1, 10)]])
             for i in range(args.responses):
-                when = dt.datetime(2024, 1, 1, 9, 0) + dt.timedelta(minutes=i)
+                when = dt.datetime(2024, 1, 1, 9, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=i)
                 writer.writerow(
-                    [rows[i % len(rows)][0], "phq9", when.strftime("%Y-%m-%d %H:%M"),
-                     *[rng.randrange(0, 4) for _ in range(9)]]
-                )  # fmt: skip
+                    [
+                        rows[i % len(rows)][0],
+                        "phq9",
+                        when.strftime("%Y-%m-%d %H:%M"),
+                        *[rng.randrange(0, 4) for _ in range(9)],
+                    ]
+                )
         start = time.perf_counter()
         done = import_responses(by=member, path=rpath)
         took = time.perf_counter() - start
-        print(f"import responses (scored per row): {done.imported} in {took:.1f} s, "
-              f"{done.imported / took:,.0f} rows/s")  # fmt: skip
+        print(
+            f"import responses (scored per row): {done.imported} in {took:.1f} s, "
+            f"{done.imported / took:,.0f} rows/s"
+        )
 
 
 if __name__ == "__main__":
