@@ -59,7 +59,7 @@ class _RowForm:
 
     def bind(self, data: dict[str, str]) -> PatientForm:
         self.form.data = data
-        self.form._errors = None
+        self.form._errors = None  # type: ignore[attr-defined]  # Django's "not yet cleaned" mark
         return self.form
 
 
