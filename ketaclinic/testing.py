@@ -308,6 +308,7 @@ def checked_in_session(
     """
     from django.utils import timezone
 
+    from ketaclinic.treatment.models import TreatmentSession
     from ketaclinic.treatment.services import session_check_in
 
     if patient is None:
@@ -319,6 +320,12 @@ def checked_in_session(
         answer_pre_session_scales(nurse, session)
     session_check_in(by=nurse, session=session)
     if vitals_minutes_ago is not None:
+        # Set-up that no service produces: the patient checked in before the vitals were taken
+        # (treatment/domain/timing.py refuses a reading before check-in).
+        TreatmentSession.objects.filter(pk=session.pk).update(
+            checked_in_at=timezone.now() - dt.timedelta(minutes=vitals_minutes_ago + 5)
+        )
+        session.refresh_from_db()
         checklist(
             nurse,
             session,

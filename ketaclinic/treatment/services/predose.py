@@ -13,6 +13,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.treatment.domain import timing
 from ketaclinic.treatment.domain.protocol import Anchor, Drug, Measure
 from ketaclinic.treatment.models import (
     DecisionKind,
@@ -24,7 +25,12 @@ from ketaclinic.treatment.models import (
     TreatmentSession,
 )
 from ketaclinic.treatment.selectors.predose import dosing_blockers
-from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
+from ketaclinic.treatment.services._common import (
+    _clinical_time,
+    _lock_session,
+    _need,
+    _set_phase,
+)
 from ketaclinic.treatment.services.observations import _observation_create
 
 
@@ -78,7 +84,9 @@ def checklist_record(
     if unassessed:
         raise ValidationError(unassessed)
     now = timezone.now()
-    vitals_at = _now_or(measured_at, "measured_at")
+    vitals_at = _clinical_time(
+        by, s, measured_at, field="measured_at", label="Measured at", step=timing.Step.READING
+    )
     checklist = PreDoseChecklist.objects.create(
         session=s,
         fasting_confirmed=fasting_confirmed,

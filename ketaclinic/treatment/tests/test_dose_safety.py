@@ -279,7 +279,9 @@ def test_severe_hepatic_impairment_needs_a_prescribers_override_for_esketamine(
         reason="Benefit outweighs risk after hepatology review",
         subject="dose:56",
     )
-    dose = esk_dose(nurse, session)
+    # The devices are sprayed after the decision (treatment/domain/timing.py).
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
+        dose = esk_dose(nurse, session)
     assert dose.override_reason == "Benefit outweighs risk after hepatology review"
 
 

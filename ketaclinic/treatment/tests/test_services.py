@@ -169,7 +169,9 @@ def test_high_predose_bp_blocks_dosing_until_a_prescriber_decides(
         subject=pending.subject,
     )
     assert dosing_blockers(session) == []
-    dose = esk_dose(nurse, session)
+    # The devices are sprayed after the decision (treatment/domain/timing.py).
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
+        dose = esk_dose(nurse, session)
     assert dose.device_count == 2
 
 
