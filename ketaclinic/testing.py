@@ -308,7 +308,6 @@ def checked_in_session(
     """
     from django.utils import timezone
 
-    from ketaclinic.treatment.models import TreatmentSession
     from ketaclinic.treatment.services import session_check_in
 
     if patient is None:
@@ -318,14 +317,11 @@ def checked_in_session(
     session = session_now(prescriber=prescriber, patient=patient, version=version, **enrol)
     if scales:
         answer_pre_session_scales(nurse, session)
-    session_check_in(by=nurse, session=session)
+    # Checked in before the vitals are taken (treatment/domain/timing.py refuses a reading
+    # before check-in).
+    minutes = (vitals_minutes_ago or 0) + 5
+    session_check_in(by=nurse, session=session, at=timezone.now() - dt.timedelta(minutes=minutes))
     if vitals_minutes_ago is not None:
-        # Set-up that no service produces: the patient checked in before the vitals were taken
-        # (treatment/domain/timing.py refuses a reading before check-in).
-        TreatmentSession.objects.filter(pk=session.pk).update(
-            checked_in_at=timezone.now() - dt.timedelta(minutes=vitals_minutes_ago + 5)
-        )
-        session.refresh_from_db()
         checklist(
             nurse,
             session,

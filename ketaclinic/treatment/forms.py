@@ -175,6 +175,14 @@ class EnrolForm(forms.Form):
         help_text="Drug and daily dose. Required where the protocol is given with one "
         "(esketamine for depression with acute suicidal ideation).",
     )
+    confirm_another_course = forms.BooleanField(
+        label="Enrol although the patient has an active course of this protocol",
+        required=False,
+        help_text="Prescriber's confirmation; give the reason below.",
+    )
+    another_course_reason = forms.CharField(
+        label="Why a second active course", max_length=500, required=False
+    )
 
     def __init__(self, *args: Any, versions: list[ProtocolVersion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

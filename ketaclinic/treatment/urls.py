@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions/<int:session_id>/move/", views.session_move, name="session_move"),
     path("sessions/<int:session_id>/miss/", views.session_miss, name="session_miss"),
     path("sessions/<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
+    path("sessions/<int:session_id>/reinstate/", views.session_reinstate, name="session_reinstate"),
     path("sessions/<int:session_id>/check-in/", views.session_check_in, name="check_in"),
     path("sessions/<int:session_id>/checklist/", views.checklist, name="checklist"),
     path("sessions/<int:session_id>/decision/", views.decision, name="decision"),

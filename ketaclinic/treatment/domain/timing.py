@@ -151,16 +151,44 @@ def miss_problem(*, scheduled_at: dt.datetime, now: dt.datetime, tz: dt.tzinfo) 
     return None
 
 
+#: How long after the fact a check-in time may be entered (project default, not from a source).
+CHECK_IN_LOOKBACK = dt.timedelta(hours=12)
+
+
+def check_in_problem(
+    *, at: dt.datetime, now: dt.datetime, tz: dt.tzinfo, skew: dt.timedelta = DEFAULT_SKEW
+) -> str | None:
+    """A check-in time entered after the fact lies within ``CHECK_IN_LOOKBACK`` before now."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        return "Checked in at: give a time with its time zone."
+    earliest = now - CHECK_IN_LOOKBACK
+    if at > now + skew or at < earliest:
+        return (
+            f"Checked in at: {_local(at, tz, True)} is outside the allowed window; give a time "
+            f"between {_local(earliest, tz, True)} and {_local(now, tz, True)} (now)."
+        )
+    return None
+
+
+#: How long after its time a scheduled session without check-in reads "not recorded"
+#: (project default, not from a source).
+OVERDUE_AFTER = dt.timedelta(hours=1)
+
+
 def is_overdue(*, scheduled_at: dt.datetime, now: dt.datetime) -> bool:
-    """A scheduled session whose time has passed without check-in: shown as "not recorded"."""
-    return scheduled_at < now
+    """A scheduled session whose time has passed (by ``OVERDUE_AFTER``) without check-in: shown
+    as "not recorded", never as "Scheduled"."""
+    return scheduled_at + OVERDUE_AFTER < now
 
 
 __all__ = [
+    "CHECK_IN_LOOKBACK",
     "COURSE_END_SLACK",
     "DEFAULT_SKEW",
+    "OVERDUE_AFTER",
     "SessionClock",
     "Step",
+    "check_in_problem",
     "course_start_problem",
     "is_overdue",
     "miss_problem",

@@ -54,7 +54,7 @@ from ketaclinic.treatment.selectors.signing import (
     session_content,
     signing_problems,
 )
-from ketaclinic.treatment.selectors.timeline import derived_phase, session_timeline
+from ketaclinic.treatment.selectors.timeline import derived_phase, phase_label, session_timeline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +154,7 @@ def session_page(
         is_esketamine=is_esketamine,
         is_infusion=protocol.route is Route.IV_INFUSION,
         phase=phase,
-        phase_label=dict(SessionPhase.choices).get(phase),
+        phase_label=phase_label(session, now),
         checklist=getattr(session, "checklist", None),
         blockers=dosing_blockers(session),
         pre_session_scales=pre_session_scales(session),

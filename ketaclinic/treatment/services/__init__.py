@@ -20,6 +20,7 @@ from ketaclinic.treatment.services.calendar import (
     session_check_in,
     session_miss,
     session_move,
+    session_reinstate,
 )
 from ketaclinic.treatment.services.dose import dose_record
 from ketaclinic.treatment.services.observations import (
@@ -69,5 +70,6 @@ __all__ = [
     "session_discharge",
     "session_miss",
     "session_move",
+    "session_reinstate",
     "session_sign",
 ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ketaclinic import testing
 from ketaclinic.treatment import services
-from ketaclinic.treatment.models import PrescriberDecision, TreatmentSession
+from ketaclinic.treatment.models import PrescriberDecision
 from ketaclinic.treatment.tests.conftest import esk_dose
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +38,10 @@ def _session_now(prescriber: Any, nurse: Any, patient: Any, version: Any, chair:
 
 def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:
     testing.answer_pre_session_scales(nurse, session)
-    services.session_check_in(by=nurse, session=session)
-    # Set-up no service produces: checked in before the vitals taken an hour ago.
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        checked_in_at=timezone.now() - dt.timedelta(minutes=70)
+    # Checked in before the vitals taken an hour ago.
+    services.session_check_in(
+        by=nurse, session=session, at=timezone.now() - dt.timedelta(minutes=70)
     )
-    session.refresh_from_db()
     services.checklist_record(
         by=nurse,
         session=session,

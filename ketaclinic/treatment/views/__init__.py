@@ -13,6 +13,7 @@ from ketaclinic.treatment.views.courses import (
     session_cancel,
     session_miss,
     session_move,
+    session_reinstate,
 )
 from ketaclinic.treatment.views.dose import dose
 from ketaclinic.treatment.views.observations import adverse_event, observation
@@ -62,5 +63,6 @@ __all__ = [
     "session_detail",
     "session_miss",
     "session_move",
+    "session_reinstate",
     "sign",
 ]
