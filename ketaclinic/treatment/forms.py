@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
+from ketaclinic.treatment.domain import amendment
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.domain.rems import FIELD_LABELS
@@ -444,10 +445,63 @@ class SignForm(forms.Form):
     )
 
 
+def _amend_value_field(spec: amendment.FieldSpec) -> forms.Field:
+    """The form field a value is typed in at entry, for an amendment of that value."""
+    label = f"New value: {spec.label}"
+    kind = amendment.Kind
+    if spec.kind is kind.DATE:
+        return forms.DateField(label=label, required=spec.required, widget=DATE_WIDGET)
+    if spec.kind is kind.INTEGER:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        return forms.IntegerField(
+            label=label + unit,
+            required=spec.required,
+            min_value=spec.minimum,
+            max_value=spec.maximum,
+        )
+    if spec.kind is kind.YES_NO:
+        return forms.ChoiceField(
+            label=label,
+            required=False,
+            choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No")],
+        )
+    if spec.kind is kind.CHOICE:
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "Choose…"), *spec.choices]
+        )
+    widget = forms.Textarea(attrs={"rows": 3}) if spec.kind is kind.LONG_TEXT else None
+    return forms.CharField(
+        label=label, required=spec.required, max_length=spec.max_length, widget=widget
+    )
+
+
 class AmendForm(forms.Form):
-    field = forms.ChoiceField(label="Field", choices=sorted(AMENDABLE_FIELDS.items()))
-    new_value = forms.CharField(label="New value", max_length=500)
+    """An amendment of one field of a signed record: the value is typed with the field's own
+    form field and limits (domain/amendment.py); the service checks it again."""
+
+    field = forms.ChoiceField(
+        label="Field to amend",
+        choices=[("", "Choose…"), *sorted(AMENDABLE_FIELDS.items(), key=lambda kv: kv[1])],
+    )
+    new_value = forms.CharField(label="New value", max_length=5000, required=False)
     reason = forms.CharField(label="Reason for the amendment", max_length=500)
+
+    def __init__(self, *args: Any, field: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = self.data.get("field") if self.is_bound else field
+        self.spec = amendment.SPECS.get(str(chosen)) if chosen else None
+        if self.spec is not None:
+            self.fields["new_value"] = _amend_value_field(self.spec)
+            self.fields["field"].widget = forms.HiddenInput()
+            self.initial.setdefault("field", self.spec.name)
+
+    def clean_new_value(self) -> str:
+        value = self.cleaned_data.get("new_value")
+        if value is None:
+            return ""
+        if hasattr(value, "isoformat"):
+            return str(value.isoformat())
+        return str(value)
 
 
 class SubmittedForm(forms.Form):

@@ -10,7 +10,7 @@ with author, time and reason; the original stays as it was (conventions section 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
@@ -594,4 +594,9 @@ class RemsMonitoringForm(models.Model):
     @property
     def dose_mg(self) -> Decimal | None:
         value: Any = self.data.get("dose")
-        return Decimal(value) if value and value != "other" else None
+        if not value or value == "other":
+            return None
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:  # an odd stored value reads as no dose, never an error
+            return None

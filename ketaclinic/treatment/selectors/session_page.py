@@ -21,7 +21,7 @@ from ketaclinic.audit.signatures import signature_matches
 from ketaclinic.patients.models import Patient, WeightMeasurement
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.treatment.domain import monitoring, rems
-from ketaclinic.treatment.domain.pmf import pmf_from_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict_lenient
 from ketaclinic.treatment.domain.protocol import Drug, Route
 from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
@@ -129,7 +129,7 @@ def session_page(
     missing: list[str] = []
     pmf_problems: list[str] = []
     if pmf is not None:
-        pure = pmf_from_dict(pmf.data)
+        pure, _ = pmf_from_dict_lenient(pmf.data)
         missing = pmf_missing(pmf)
         pmf_problems = rems.pmf_problems(pure)
     weight = latest_weight(patient=session.patient)

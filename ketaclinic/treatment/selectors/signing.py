@@ -235,9 +235,11 @@ def build_pmf(
 
 
 def pmf_missing(form: RemsMonitoringForm, data: dict[str, Any] | None = None) -> list[str]:
-    """Required fields of the form's own layout version still empty."""
-    parsed = pmf.pmf_from_dict(form.data if data is None else data)
-    return rems.missing_required_fields(parsed, rems.layout_named(form.layout))
+    """Required fields of the form's own layout version still empty, and any field whose
+    stored value is not valid (it needs an amendment)."""
+    parsed, invalid = pmf.pmf_from_dict_lenient(form.data if data is None else data)
+    missing = rems.missing_required_fields(parsed, rems.layout_named(form.layout))
+    return [*missing, *(k for k in invalid if k not in missing)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +321,7 @@ def signing_problems(session: TreatmentSession) -> list[str]:
         if form is None:
             problems.append("The REMS Patient Monitoring Form is missing.")
         else:
-            parsed = pmf.pmf_from_dict(form.data)
+            parsed, _ = pmf.pmf_from_dict_lenient(form.data)
             missing = pmf_missing(form)
             if missing:
                 problems.append(

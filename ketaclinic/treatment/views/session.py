@@ -17,6 +17,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain.protocol import Drug
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.selectors.session_page import session_page
 from ketaclinic.treatment.views._common import errors_as_messages, run_service_with_messages
@@ -29,6 +30,7 @@ def session_forms(
     which: str = "",
     *,
     suggested_dose_mg: Decimal | None = None,
+    amend_field: str | None = None,
 ) -> dict[str, Any]:
     """The page's forms by context name; the one named ``which`` bound to ``data``.
     ``suggested_dose_mg`` (from the page) starts an unbound esketamine dose form."""
@@ -65,7 +67,7 @@ def session_forms(
             initial={"hcp_email": m.user.email},
         ),
         "sign_form": forms.SignForm(bound("sign")),
-        "amend_form": forms.AmendForm(bound("amend")),
+        "amend_form": forms.AmendForm(bound("amend"), field=amend_field),
     }
 
 
@@ -79,7 +81,15 @@ def render_session(
     context["pmf_fill_form"] = (
         forms.PmfFillForm(missing=page.pmf_missing) if page.pmf_missing else None
     )
-    context.update(session_forms(m, session, suggested_dose_mg=page.suggested_dose_mg))
+    context.update(
+        session_forms(
+            m,
+            session,
+            suggested_dose_mg=page.suggested_dose_mg,
+            amend_field=request.GET.get("amend") if request.method == "GET" else None,
+        )
+    )
+    context["amend_fields"] = sorted(AMENDABLE_FIELDS.items(), key=lambda kv: kv[1])
     context.update(overrides)
     return render(request, "treatment/session.html", context)
 
