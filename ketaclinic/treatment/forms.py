@@ -241,6 +241,19 @@ class ChecklistForm(forms.Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
+class ChecklistAgainForm(forms.Form):
+    """The checklist's answers recorded again before dosing, with a reason (the vitals are
+    readings: a new one is recorded in Monitoring)."""
+
+    fasting_confirmed = ChecklistForm.base_fields["fasting_confirmed"]
+    ride_home_confirmed = ChecklistForm.base_fields["ride_home_confirmed"]
+    nasal_medication_timing_ok = ChecklistForm.base_fields["nasal_medication_timing_ok"]
+    pregnancy_status = ChecklistForm.base_fields["pregnancy_status"]
+    scales_reviewed = ChecklistForm.base_fields["scales_reviewed"]
+    notes = ChecklistForm.base_fields["notes"]
+    reason = forms.CharField(label="Why the checklist is recorded again", max_length=500)
+
+
 class DecisionForm(forms.Form):
     kind = forms.CharField(widget=forms.HiddenInput)
     subject = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -300,6 +300,32 @@ class PreDoseChecklist(models.Model):
         return f"Checklist of {self.session_id}"
 
 
+class ChecklistRevision(models.Model):
+    """The checklist's answers before it was recorded again (issue 14): the checklist row holds
+    the answers now, each earlier set is kept here with why it changed."""
+
+    checklist = models.ForeignKey(
+        PreDoseChecklist, on_delete=models.PROTECT, related_name="revisions"
+    )
+    old_answers = models.JSONField()
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="checklist_revision_needs_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Checklist {self.checklist_id} revised {self.recorded_at:%Y-%m-%d %H:%M}Z"
+
+
 class DecisionKind(models.TextChoices):
     PROCEED_DESPITE_BP = "proceed_despite_bp", "Proceed despite pre-dose blood pressure"
     SUICIDALITY_REVIEW = "suicidality_review", "Review of a suicidality flag"

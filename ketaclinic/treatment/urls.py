@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions/<int:session_id>/reinstate/", views.session_reinstate, name="session_reinstate"),
     path("sessions/<int:session_id>/check-in/", views.session_check_in, name="check_in"),
     path("sessions/<int:session_id>/checklist/", views.checklist, name="checklist"),
+    path(
+        "sessions/<int:session_id>/checklist/again/",
+        views.checklist_again,
+        name="checklist_again",
+    ),
     path("sessions/<int:session_id>/decision/", views.decision, name="decision"),
     path("sessions/<int:session_id>/dose/", views.dose, name="dose"),
     path("sessions/<int:session_id>/observation/", views.observation, name="observation"),

@@ -145,6 +145,15 @@ def session_record(session: TreatmentSession) -> record.SessionRecord:
             scales_reviewed=checklist.scales_reviewed,
             notes=checklist.notes,
             recorded_by_id=checklist.recorded_by_id,
+            revisions=tuple(
+                {
+                    "old_answers": r.old_answers,
+                    "reason": r.reason,
+                    "by": r.recorded_by_id,
+                    "at": record.iso(r.recorded_at),
+                }
+                for r in checklist.revisions.all()
+            ),
         ),
         decisions=tuple(_decision_facts(d) for d in session.decisions.order_by("decided_at", "pk")),
         dose=None if dose is None else _dose_facts(dose),

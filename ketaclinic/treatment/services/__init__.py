@@ -28,7 +28,12 @@ from ketaclinic.treatment.services.observations import (
     observation_record,
     observation_record_by_id,
 )
-from ketaclinic.treatment.services.predose import checklist_record, prescriber_decision_record
+from ketaclinic.treatment.services.predose import (
+    CHECKLIST_ANSWERS,
+    checklist_record,
+    checklist_rerecord,
+    prescriber_decision_record,
+)
 from ketaclinic.treatment.services.protocols import (
     protocol_copy_from_library,
     protocol_create,
@@ -46,11 +51,13 @@ from ketaclinic.treatment.services.witness import WITNESS_REFUSED, WitnessSignOf
 
 # isort: split
 __all__ = [
+    "CHECKLIST_ANSWERS",
     "WITNESS_REFUSED",
     "DeadlineRun",
     "WitnessSignOff",
     "adverse_event_record",
     "checklist_record",
+    "checklist_rerecord",
     "closure_add",
     "closure_cancel",
     "course_enrol",

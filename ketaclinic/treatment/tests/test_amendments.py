@@ -27,7 +27,7 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture
-def signed(prescriber, nurse, discharged):  # type: ignore[no-untyped-def]
+def signed(prescriber, nurse, discharged):
     form = RemsMonitoringForm.objects.get(session=discharged)
     services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
     return services.session_sign(

@@ -17,7 +17,7 @@ from ketaclinic.treatment.views.courses import (
 )
 from ketaclinic.treatment.views.dose import dose
 from ketaclinic.treatment.views.observations import adverse_event, observation
-from ketaclinic.treatment.views.predose import checklist, decision
+from ketaclinic.treatment.views.predose import checklist, checklist_again, decision
 from ketaclinic.treatment.views.protocols import (
     protocol_copy,
     protocol_create,
@@ -40,6 +40,7 @@ __all__ = [
     "board",
     "board_rows",
     "checklist",
+    "checklist_again",
     "closure_cancel",
     "closures",
     "course_detail",

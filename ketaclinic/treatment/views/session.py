@@ -23,6 +23,22 @@ from ketaclinic.treatment.selectors.session_page import session_page
 from ketaclinic.treatment.views._common import errors_as_messages, run_service_with_messages
 
 
+def _checklist_initial(session: TreatmentSession) -> dict[str, Any]:
+    """The recorded answers, to start the form that records them again."""
+    c = getattr(session, "checklist", None)
+    if c is None:
+        return {}
+    nasal = {True: "yes", False: "no", None: ""}[c.nasal_medication_timing_ok]
+    return {
+        "fasting_confirmed": c.fasting_confirmed,
+        "ride_home_confirmed": c.ride_home_confirmed,
+        "nasal_medication_timing_ok": nasal,
+        "pregnancy_status": c.pregnancy_status,
+        "scales_reviewed": c.scales_reviewed,
+        "notes": c.notes,
+    }
+
+
 def session_forms(
     m: Membership,
     session: TreatmentSession,
@@ -51,6 +67,9 @@ def session_forms(
         "checklist_form": forms.ChecklistForm(
             bound("checklist"),
             initial={"pregnancy_status": "not_applicable"},
+        ),
+        "checklist_again_form": forms.ChecklistAgainForm(
+            bound("checklist_again"), initial=_checklist_initial(session)
         ),
         "dose_form": forms.DoseForm(
             bound("dose"),
