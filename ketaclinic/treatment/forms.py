@@ -372,19 +372,34 @@ class ObservationForm(forms.Form):
     value = forms.IntegerField(label="Value", required=False)
     text = forms.CharField(label="Text", required=False, max_length=1000)
 
-    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tz: ZoneInfo, prefill: str | None = None, **kwargs: Any) -> None:
+        """``prefill``: a measurement code chosen with one tap from a due monitoring row; the
+        form starts on it with the time filled in as now, marked as filled in."""
         super().__init__(*args, **kwargs)
+        help_text = "Empty: now."
+        self.prefilled = bool(prefill) and prefill in ObservationCode.values
+        if self.prefilled and not self.is_bound:
+            self.initial["code"] = prefill
+            self.initial["measured_at"] = _now_local(tz)
+            help_text = (
+                "Filled in as now when you opened this form: change it if the reading was "
+                "taken at another time."
+            )
         self.fields["measured_at"] = LocalDateTimeField(
-            tz=tz, label="Measured at", required=False, help_text="Empty: now."
+            tz=tz, label="Measured at", required=False, help_text=help_text
         )
 
 
+_CHOOSE = ("", "Choose…")
+
+
 class AdverseEventForm(forms.Form):
-    event_type = forms.ChoiceField(label="Type", choices=AdverseEventType.choices)
-    severity = forms.ChoiceField(choices=AeSeverity.choices)
+    # Nothing pre-selected: a clinical answer is chosen, never defaulted (issue 14, finding 4).
+    event_type = forms.ChoiceField(label="Type", choices=[_CHOOSE, *AdverseEventType.choices])
+    severity = forms.ChoiceField(label="Severity", choices=[_CHOOSE, *AeSeverity.choices])
     serious = forms.BooleanField(label="Serious", required=False)
     action_taken = forms.CharField(label="Action taken", max_length=500)
-    outcome = forms.ChoiceField(choices=AeOutcome.choices)
+    outcome = forms.ChoiceField(label="Outcome", choices=[_CHOOSE, *AeOutcome.choices])
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )

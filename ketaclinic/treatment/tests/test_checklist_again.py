@@ -3,6 +3,8 @@ recorded again with a reason (earlier answers kept) and its answers show."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -30,7 +32,7 @@ _CHECKLIST = {
 }
 
 
-def _unticked(nurse, esk_version, today_session, login):  # type: ignore[no-untyped-def]
+def _unticked(nurse: Any, esk_version: Any, today_session: Any, login: Any) -> tuple[Any, Any]:
     session = today_session(esk_version)
     testing.answer_pre_session_scales(nurse, session)
     client = login(nurse)

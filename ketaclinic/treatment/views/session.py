@@ -47,6 +47,7 @@ def session_forms(
     *,
     suggested_dose_mg: Decimal | None = None,
     amend_field: str | None = None,
+    record_code: str | None = None,
 ) -> dict[str, Any]:
     """The page's forms by context name; the one named ``which`` bound to ``data``.
     ``suggested_dose_mg`` (from the page) starts an unbound esketamine dose form."""
@@ -77,7 +78,7 @@ def session_forms(
             esketamine=esk,
             initial=dose_initial,
         ),
-        "observation_form": forms.ObservationForm(bound("observation"), tz=tz),
+        "observation_form": forms.ObservationForm(bound("observation"), tz=tz, prefill=record_code),
         "ae_form": forms.AdverseEventForm(bound("ae")),
         "discharge_form": forms.DischargeForm(
             bound("discharge"),
@@ -106,6 +107,7 @@ def render_session(
             session,
             suggested_dose_mg=page.suggested_dose_mg,
             amend_field=request.GET.get("amend") if request.method == "GET" else None,
+            record_code=request.GET.get("record") if request.method == "GET" else None,
         )
     )
     context["amend_fields"] = sorted(AMENDABLE_FIELDS.items(), key=lambda kv: kv[1])
