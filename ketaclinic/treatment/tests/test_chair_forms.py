@@ -70,3 +70,15 @@ def test_a_due_monitoring_row_opens_its_entry_with_the_time_prefilled(
     assert _selected(opened, "code") == code
     measured = opened.split('name="measured_at"', 1)[1].split(">", 1)[0]
     assert 'value="' in measured  # the time is filled in (as now)
+
+
+def test_the_session_page_draws_a_vitals_chart_with_a_legend(
+    nurse, esk_version, checked, login
+) -> None:
+    session = checked(esk_version)
+    client = login(nurse)
+    page = client.get(reverse("treatment:session", kwargs={"session_id": session.pk}))
+    html = page.content.decode()
+    chart = html.split('id="vitals-chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<polyline") == 4  # systolic, diastolic, heart rate, SpO2
+    assert "Systolic BP (mmHg) (solid line)" in html
