@@ -155,6 +155,11 @@ def session_sign(
     _own(by, session.clinic_id)
     if meaning not in (SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY):
         raise ValidationError({"meaning": "Choose approval or responsibility."})
+    # The step-up code is spent only when the rest is in order (issue 14, finding 4): the
+    # problems are read first, and again under the lock below.
+    early = signing_problems(session)
+    if early:
+        raise ValidationError(["The session cannot be signed yet:", *early])
     # Outside the transaction below: a failed attempt's audit event must stay.
     if not reauthenticate(membership=by, password=password, token=token):
         raise ValidationError({"password": f"{REAUTH_REFUSED} The signature was not applied."})

@@ -205,3 +205,29 @@ def test_an_odd_value_stored_before_typing_still_renders(prescriber, signed, log
     assert page.status_code == 200
     data = client.get(reverse("treatment:rems_form_json", kwargs={"form_id": form.pk})).json()
     assert "dose" in data["missing_required_fields"]
+
+
+def test_a_signing_attempt_that_cannot_succeed_does_not_spend_the_code(
+    prescriber, nurse, discharged
+) -> None:
+    """Issue 14, finding 4: the step-up code is asked for, and spent, only when the rest is in
+    order: the same code still signs once the missing REMS field is filled."""
+    code = totp_code(prescriber.user)
+    with pytest.raises(ValidationError, match="Setting address"):
+        services.session_sign(
+            by=prescriber,
+            session=discharged,
+            password=PASSWORD,
+            token=code,
+            meaning=SignatureMeaning.APPROVAL,
+        )
+    form = RemsMonitoringForm.objects.get(session=discharged)
+    services.rems_form_update(by=nurse, form=form, values=PMF_FILL)
+    signed = services.session_sign(
+        by=prescriber,
+        session=discharged,
+        password=PASSWORD,
+        token=code,
+        meaning=SignatureMeaning.APPROVAL,
+    )
+    assert signed.signed_at is not None
