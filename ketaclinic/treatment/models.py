@@ -1,11 +1,8 @@
 """Supervised treatment records: protocols as versioned data, courses, sessions and what happens in
-them. Logic lives in the pure modules (protocol, dosing, schedule, monitoring, rems) and in
-services.py; these models hold fields and constraints.
-
-Signed sessions are locked: nothing of a signed session (checklist, decisions, dose,
-observations, adverse events, PMF) is updated afterwards. A correction is an ``Amendment`` row
-with author, time and reason; the original stays as it was (conventions section 4).
-"""
+them. Logic lives in the pure modules and the services; these models hold fields and constraints.
+Signed sessions are locked: nothing of a signed session (checklist, decisions, dose, observations,
+adverse events, PMF) is updated afterwards. A correction is an ``Amendment`` row with author, time
+and reason; the original stays as it was (conventions section 4)."""
 
 from __future__ import annotations
 
@@ -300,32 +297,6 @@ class PreDoseChecklist(models.Model):
         return f"Checklist of {self.session_id}"
 
 
-class ChecklistRevision(models.Model):
-    """The checklist's answers before it was recorded again (issue 14): the checklist row holds
-    the answers now, each earlier set is kept here with why it changed."""
-
-    checklist = models.ForeignKey(
-        PreDoseChecklist, on_delete=models.PROTECT, related_name="revisions"
-    )
-    old_answers = models.JSONField()
-    reason = models.TextField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["recorded_at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(reason=""), name="checklist_revision_needs_reason"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Checklist {self.checklist_id} revised {self.recorded_at:%Y-%m-%d %H:%M}Z"
-
-
 class DecisionKind(models.TextChoices):
     PROCEED_DESPITE_BP = "proceed_despite_bp", "Proceed despite pre-dose blood pressure"
     SUICIDALITY_REVIEW = "suicidality_review", "Review of a suicidality flag"
@@ -583,9 +554,8 @@ class Amendment(models.Model):
 
 
 class RemsMonitoringForm(models.Model):
-    """The SPRAVATO REMS Patient Monitoring Form of one esketamine session [PMF; REMS].
-
-    ``data`` is the pure ``rems.PatientMonitoringForm`` as a JSON dict (dates as ISO strings)."""
+    """The SPRAVATO REMS Patient Monitoring Form of one esketamine session [PMF; REMS]. ``data``
+    is the pure ``rems.PatientMonitoringForm`` as a JSON dict (dates as ISO strings)."""
 
     session = models.OneToOneField(
         TreatmentSession, on_delete=models.PROTECT, related_name="rems_form"
@@ -620,9 +590,10 @@ class RemsMonitoringForm(models.Model):
     @property
     def dose_mg(self) -> Decimal | None:
         value: Any = self.data.get("dose")
-        if not value or value == "other":
+        try:  # an odd stored value ("84 mg") reads as no dose, never an error
+            return Decimal(str(value)) if value and value != "other" else None
+        except InvalidOperation:
             return None
-        try:
-            return Decimal(str(value))
-        except InvalidOperation:  # an odd stored value reads as no dose, never an error
-            return None
+
+
+from ketaclinic.treatment.revisions import ChecklistRevision  # noqa: E402,F401  (600-line limit)

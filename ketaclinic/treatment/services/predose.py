@@ -16,7 +16,6 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.treatment.domain import timing
 from ketaclinic.treatment.domain.protocol import Anchor, Drug, Measure
 from ketaclinic.treatment.models import (
-    ChecklistRevision,
     DecisionKind,
     DecisionOutcome,
     DoseAdministration,
@@ -26,6 +25,7 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
+from ketaclinic.treatment.revisions import ChecklistRevision
 from ketaclinic.treatment.selectors.predose import dosing_blockers
 from ketaclinic.treatment.services._common import (
     _clinical_time,

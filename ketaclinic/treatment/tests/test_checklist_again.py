@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from ketaclinic import testing
 from ketaclinic.treatment import services
-from ketaclinic.treatment.models import ChecklistRevision, PreDoseChecklist
+from ketaclinic.treatment.models import PreDoseChecklist
+from ketaclinic.treatment.revisions import ChecklistRevision
 from ketaclinic.treatment.selectors import dosing_blockers
 from ketaclinic.treatment.selectors.signing import session_content
 
