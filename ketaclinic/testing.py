@@ -317,7 +317,10 @@ def checked_in_session(
     session = session_now(prescriber=prescriber, patient=patient, version=version, **enrol)
     if scales:
         answer_pre_session_scales(nurse, session)
-    session_check_in(by=nurse, session=session)
+    # Checked in before the vitals are taken (treatment/domain/timing.py refuses a reading
+    # before check-in).
+    minutes = (vitals_minutes_ago or 0) + 5
+    session_check_in(by=nurse, session=session, at=timezone.now() - dt.timedelta(minutes=minutes))
     if vitals_minutes_ago is not None:
         checklist(
             nurse,

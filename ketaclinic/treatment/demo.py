@@ -262,6 +262,7 @@ def seed(out: Callable[[str], None]) -> None:
             decision_note="Demo: reviewed history, prior trials and contraindications; "
             "patient consented.",
             start_date=today - dt.timedelta(weeks=weeks_ago),
+            history=True,  # demo courses that began before today
             session_time=dt.time(9, 0),
             chair=chair,
             concomitant_antidepressant="Sertraline 100 mg daily"
@@ -287,7 +288,7 @@ def seed(out: Callable[[str], None]) -> None:
         ("esketamine_trd", "Chair 5", 20),  # pre-dose, BP waiting for the prescriber
         ("iv_racemic_depression", "Chair 6", 10),  # checked in
         ("esketamine_trd", "Room A", -60),  # scheduled later today
-        ("iv_racemic_depression", "Room B", -120),  # missed
+        ("iv_racemic_depression", "Room B", 60),  # missed (its time has passed)
     ]
     sessions: list[TreatmentSession] = []
     for k, (code, chair, minutes_ago) in enumerate(board):
@@ -298,7 +299,7 @@ def seed(out: Callable[[str], None]) -> None:
         sessions.append(first)
     done, ready, monitoring_, dosing_, predose, checked, _, missed = sessions
     for s in (done, ready, monitoring_, dosing_, predose, checked):
-        services.session_check_in(by=nurse, session=s)
+        services.session_check_in(by=nurse, session=s, at=s.scheduled_at)
     for s, minutes in ((done, 140), (ready, 130), (monitoring_, 50), (dosing_, 15)):
         _scales(nurse, s, now - dt.timedelta(minutes=minutes + 15))
         _checklist(nurse, s, now - dt.timedelta(minutes=minutes + 10), (126, 80))

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
+from ketaclinic.treatment.domain import amendment
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import DeviceRule
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
@@ -177,6 +178,14 @@ class EnrolForm(forms.Form):
         help_text="Drug and daily dose. Required where the protocol is given with one "
         "(esketamine for depression with acute suicidal ideation).",
     )
+    confirm_another_course = forms.BooleanField(
+        label="Enrol although the patient has an active course of this protocol",
+        required=False,
+        help_text="Prescriber's confirmation; give the reason below.",
+    )
+    another_course_reason = forms.CharField(
+        label="Why a second active course", max_length=500, required=False
+    )
 
     def __init__(self, *args: Any, versions: list[ProtocolVersion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,6 +241,19 @@ class ChecklistForm(forms.Form):
         help_text="Assess it now: 5 answers readily to name ... 0 no response. Never assumed.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ChecklistAgainForm(forms.Form):
+    """The checklist's answers recorded again before dosing, with a reason (the vitals are
+    readings: a new one is recorded in Monitoring)."""
+
+    fasting_confirmed = ChecklistForm.base_fields["fasting_confirmed"]
+    ride_home_confirmed = ChecklistForm.base_fields["ride_home_confirmed"]
+    nasal_medication_timing_ok = ChecklistForm.base_fields["nasal_medication_timing_ok"]
+    pregnancy_status = ChecklistForm.base_fields["pregnancy_status"]
+    scales_reviewed = ChecklistForm.base_fields["scales_reviewed"]
+    notes = ChecklistForm.base_fields["notes"]
+    reason = forms.CharField(label="Why the checklist is recorded again", max_length=500)
 
 
 class DecisionForm(forms.Form):
@@ -387,19 +409,34 @@ class ObservationForm(forms.Form):
     value = forms.IntegerField(label="Value", required=False)
     text = forms.CharField(label="Text", required=False, max_length=1000)
 
-    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tz: ZoneInfo, prefill: str | None = None, **kwargs: Any) -> None:
+        """``prefill``: a measurement code chosen with one tap from a due monitoring row; the
+        form starts on it with the time filled in as now, marked as filled in."""
         super().__init__(*args, **kwargs)
+        help_text = "Empty: now."
+        self.prefilled = bool(prefill) and prefill in ObservationCode.values
+        if self.prefilled and not self.is_bound:
+            self.initial["code"] = prefill
+            self.initial["measured_at"] = _now_local(tz)
+            help_text = (
+                "Filled in as now when you opened this form: change it if the reading was "
+                "taken at another time."
+            )
         self.fields["measured_at"] = LocalDateTimeField(
-            tz=tz, label="Measured at", required=False, help_text="Empty: now."
+            tz=tz, label="Measured at", required=False, help_text=help_text
         )
 
 
+_CHOOSE = ("", "Choose…")
+
+
 class AdverseEventForm(forms.Form):
-    event_type = forms.ChoiceField(label="Type", choices=AdverseEventType.choices)
-    severity = forms.ChoiceField(choices=AeSeverity.choices)
+    # Nothing pre-selected: a clinical answer is chosen, never defaulted (issue 14, finding 4).
+    event_type = forms.ChoiceField(label="Type", choices=[_CHOOSE, *AdverseEventType.choices])
+    severity = forms.ChoiceField(label="Severity", choices=[_CHOOSE, *AeSeverity.choices])
     serious = forms.BooleanField(label="Serious", required=False)
     action_taken = forms.CharField(label="Action taken", max_length=500)
-    outcome = forms.ChoiceField(choices=AeOutcome.choices)
+    outcome = forms.ChoiceField(label="Outcome", choices=[_CHOOSE, *AeOutcome.choices])
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )
@@ -473,10 +510,63 @@ class SignForm(forms.Form):
     )
 
 
+def _amend_value_field(spec: amendment.FieldSpec) -> forms.Field:
+    """The form field a value is typed in at entry, for an amendment of that value."""
+    label = f"New value: {spec.label}"
+    kind = amendment.Kind
+    if spec.kind is kind.DATE:
+        return forms.DateField(label=label, required=spec.required, widget=DATE_WIDGET)
+    if spec.kind is kind.INTEGER:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        return forms.IntegerField(
+            label=label + unit,
+            required=spec.required,
+            min_value=spec.minimum,
+            max_value=spec.maximum,
+        )
+    if spec.kind is kind.YES_NO:
+        return forms.ChoiceField(
+            label=label,
+            required=False,
+            choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No")],
+        )
+    if spec.kind is kind.CHOICE:
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "Choose…"), *spec.choices]
+        )
+    widget = forms.Textarea(attrs={"rows": 3}) if spec.kind is kind.LONG_TEXT else None
+    return forms.CharField(
+        label=label, required=spec.required, max_length=spec.max_length, widget=widget
+    )
+
+
 class AmendForm(forms.Form):
-    field = forms.ChoiceField(label="Field", choices=sorted(AMENDABLE_FIELDS.items()))
-    new_value = forms.CharField(label="New value", max_length=500)
+    """An amendment of one field of a signed record: the value is typed with the field's own
+    form field and limits (domain/amendment.py); the service checks it again."""
+
+    field = forms.ChoiceField(
+        label="Field to amend",
+        choices=[("", "Choose…"), *sorted(AMENDABLE_FIELDS.items(), key=lambda kv: kv[1])],
+    )
+    new_value = forms.CharField(label="New value", max_length=5000, required=False)
     reason = forms.CharField(label="Reason for the amendment", max_length=500)
+
+    def __init__(self, *args: Any, field: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = self.data.get("field") if self.is_bound else field
+        self.spec = amendment.SPECS.get(str(chosen)) if chosen else None
+        if self.spec is not None:
+            self.fields["new_value"] = _amend_value_field(self.spec)
+            self.fields["field"].widget = forms.HiddenInput()
+            self.initial.setdefault("field", self.spec.name)
+
+    def clean_new_value(self) -> str:
+        value = self.cleaned_data.get("new_value")
+        if value is None:
+            return ""
+        if hasattr(value, "isoformat"):
+            return str(value.isoformat())
+        return str(value)
 
 
 class SubmittedForm(forms.Form):

@@ -1,16 +1,13 @@
 """Supervised treatment records: protocols as versioned data, courses, sessions and what happens in
-them. Logic lives in the pure modules (protocol, dosing, schedule, monitoring, rems) and in
-services.py; these models hold fields and constraints.
-
-Signed sessions are locked: nothing of a signed session (checklist, decisions, dose,
-observations, adverse events, PMF) is updated afterwards. A correction is an ``Amendment`` row
-with author, time and reason; the original stays as it was (conventions section 4).
-"""
+them. Logic lives in the pure modules and the services; these models hold fields and constraints.
+Signed sessions are locked: nothing of a signed session (checklist, decisions, dose, observations,
+adverse events, PMF) is updated afterwards. A correction is an ``Amendment`` row with author, time
+and reason; the original stays as it was (conventions section 4)."""
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
@@ -557,9 +554,8 @@ class Amendment(models.Model):
 
 
 class RemsMonitoringForm(models.Model):
-    """The SPRAVATO REMS Patient Monitoring Form of one esketamine session [PMF; REMS].
-
-    ``data`` is the pure ``rems.PatientMonitoringForm`` as a JSON dict (dates as ISO strings)."""
+    """The SPRAVATO REMS Patient Monitoring Form of one esketamine session [PMF; REMS]. ``data``
+    is the pure ``rems.PatientMonitoringForm`` as a JSON dict (dates as ISO strings)."""
 
     session = models.OneToOneField(
         TreatmentSession, on_delete=models.PROTECT, related_name="rems_form"
@@ -594,4 +590,10 @@ class RemsMonitoringForm(models.Model):
     @property
     def dose_mg(self) -> Decimal | None:
         value: Any = self.data.get("dose")
-        return Decimal(value) if value and value != "other" else None
+        try:  # an odd stored value ("84 mg") reads as no dose, never an error
+            return Decimal(str(value)) if value and value != "other" else None
+        except InvalidOperation:
+            return None
+
+
+from ketaclinic.treatment.revisions import ChecklistRevision  # noqa: E402,F401  (600-line limit)

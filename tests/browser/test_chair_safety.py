@@ -73,15 +73,17 @@ def test_a_189_over_119_reading_raises_a_critical_alert_on_the_board(
     session = _esketamine_session(
         clinic_admin, nurse, prescriber, systolic=150, diastolic=95, vitals_minutes_ago=40
     )
-    for pending in selectors.pending_decisions(session):  # 150/95 is above 140/90
-        services.prescriber_decision_record(
-            by=prescriber,
-            session=session,
-            kind=pending.kind,
-            subject=pending.subject,
-            outcome="proceed",
-            reason="Usual baseline for this patient.",
-        )
+    # The decision comes before the first device 35 minutes ago (treatment/domain/timing.py).
+    with time_machine.travel(timezone.now() - dt.timedelta(minutes=37)):
+        for pending in selectors.pending_decisions(session):  # 150/95 is above 140/90
+            services.prescriber_decision_record(
+                by=prescriber,
+                session=session,
+                kind=pending.kind,
+                subject=pending.subject,
+                outcome="proceed",
+                reason="Usual baseline for this patient.",
+            )
     _dose(nurse, session, minutes_ago=30)
     chair = sign_in_through_ui(new_page(), nurse)
     chair.goto(f"/treatment/sessions/{session.pk}/")

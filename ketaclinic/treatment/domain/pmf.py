@@ -67,6 +67,24 @@ def pmf_from_dict(data: dict[str, Any]) -> rems.PatientMonitoringForm:
     return rems.PatientMonitoringForm(**kwargs)
 
 
+def pmf_from_dict_lenient(
+    data: dict[str, Any],
+) -> tuple[rems.PatientMonitoringForm, dict[str, str]]:
+    """``pmf_from_dict`` for display: a stored value that does not parse (an old free-text
+    amendment such as "84 mg") is left out of the form and returned with why, so that pages
+    show it as needing an amendment instead of failing."""
+    good: dict[str, Any] = {}
+    invalid: dict[str, str] = {}
+    for name, value in data.items():
+        try:
+            pmf_from_dict({name: value})
+        except (ValueError, TypeError) as exc:
+            invalid[name] = str(exc)
+        else:
+            good[name] = value
+    return pmf_from_dict(good), invalid
+
+
 @dataclasses.dataclass(frozen=True)
 class MedicationFacts:
     stopped_on: dt.date | None

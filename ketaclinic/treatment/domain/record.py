@@ -73,6 +73,10 @@ class ChecklistFacts:
     scales_reviewed: bool
     notes: str
     recorded_by_id: int
+    # The answers before each re-recording, oldest first (issue 14); part of the signed content
+    # only when there are some, so that content signed before re-recording existed hashes as it
+    # did.
+    revisions: tuple[dict[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,6 +251,7 @@ def session_content(record: SessionRecord) -> dict[str, Any]:
             "scales_reviewed": c.scales_reviewed,
             "notes": c.notes,
             "recorded_by": c.recorded_by_id,
+            **({"revisions": [dict(r) for r in c.revisions]} if c.revisions else {}),
         },
         "decisions": [
             {

@@ -82,6 +82,7 @@ from ketaclinic.treatment.selectors.signing import (
 from ketaclinic.treatment.selectors.timeline import (
     derived_phase,
     is_rate_based_or_infusion,
+    phase_label,
     pure_observations,
     session_timeline,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "outcome_courses",
     "patient_chart_context",
     "pending_decisions",
+    "phase_label",
     "plan_calendar",
     "pmf_missing",
     "pmf_treatment_date",

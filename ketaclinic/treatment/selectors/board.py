@@ -23,7 +23,7 @@ from ketaclinic.treatment.models import (
 )
 from ketaclinic.treatment.selectors.access import can_run_sessions
 from ketaclinic.treatment.selectors.predose import dosing_blockers, suicidality_flags_for
-from ketaclinic.treatment.selectors.timeline import derived_phase, session_timeline
+from ketaclinic.treatment.selectors.timeline import derived_phase, phase_label, session_timeline
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
         .exclude(phase__in=[SessionPhase.CANCELLED])
         .select_related("patient", "protocol_version", "dose", "checklist", "clinic")
         .prefetch_related("observations", "decisions")
-        .order_by("chair", "scheduled_at")
+        # Time order first (issue 14: unassigned 09:00 rows sorted above earlier chair rows).
+        .order_by("scheduled_at", "chair", "pk")
     )
     # One scales query for every pre-dose row's suicidality gate (not one per row).
     flags = suicidality_flags_for(
@@ -92,7 +93,6 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
         membership=membership, patient_ids={s.patient_id for s in sessions}
     )
     rows = []
-    labels = dict(SessionPhase.choices)
     for s in sessions:
         phase = derived_phase(s, now)
         item = None
@@ -102,7 +102,7 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
             BoardRow(
                 session=s,
                 phase=phase,
-                phase_label=labels.get(phase, phase),
+                phase_label=phase_label(s, now),
                 next_item=item,
                 next_label=_item_label(item, tz),
                 state=item.status.value if item else "",

@@ -21,10 +21,11 @@ from ketaclinic.audit.signatures import signature_matches
 from ketaclinic.patients.models import Patient, WeightMeasurement
 from ketaclinic.patients.selectors import latest_weight
 from ketaclinic.treatment.domain import monitoring, rems
-from ketaclinic.treatment.domain.pmf import pmf_from_dict
+from ketaclinic.treatment.domain.pmf import pmf_from_dict_lenient
 from ketaclinic.treatment.domain.protocol import Drug, Route
 from ketaclinic.treatment.domain.protocol import Protocol as PureProtocol
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
+from ketaclinic.treatment.domain.vitals_chart import VitalsChart, vitals_chart
 from ketaclinic.treatment.models import (
     AdverseEvent,
     Amendment,
@@ -54,7 +55,12 @@ from ketaclinic.treatment.selectors.signing import (
     session_content,
     signing_problems,
 )
-from ketaclinic.treatment.selectors.timeline import derived_phase, session_timeline
+from ketaclinic.treatment.selectors.timeline import (
+    derived_phase,
+    phase_label,
+    pure_observations,
+    session_timeline,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +110,8 @@ class SessionPage:
     # The dose the dose form starts from (esketamine: the first-dose rule or the usual dose);
     # None for the other protocols, whose form starts from the protocol's usual amount.
     suggested_dose_mg: Decimal | None
+    # The small vitals chart of the session's readings (None without a vital sign yet).
+    vitals_chart: VitalsChart | None = None
 
     def context(self) -> dict[str, Any]:
         """The fields as template context (shallow: the objects themselves, not copies)."""
@@ -120,6 +128,11 @@ def session_page(
     protocol = session.protocol_version.protocol
     observations = list(session.observations.select_related("recorded_by"))
     items = session_timeline(session, now, observations)
+    chart = vitals_chart(
+        pure_observations(observations),
+        tz=membership.clinic.tzinfo,
+        dose_started_at=session.dose_started_at,
+    )
     dose = (
         DoseAdministration.objects.filter(session=session)
         .select_related("session", "given_by", "witnessed_by", "witness_signature")
@@ -129,7 +142,7 @@ def session_page(
     missing: list[str] = []
     pmf_problems: list[str] = []
     if pmf is not None:
-        pure = pmf_from_dict(pmf.data)
+        pure, _ = pmf_from_dict_lenient(pmf.data)
         missing = pmf_missing(pmf)
         pmf_problems = rems.pmf_problems(pure)
     weight = latest_weight(patient=session.patient)
@@ -154,7 +167,7 @@ def session_page(
         is_esketamine=is_esketamine,
         is_infusion=protocol.route is Route.IV_INFUSION,
         phase=phase,
-        phase_label=dict(SessionPhase.choices).get(phase),
+        phase_label=phase_label(session, now),
         checklist=getattr(session, "checklist", None),
         blockers=dosing_blockers(session),
         pre_session_scales=pre_session_scales(session),
@@ -195,6 +208,7 @@ def session_page(
         meaning_labels=dict(SignatureMeaning.choices),
         printed_name=membership.user.display_name,
         suggested_dose_mg=_suggested_dose_mg(session, protocol) if is_esketamine else None,
+        vitals_chart=chart,
     )
     return page
 

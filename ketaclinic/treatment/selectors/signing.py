@@ -145,6 +145,15 @@ def session_record(session: TreatmentSession) -> record.SessionRecord:
             scales_reviewed=checklist.scales_reviewed,
             notes=checklist.notes,
             recorded_by_id=checklist.recorded_by_id,
+            revisions=tuple(
+                {
+                    "old_answers": r.old_answers,
+                    "reason": r.reason,
+                    "by": r.recorded_by_id,
+                    "at": record.iso(r.recorded_at),
+                }
+                for r in checklist.revisions.all()
+            ),
         ),
         decisions=tuple(_decision_facts(d) for d in session.decisions.order_by("decided_at", "pk")),
         dose=None if dose is None else _dose_facts(dose),
@@ -235,9 +244,11 @@ def build_pmf(
 
 
 def pmf_missing(form: RemsMonitoringForm, data: dict[str, Any] | None = None) -> list[str]:
-    """Required fields of the form's own layout version still empty."""
-    parsed = pmf.pmf_from_dict(form.data if data is None else data)
-    return rems.missing_required_fields(parsed, rems.layout_named(form.layout))
+    """Required fields of the form's own layout version still empty, and any field whose
+    stored value is not valid (it needs an amendment)."""
+    parsed, invalid = pmf.pmf_from_dict_lenient(form.data if data is None else data)
+    missing = rems.missing_required_fields(parsed, rems.layout_named(form.layout))
+    return [*missing, *(k for k in invalid if k not in missing)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +330,7 @@ def signing_problems(session: TreatmentSession) -> list[str]:
         if form is None:
             problems.append("The REMS Patient Monitoring Form is missing.")
         else:
-            parsed = pmf.pmf_from_dict(form.data)
+            parsed, _ = pmf.pmf_from_dict_lenient(form.data)
             missing = pmf_missing(form)
             if missing:
                 problems.append(

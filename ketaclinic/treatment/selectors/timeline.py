@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketaclinic.treatment.domain import monitoring
+from ketaclinic.treatment.domain import monitoring, timing
 from ketaclinic.treatment.domain.protocol import RATE_BASED, Measure, Route
 from ketaclinic.treatment.models import Observation, SessionPhase, TreatmentSession
 
@@ -22,6 +22,20 @@ def pure_observations(observations: list[Observation]) -> list[monitoring.Observ
         )
         for o in observations
     ]
+
+
+NOT_RECORDED = "Not recorded"
+
+
+def phase_label(session: TreatmentSession, now: dt.datetime) -> str:
+    """The phase as people read it: a scheduled session whose time has passed without check-in
+    is "Not recorded" (issue 14), not "Scheduled"."""
+    phase = derived_phase(session, now)
+    if phase == SessionPhase.SCHEDULED and timing.is_overdue(
+        scheduled_at=session.scheduled_at, now=now
+    ):
+        return NOT_RECORDED
+    return str(dict(SessionPhase.choices).get(phase, phase))
 
 
 def derived_phase(session: TreatmentSession, now: dt.datetime) -> str:

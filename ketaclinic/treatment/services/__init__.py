@@ -20,6 +20,7 @@ from ketaclinic.treatment.services.calendar import (
     session_check_in,
     session_miss,
     session_move,
+    session_reinstate,
 )
 from ketaclinic.treatment.services.dose import dose_record
 from ketaclinic.treatment.services.observations import (
@@ -27,7 +28,12 @@ from ketaclinic.treatment.services.observations import (
     observation_record,
     observation_record_by_id,
 )
-from ketaclinic.treatment.services.predose import checklist_record, prescriber_decision_record
+from ketaclinic.treatment.services.predose import (
+    CHECKLIST_ANSWERS,
+    checklist_record,
+    checklist_rerecord,
+    prescriber_decision_record,
+)
 from ketaclinic.treatment.services.protocols import (
     protocol_copy_from_library,
     protocol_create,
@@ -45,11 +51,13 @@ from ketaclinic.treatment.services.witness import WITNESS_REFUSED, WitnessSignOf
 
 # isort: split
 __all__ = [
+    "CHECKLIST_ANSWERS",
     "WITNESS_REFUSED",
     "DeadlineRun",
     "WitnessSignOff",
     "adverse_event_record",
     "checklist_record",
+    "checklist_rerecord",
     "closure_add",
     "closure_cancel",
     "course_enrol",
@@ -69,5 +77,6 @@ __all__ = [
     "session_discharge",
     "session_miss",
     "session_move",
+    "session_reinstate",
     "session_sign",
 ]

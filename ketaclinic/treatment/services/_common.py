@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -13,7 +14,8 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.treatment.models import SessionPhase, TreatmentSession
+from ketaclinic.treatment.domain import timing
+from ketaclinic.treatment.models import PrescriberDecision, SessionPhase, TreatmentSession
 
 
 def _need(by: Membership, *perms: Perm) -> None:
@@ -52,6 +54,56 @@ def _now_or(value: dt.datetime | None, field: str) -> dt.datetime:
     if value > now + dt.timedelta(minutes=1):
         raise ValidationError({field: "This time is in the future; record what has happened."})
     return value
+
+
+def clock_skew() -> dt.timedelta:
+    """The clock-skew allowance of ``timing`` (a project default of 2 minutes, not a clinical
+    fact; the setting ``KETACLINIC_CLOCK_SKEW_MINUTES`` overrides it)."""
+    minutes = getattr(settings, "KETACLINIC_CLOCK_SKEW_MINUTES", None)
+    return timing.DEFAULT_SKEW if minutes is None else dt.timedelta(minutes=int(minutes))
+
+
+def session_clock(
+    s: TreatmentSession, now: dt.datetime | None = None, *, with_decision: bool = True
+) -> timing.SessionClock:
+    """The session's times for ``timing``; ``with_decision=False`` spares the query for the
+    last decision where the step does not depend on it (readings)."""
+    last_decision = (
+        PrescriberDecision.objects.filter(session_id=s.pk)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+        if with_decision
+        else None
+    )
+    return timing.SessionClock(
+        now=now or timezone.now(),
+        checked_in_at=s.checked_in_at,
+        last_decision_at=last_decision,
+        dose_started_at=s.dose_started_at,
+        skew=clock_skew(),
+    )
+
+
+def _clinical_time(
+    by: Membership,
+    s: TreatmentSession,
+    value: dt.datetime | None,
+    *,
+    field: str,
+    label: str,
+    step: timing.Step,
+) -> dt.datetime:
+    """A time typed for ``s`` (now when left blank), checked by the one rule of
+    ``domain/timing.py``; the error is keyed by ``field`` and names ``label``."""
+    clock = session_clock(s, with_decision=step is timing.Step.DOSE)
+    when = clock.now if value is None else value
+    problem = timing.time_problem(
+        field=label, when=when, step=step, clock=clock, tz=by.clinic.tzinfo
+    )
+    if problem:
+        raise ValidationError({field: problem})
+    return when
 
 
 def _session_audit(

@@ -18,11 +18,12 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.selectors import enrolment_clearance
-from ketaclinic.treatment.domain import schedule
+from ketaclinic.treatment.domain import schedule, timing
 from ketaclinic.treatment.domain.protocol import Frequency
 from ketaclinic.treatment.models import (
     ClinicClosure,
     Course,
+    CourseStatus,
     ProtocolVersion,
     SessionPhase,
     TreatmentSession,
@@ -40,6 +41,7 @@ from ketaclinic.treatment.services._common import (
     _own,
     _session_audit,
     _set_phase,
+    clock_skew,
 )
 
 
@@ -125,6 +127,36 @@ def _require_screening(patient: Patient, version: ProtocolVersion) -> None:
         raise ValidationError(clearance.problem)
 
 
+def _one_active_course(
+    by: Membership, patient: Patient, version: ProtocolVersion, confirmed: bool, reason: str
+) -> None:
+    """One active course per patient and protocol, unless the prescriber confirms a second one
+    with a reason (issue 14)."""
+    active = (
+        Course.objects.filter(
+            patient=patient,
+            status=CourseStatus.ACTIVE,
+            protocol_version__family_id=version.family_id,
+        )
+        .order_by("start_date")
+        .first()
+    )
+    if active is None:
+        return
+    if not confirmed:
+        raise ValidationError(
+            {
+                "confirm_another_course": f"This patient already has an active course of "
+                f"{version.title} (from {active.start_date.isoformat()}). Tick the box and give "
+                "a reason to enrol a second one."
+            }
+        )
+    if not reason.strip():
+        raise ValidationError(
+            {"another_course_reason": "Say why this patient needs a second active course."}
+        )
+
+
 @transaction.atomic
 def course_enrol(
     *,
@@ -139,6 +171,9 @@ def course_enrol(
     chosen_frequencies: Mapping[str, Frequency] | None = None,
     horizon_weeks: int = 12,
     concomitant_antidepressant: str = "",
+    confirm_another_course: bool = False,
+    another_course_reason: str = "",
+    history: bool = False,
 ) -> Course:
     """A prescriber enrols the patient; the course's sessions come from the protocol's schedule,
     the clinic's opening days, closures (ClinicClosure) and time zone
@@ -153,6 +188,14 @@ def course_enrol(
     _require_screening(patient, version)
     if not decision_note.strip():
         raise ValidationError({"decision_note": "Record the prescriber's decision to treat."})
+    # ``history``: the demo's (and a later import's) courses that began before today; never
+    # set from a form.
+    problem = (
+        None if history else timing.course_start_problem(start=start_date, today=_clinic_today(by))
+    )
+    if problem:
+        raise ValidationError({"start_date": problem})
+    _one_active_course(by, patient, version, confirm_another_course, another_course_reason)
     protocol = version.protocol
     antidepressant = concomitant_antidepressant.strip()
     if protocol.requires_oral_antidepressant and not antidepressant:
@@ -224,8 +267,15 @@ def course_enrol(
             "closures": [d.isoformat() for d in closures],
             "shortfalls": len(result.shortfalls),
             "concomitant_antidepressant": antidepressant,
+            "another_active_course": confirm_another_course,
         },
     )
+    if confirm_another_course:
+        course.calendar_notes = [
+            *course.calendar_notes,
+            f"Second active course of this protocol, confirmed: {another_course_reason.strip()}",
+        ]
+        course.save(update_fields=["calendar_notes"])
     return course
 
 
@@ -271,6 +321,25 @@ def session_move(
         raise ValidationError({"new_date": f"{problem}."})
     at = new_time or s.scheduled_at.astimezone(tz).time().replace(tzinfo=None)
     starts_at, _, _ = schedule.local_instant(new_date, at, tz)
+    last = (
+        TreatmentSession.objects.filter(course_id=s.course_id)
+        .exclude(pk=s.pk)
+        .order_by("-scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    course_last = max(
+        (last or s.scheduled_at).astimezone(tz).date(), s.scheduled_at.astimezone(tz).date()
+    )
+    problem = timing.move_problem(
+        new_start=starts_at,
+        now=timezone.now(),
+        course_start=s.course.start_date,
+        course_last=course_last,
+        tz=tz,
+    )
+    if problem:
+        raise ValidationError({"new_date": problem})
     old = s.scheduled_at
     s.moved_from = s.moved_from or old
     s.scheduled_at = starts_at
@@ -315,7 +384,13 @@ def _end_session(
 
 @transaction.atomic
 def session_miss(*, by: Membership, session: TreatmentSession, reason: str) -> str:
-    """Mark the session missed; returns the label's missed-session guidance to show."""
+    """Mark the session missed, only once its time has passed; returns the label's
+    missed-session guidance to show."""
+    problem = timing.miss_problem(
+        scheduled_at=session.scheduled_at, now=timezone.now(), tz=by.clinic.tzinfo
+    )
+    if problem:
+        raise ValidationError(problem)
     s = _end_session(by, session, SessionPhase.MISSED, reason)
     return missed_session_guidance(s)
 
@@ -326,14 +401,56 @@ def session_cancel(*, by: Membership, session: TreatmentSession, reason: str) ->
 
 
 @transaction.atomic
-def session_check_in(
-    *, by: Membership, session: TreatmentSession, chair: str | None = None
+def session_reinstate(
+    *, by: Membership, session: TreatmentSession, reason: str
 ) -> TreatmentSession:
+    """Undo "missed" or "cancelled": the session is scheduled again. The earlier status and its
+    reason stay in the audit trail (SESSION_UPDATED with the phase change and both reasons)."""
+    _need(by, Perm.SCHEDULE_MANAGE)
+    s = _lock_session(by, session)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the session is reinstated."})
+    if s.phase not in (SessionPhase.MISSED, SessionPhase.CANCELLED):
+        raise ValidationError(
+            f"Only a missed or cancelled session can be reinstated; this one is "
+            f"{s.get_phase_display().lower()}."
+        )
+    old_phase, old_reason = s.phase, s.status_reason
+    s.phase = SessionPhase.SCHEDULED
+    s.status_reason = (
+        f"Reinstated: {reason} (was {SessionPhase(old_phase).label.lower()}: {old_reason})"
+    )
+    s.save(update_fields=["phase", "status_reason"])
+    _session_audit(
+        by,
+        s,
+        EventType.SESSION_UPDATED,
+        reason=reason,
+        changes={"phase": (old_phase, SessionPhase.SCHEDULED)},
+    )
+    return s
+
+
+@transaction.atomic
+def session_check_in(
+    *,
+    by: Membership,
+    session: TreatmentSession,
+    chair: str | None = None,
+    at: dt.datetime | None = None,
+) -> TreatmentSession:
+    """Check the patient in, now or at ``at`` earlier today (entered after the fact)."""
     _need(by, Perm.SCHEDULE_MANAGE, Perm.TREATMENT_ADMINISTER)
     s = _lock_session(by, session)
     if s.phase != SessionPhase.SCHEDULED:
         raise ValidationError(f"Only a scheduled session can be checked in; this one is {s.phase}.")
-    extra: dict[str, Any] = {"checked_in_at": timezone.now()}
+    now = timezone.now()
+    if at is not None:
+        problem = timing.check_in_problem(at=at, now=now, tz=by.clinic.tzinfo, skew=clock_skew())
+        if problem:
+            raise ValidationError({"at": problem})
+    extra: dict[str, Any] = {"checked_in_at": at or now}
     if chair:
         extra["chair"] = chair
     _set_phase(by, s, SessionPhase.CHECKED_IN, **extra)
@@ -348,4 +465,5 @@ __all__ = [
     "session_check_in",
     "session_miss",
     "session_move",
+    "session_reinstate",
 ]

@@ -16,6 +16,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.screening.selectors import dose_time_findings
 from ketaclinic.treatment.domain import dosing
 from ketaclinic.treatment.domain.dose_plan import IV_ROUTES
+from ketaclinic.treatment.domain.timing import Step
 from ketaclinic.treatment.models import (
     DecisionKind,
     DecisionOutcome,
@@ -25,7 +26,12 @@ from ketaclinic.treatment.models import (
 )
 from ketaclinic.treatment.selectors.dose import DosePreview, dose_preview
 from ketaclinic.treatment.selectors.predose import dosing_blockers, predose_bp
-from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
+from ketaclinic.treatment.services._common import (
+    _clinical_time,
+    _lock_session,
+    _need,
+    _set_phase,
+)
 from ketaclinic.treatment.services.predose import prescriber_decision_record
 from ketaclinic.treatment.services.witness import (
     WitnessSignOff,
@@ -224,7 +230,10 @@ def _dose_record(
     prep = preview.preparation
     times: list[dt.datetime] = []
     if protocol.devices is not None:
-        times = [_now_or(t, "device_times") for t in (device_times or [])]
+        times = [
+            _clinical_time(by, s, t, field="device_times", label="Device time", step=Step.DOSE)
+            for t in (device_times or [])
+        ]
         if len(times) != preview.device_count:
             raise ValidationError(
                 {
@@ -238,7 +247,9 @@ def _dose_record(
             raise ValidationError({"device_times": problems})
         start = times[0]
     else:
-        start = _now_or(started_at, "started_at")
+        start = _clinical_time(
+            by, s, started_at, field="started_at", label="Dose started at", step=Step.DOSE
+        )
     bp = predose_bp(s)
     if bp is not None and start < bp.measured_at:
         raise ValidationError(

@@ -15,7 +15,7 @@ from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.treatment.domain import monitoring
+from ketaclinic.treatment.domain import monitoring, timing
 from ketaclinic.treatment.domain.protocol import Measure
 from ketaclinic.treatment.models import (
     OBSERVATION_CODING,
@@ -29,7 +29,12 @@ from ketaclinic.treatment.models import (
 )
 from ketaclinic.treatment.selectors.predose import baseline_observations
 from ketaclinic.treatment.selectors.timeline import pure_observations
-from ketaclinic.treatment.services._common import _SIGNED_AND_LOCKED, _lock_session, _need, _now_or
+from ketaclinic.treatment.services._common import (
+    _SIGNED_AND_LOCKED,
+    _clinical_time,
+    _lock_session,
+    _need,
+)
 
 _MEASURE_CODES = frozenset(m.value for m in Measure)
 #: Each rule's inbox kind. One alert per reading and kind: the SpO2 rules (below the limit, a
@@ -232,7 +237,8 @@ def _observation_record_locked(
         raise ValidationError(f"This session is {s.get_phase_display().lower()}.")
     if code not in _MEASURE_CODES:
         raise ValidationError({"code": "Choose what was measured."})
-    when = _now_or(measured_at, "measured_at")
+    step = timing.Step.READING if s.dose_started_at is None else timing.Step.POST_DOSE_READING
+    when = _clinical_time(by, s, measured_at, field="measured_at", label="Measured at", step=step)
     return _observation_create(
         by,
         s,
@@ -271,6 +277,12 @@ def adverse_event_record(
         errors["action_taken"] = "Say what was done (or 'none')."
     if event_type == AdverseEventType.OTHER and not description.strip():
         errors["description"] = "Describe the event."
+    try:
+        onset = _clinical_time(
+            by, s, onset_at, field="onset_at", label="Onset", step=timing.Step.ADVERSE_EVENT
+        )
+    except ValidationError as e:
+        errors.update({k: " ".join(v) for k, v in e.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     # An outcome that is a seriousness criterion makes the event serious whatever was ticked.
@@ -279,7 +291,7 @@ def adverse_event_record(
         session=s,
         event_type=event_type,
         description=description.strip(),
-        onset_at=_now_or(onset_at, "onset_at"),
+        onset_at=onset,
         severity=severity,
         serious=serious,
         action_taken=action_taken.strip(),

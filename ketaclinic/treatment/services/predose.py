@@ -13,18 +13,26 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.treatment.domain import timing
 from ketaclinic.treatment.domain.protocol import Anchor, Drug, Measure
 from ketaclinic.treatment.models import (
     DecisionKind,
     DecisionOutcome,
+    DoseAdministration,
     PreDoseChecklist,
     PregnancyStatus,
     PrescriberDecision,
     SessionPhase,
     TreatmentSession,
 )
+from ketaclinic.treatment.revisions import ChecklistRevision
 from ketaclinic.treatment.selectors.predose import dosing_blockers
-from ketaclinic.treatment.services._common import _lock_session, _need, _now_or, _set_phase
+from ketaclinic.treatment.services._common import (
+    _clinical_time,
+    _lock_session,
+    _need,
+    _set_phase,
+)
 from ketaclinic.treatment.services.observations import _observation_create
 
 
@@ -78,7 +86,9 @@ def checklist_record(
     if unassessed:
         raise ValidationError(unassessed)
     now = timezone.now()
-    vitals_at = _now_or(measured_at, "measured_at")
+    vitals_at = _clinical_time(
+        by, s, measured_at, field="measured_at", label="Measured at", step=timing.Step.READING
+    )
     checklist = PreDoseChecklist.objects.create(
         session=s,
         fasting_confirmed=fasting_confirmed,
@@ -161,7 +171,98 @@ def prescriber_decision_record(
     return decision
 
 
+#: The checklist answers a re-recording may change (the vitals are readings: record new ones).
+CHECKLIST_ANSWERS = (
+    "fasting_confirmed",
+    "ride_home_confirmed",
+    "nasal_medication_timing_ok",
+    "pregnancy_status",
+    "scales_reviewed",
+    "notes",
+)
+
+
+@transaction.atomic
+def checklist_rerecord(
+    *,
+    by: Membership,
+    session: TreatmentSession,
+    reason: str,
+    fasting_confirmed: bool,
+    ride_home_confirmed: bool,
+    pregnancy_status: str,
+    scales_reviewed: bool,
+    nasal_medication_timing_ok: bool | None = None,
+    notes: str = "",
+) -> list[str]:
+    """Record the checklist's answers again before dosing (a box ticked once the patient has
+    confirmed it), with a reason. The earlier answers are kept (ChecklistRevision). Returns what
+    still blocks dosing."""
+    _need(by, Perm.TREATMENT_ADMINISTER)
+    s = _lock_session(by, session)
+    checklist = PreDoseChecklist.objects.select_for_update().filter(session=s).first()
+    if checklist is None:
+        raise ValidationError("Record the checklist first.")
+    if DoseAdministration.objects.filter(session=s).exists():
+        raise ValidationError("The dose is recorded: the checklist before it stays as it was.")
+    errors: dict[str, str] = {}
+    if not reason.strip():
+        errors["reason"] = "Say why the checklist is recorded again."
+    if pregnancy_status not in PregnancyStatus.values:
+        errors["pregnancy_status"] = "Choose a pregnancy status."
+    if s.protocol_version.protocol.drug is Drug.ESKETAMINE and nasal_medication_timing_ok is None:
+        errors["nasal_medication_timing_ok"] = (
+            "Esketamine: nasal steroid or decongestant at least 1 hour before? Answer yes or no "
+            "[DrOracle; LADMH]."
+        )
+    if errors:
+        raise ValidationError(errors)
+    new = {
+        "fasting_confirmed": fasting_confirmed,
+        "ride_home_confirmed": ride_home_confirmed,
+        "nasal_medication_timing_ok": nasal_medication_timing_ok,
+        "pregnancy_status": pregnancy_status,
+        "scales_reviewed": scales_reviewed,
+        "notes": notes.strip(),
+    }
+    old = {k: getattr(checklist, k) for k in CHECKLIST_ANSWERS}
+    if old == new:
+        raise ValidationError("These are the answers already recorded.")
+    now = timezone.now()
+    revision = ChecklistRevision.objects.create(
+        checklist=checklist,
+        old_answers={
+            **old,
+            "recorded_by": checklist.recorded_by_id,
+            "recorded_at": checklist.recorded_at.isoformat(),
+        },
+        reason=reason.strip(),
+        recorded_by_id=by.user_id,
+        recorded_at=now,
+    )
+    for k, v in new.items():
+        setattr(checklist, k, v)
+    checklist.recorded_by_id = by.user_id
+    checklist.recorded_at = now
+    checklist.save(update_fields=[*CHECKLIST_ANSWERS, "recorded_by", "recorded_at"])
+    audit_record(
+        event_type=EventType.CHECKLIST_RECORDED,
+        actor=by,
+        obj=checklist,
+        patient_id=s.patient_id,
+        reason=revision.reason,
+        changes={
+            k: (old[k], new[k]) for k in CHECKLIST_ANSWERS if k != "notes" and old[k] != new[k]
+        },
+        extra={"session_id": s.pk, "revision_id": revision.pk},
+    )
+    s.refresh_from_db()
+    return dosing_blockers(s)
+
+
 __all__ = [
+    "CHECKLIST_ANSWERS",
     "checklist_record",
+    "checklist_rerecord",
     "prescriber_decision_record",
 ]

@@ -20,6 +20,7 @@ from ketaclinic.audit.models import EventType, SignatureMeaning
 from ketaclinic.audit.services import audit_record
 from ketaclinic.audit.signatures import signature_record
 from ketaclinic.treatment.domain import rems
+from ketaclinic.treatment.domain.amendment import AmendmentError, parse_amendment
 from ketaclinic.treatment.domain.pmf import pmf_from_dict, pmf_to_dict
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import (
@@ -154,6 +155,11 @@ def session_sign(
     _own(by, session.clinic_id)
     if meaning not in (SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY):
         raise ValidationError({"meaning": "Choose approval or responsibility."})
+    # The step-up code is spent only when the rest is in order (issue 14, finding 4): the
+    # problems are read first, and again under the lock below.
+    early = signing_problems(session)
+    if early:
+        raise ValidationError(["The session cannot be signed yet:", *early])
     # Outside the transaction below: a failed attempt's audit event must stay.
     if not reauthenticate(membership=by, password=password, token=token):
         raise ValidationError({"password": f"{REAUTH_REFUSED} The signature was not applied."})
@@ -190,21 +196,36 @@ def session_amend(
     the session page shows."""
     _need(by, Perm.TREATMENT_ADMINISTER, Perm.TREATMENT_PLAN)
     _own(by, session.clinic_id)
-    s = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    s = TreatmentSession.objects.select_for_update().select_related("patient").get(pk=session.pk)
     if s.signed_at is None:
         raise ValidationError("The session is not signed yet: amendments are for signed records.")
+    errors: dict[str, str] = {}
+    value: Any = None
     if field not in AMENDABLE_FIELDS:
-        raise ValidationError({"field": f"Allowed: {', '.join(sorted(AMENDABLE_FIELDS))}"})
+        errors["field"] = "Choose a field of the signed record from the list."
+    else:
+        # Typed as at entry (domain/amendment.py): a refused value changes nothing.
+        try:
+            value = parse_amendment(
+                field,
+                new_value,
+                today=timezone.now().astimezone(by.clinic.tzinfo).date(),
+                birth_date=s.patient.date_of_birth,
+            )
+        except AmendmentError as exc:
+            errors["new_value"] = str(exc)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the signed record is being changed."})
+        errors["reason"] = "Say why the signed record is being changed."
+    if errors:
+        raise ValidationError(errors)
     old = current_value(s, field)
-    if str(old) == new_value:
+    if old == value or (old is not None and str(old) == str(value)):
         raise ValidationError({"new_value": "That is the current value."})
     amendment = Amendment.objects.create(
         session=s,
         field=field,
         old_value=old,
-        new_value=new_value,
+        new_value=value,
         reason=reason.strip(),
         author_id=by.user_id,
         created_at=timezone.now(),
@@ -214,7 +235,7 @@ def session_amend(
         s,
         EventType.SESSION_AMENDED,
         reason=amendment.reason,
-        changes={field: (old, new_value)},
+        changes={field: (old, value)},
         extra={"amendment_id": amendment.pk},
     )
     return amendment

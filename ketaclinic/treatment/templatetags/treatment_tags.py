@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 
+from ketaclinic.treatment.domain import amendment
 from ketaclinic.treatment.models import ObservationCode
 
 register = template.Library()
@@ -47,3 +48,20 @@ def basis_unit(basis: object) -> str:
     """A dose basis as its unit: ``mg_per_kg_per_hour`` -> ``mg/kg/h``."""
     key = str(getattr(basis, "value", basis))
     return _BASIS_UNITS.get(key, key)
+
+
+@register.filter
+def amend_label(field: object) -> str:
+    """An amendable field's label: ``dose.expiry_date`` -> ``Expiry date``."""
+    spec = amendment.SPECS.get(str(field))
+    return spec.label if spec else str(field)
+
+
+@register.filter
+def record_value(value: object) -> str:
+    """A stored record value as people read it: yes/no for booleans, blank for unanswered."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)

@@ -279,7 +279,9 @@ def test_severe_hepatic_impairment_needs_a_prescribers_override_for_esketamine(
         reason="Benefit outweighs risk after hepatology review",
         subject="dose:56",
     )
-    dose = esk_dose(nurse, session)
+    # The devices are sprayed after the decision (treatment/domain/timing.py).
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
+        dose = esk_dose(nurse, session)
     assert dose.override_reason == "Benefit outweighs risk after hepatology review"
 
 
@@ -305,11 +307,19 @@ def test_hepatic_impairment_is_edited_on_the_patient_with_a_reason(prescriber, w
 
 
 def test_esketamine_is_not_dosed_the_day_after_a_dose(
-    nurse, esk_version, checked, weighed_patient
+    nurse, prescriber, esk_version, checked, weighed_patient
 ) -> None:
     esk_dose(nurse, checked(esk_version))
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
-        later = checked(esk_version)
+        # A second active course of the protocol needs the prescriber's confirmation.
+        later = testing.checked_in_session(
+            nurse=nurse,
+            prescriber=prescriber,
+            patient=weighed_patient,
+            version=esk_version,
+            confirm_another_course=True,
+            another_course_reason="A session placed the next day (spacing rule under test)",
+        )
         with pytest.raises(ValidationError, match="at least 2 days between sessions"):
             esk_dose(nurse, later)
     assert DoseAdministration.objects.count() == 1

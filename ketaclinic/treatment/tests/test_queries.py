@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ketaclinic import testing
 from ketaclinic.treatment import services
+from ketaclinic.treatment.models import PrescriberDecision
 from ketaclinic.treatment.tests.conftest import esk_dose
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,10 @@ def _session_now(prescriber: Any, nurse: Any, patient: Any, version: Any, chair:
 
 def _check_in(nurse: Any, session: Any, systolic: int = 120) -> None:
     testing.answer_pre_session_scales(nurse, session)
-    services.session_check_in(by=nurse, session=session)
+    # Checked in before the vitals taken an hour ago.
+    services.session_check_in(
+        by=nurse, session=session, at=timezone.now() - dt.timedelta(minutes=70)
+    )
     services.checklist_record(
         by=nurse,
         session=session,
@@ -113,6 +117,10 @@ def test_the_session_page_takes_the_same_queries_however_many_readings_it_shows(
             services.prescriber_decision_record(
                 by=prescriber, session=s, kind="other", outcome="proceed", reason=f"Note {i}"
             )
+        # Set-up no service produces: the decisions were taken before the dose 45 minutes ago.
+        PrescriberDecision.objects.filter(session=s).update(
+            decided_at=timezone.now() - dt.timedelta(minutes=50)
+        )
         s.refresh_from_db()
         esk_dose(nurse, s, minutes_ago=45)
         s.refresh_from_db()

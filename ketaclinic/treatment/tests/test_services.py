@@ -120,6 +120,11 @@ def test_the_calendar_keeps_local_time_across_dst_and_skips_closures(
 def test_a_missed_session_shows_the_label_guidance(nurse, esk_version, enrol) -> None:
     course = enrol(esk_version)
     session = course.sessions.order_by("number").first()
+    # Missed only once its time has passed (treatment/domain/timing.py).
+    type(session).objects.filter(pk=session.pk).update(
+        scheduled_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    session.refresh_from_db()
     guidance = services.session_miss(by=nurse, session=session, reason="Unwell, stayed home")
     assert "keep the current treatment schedule" in guidance
     session.refresh_from_db()
@@ -128,6 +133,7 @@ def test_a_missed_session_shows_the_label_guidance(nurse, esk_version, enrol) ->
         services.session_cancel(by=nurse, session=session, reason="x")
 
 
+@time_machine.travel(dt.datetime(2026, 2, 27, 15, tzinfo=dt.UTC), tick=False)
 def test_a_session_moves_only_to_an_open_day(nurse, esk_version, enrol) -> None:
     course = enrol(esk_version, start_date=dt.date(2026, 3, 2))
     session = course.sessions.order_by("number").first()
@@ -169,7 +175,9 @@ def test_high_predose_bp_blocks_dosing_until_a_prescriber_decides(
         subject=pending.subject,
     )
     assert dosing_blockers(session) == []
-    dose = esk_dose(nurse, session)
+    # The devices are sprayed after the decision (treatment/domain/timing.py).
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
+        dose = esk_dose(nurse, session)
     assert dose.device_count == 2
 
 

@@ -13,10 +13,11 @@ from ketaclinic.treatment.views.courses import (
     session_cancel,
     session_miss,
     session_move,
+    session_reinstate,
 )
 from ketaclinic.treatment.views.dose import dose
 from ketaclinic.treatment.views.observations import adverse_event, observation
-from ketaclinic.treatment.views.predose import checklist, decision
+from ketaclinic.treatment.views.predose import checklist, checklist_again, decision
 from ketaclinic.treatment.views.protocols import (
     protocol_copy,
     protocol_create,
@@ -39,6 +40,7 @@ __all__ = [
     "board",
     "board_rows",
     "checklist",
+    "checklist_again",
     "closure_cancel",
     "closures",
     "course_detail",
@@ -62,5 +64,6 @@ __all__ = [
     "session_detail",
     "session_miss",
     "session_move",
+    "session_reinstate",
     "sign",
 ]

@@ -4,6 +4,8 @@ cancelling one of its sessions."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -13,11 +15,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
+from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients.selectors import get_patient_for_user
 from ketaclinic.treatment import forms, selectors, services
-from ketaclinic.treatment.models import SessionPhase
-from ketaclinic.treatment.views._common import require, run_service_with_messages
+from ketaclinic.treatment.models import SessionPhase, TreatmentSession
+from ketaclinic.treatment.views._common import (
+    errors_as_messages,
+    require,
+    run_service_with_messages,
+)
 
 
 def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
@@ -50,6 +57,8 @@ def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
                     session_time=d["session_time"],
                     chair=d["chair"],
                     concomitant_antidepressant=d["concomitant_antidepressant"],
+                    confirm_another_course=d["confirm_another_course"],
+                    another_course_reason=d["another_course_reason"],
                 ),
             )
             if course is not None:
@@ -75,6 +84,7 @@ def course_detail(request: ClinicRequest, course_id: int) -> HttpResponse:
     tz = m.clinic.tzinfo
     closed = selectors.closed_dates(clinic_id=m.clinic_id)
     sessions = selectors.sessions_for_course(course)
+    now = timezone.now()
     protocol = course.protocol_version.protocol
     context = {
         "course": course,
@@ -83,6 +93,8 @@ def course_detail(request: ClinicRequest, course_id: int) -> HttpResponse:
                 "session": s,
                 "on_closed_day": s.phase == SessionPhase.SCHEDULED
                 and s.scheduled_at.astimezone(tz).date() in closed,
+                "status_label": selectors.phase_label(s, now),
+                "can_miss": s.phase == SessionPhase.SCHEDULED and s.scheduled_at <= now,
             }
             for s in sessions
         ],
@@ -94,6 +106,51 @@ def course_detail(request: ClinicRequest, course_id: int) -> HttpResponse:
     return render(request, "treatment/course.html", context)
 
 
+def _schedule_action(
+    request: ClinicRequest,
+    m: Membership,
+    session: TreatmentSession,
+    action: str,
+    form: forms.ReasonForm,
+) -> None:
+    """Run one calendar change and say what happened (or what was wrong, every error with its
+    field's label) as messages."""
+    d = form.cleaned_data
+    calls: dict[str, tuple[Callable[[], Any], str]] = {
+        "move": (
+            lambda: services.session_move(
+                by=m,
+                session=session,
+                new_date=d["new_date"],
+                new_time=d.get("new_time"),
+                reason=d["reason"],
+            ),
+            f"Session {session.number} moved.",
+        ),
+        "miss": (
+            lambda: services.session_miss(by=m, session=session, reason=d["reason"]),
+            "",
+        ),
+        "reinstate": (
+            lambda: services.session_reinstate(by=m, session=session, reason=d["reason"]),
+            f"Session {session.number} is scheduled again.",
+        ),
+        "cancel": (
+            lambda: services.session_cancel(by=m, session=session, reason=d["reason"]),
+            f"Session {session.number} cancelled.",
+        ),
+    }
+    call, done_message = calls[action]
+    result = run_service_with_messages(request, form, call)
+    if result is None:
+        errors_as_messages(request, form, form_level=False)
+        return
+    if action == "miss":
+        messages.warning(request, str(result))  # the label's missed-session guidance
+    else:
+        messages.success(request, done_message)
+
+
 def _schedule_change(request: ClinicRequest, session_id: int, action: str) -> HttpResponse:
     m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=Perm.SCHEDULE_MANAGE)
@@ -101,37 +158,7 @@ def _schedule_change(request: ClinicRequest, session_id: int, action: str) -> Ht
         forms.MoveForm(request.POST) if action == "move" else forms.ReasonForm(request.POST)
     )
     if form.is_valid():
-        d = form.cleaned_data
-        if action == "move":
-            done = run_service_with_messages(
-                request,
-                form,
-                lambda: services.session_move(
-                    by=m,
-                    session=session,
-                    new_date=d["new_date"],
-                    new_time=d.get("new_time"),
-                    reason=d["reason"],
-                ),
-            )
-            if done is not None:
-                messages.success(request, f"Session {session.number} moved.")
-        elif action == "miss":
-            guidance = run_service_with_messages(
-                request,
-                form,
-                lambda: services.session_miss(by=m, session=session, reason=d["reason"]),
-            )
-            if guidance is not None:
-                messages.warning(request, guidance)
-        else:
-            cancelled = run_service_with_messages(
-                request,
-                form,
-                lambda: services.session_cancel(by=m, session=session, reason=d["reason"]),
-            )
-            if cancelled is not None:
-                messages.success(request, f"Session {session.number} cancelled.")
+        _schedule_action(request, m, session, action, form)
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -154,3 +181,9 @@ def session_miss(request: ClinicRequest, session_id: int) -> HttpResponse:
 @require_POST
 def session_cancel(request: ClinicRequest, session_id: int) -> HttpResponse:
     return _schedule_change(request, session_id, "cancel")
+
+
+@require_POST
+def session_reinstate(request: ClinicRequest, session_id: int) -> HttpResponse:
+    """Undo "missed" or "cancelled", with a reason kept in the record."""
+    return _schedule_change(request, session_id, "reinstate")

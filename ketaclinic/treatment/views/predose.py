@@ -54,6 +54,38 @@ def checklist(request: ClinicRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
+def checklist_again(request: ClinicRequest, session_id: int) -> HttpResponse:
+    """Record the checklist's answers again before dosing, with a reason."""
+
+    def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
+        blockers = services.checklist_rerecord(
+            by=m,
+            session=s,
+            reason=d["reason"],
+            fasting_confirmed=d["fasting_confirmed"],
+            ride_home_confirmed=d["ride_home_confirmed"],
+            nasal_medication_timing_ok=_yes_no(d["nasal_medication_timing_ok"]),
+            pregnancy_status=d["pregnancy_status"],
+            scales_reviewed=d["scales_reviewed"],
+            notes=d["notes"],
+        )
+        return (
+            "Checklist recorded again. Dosing waits for: " + " ".join(blockers)
+            if blockers
+            else True
+        )
+
+    return session_action(
+        request,
+        session_id,
+        perm=Perm.TREATMENT_ADMINISTER,
+        which="checklist_again",
+        act=act,
+        success="Checklist recorded again: ready to dose.",
+    )
+
+
+@require_POST
 def decision(request: ClinicRequest, session_id: int) -> HttpResponse:
     m = membership_of(request)
     session = selectors.get_session_for_user(membership=m, pk=session_id, perm=Perm.TREATMENT_PLAN)

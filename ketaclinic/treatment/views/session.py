@@ -17,10 +17,27 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.domain.protocol import Drug
+from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.selectors.dose import session_step
 from ketaclinic.treatment.selectors.session_page import session_page
 from ketaclinic.treatment.views._common import errors_as_messages, run_service_with_messages
+
+
+def _checklist_initial(session: TreatmentSession) -> dict[str, Any]:
+    """The recorded answers, to start the form that records them again."""
+    c = getattr(session, "checklist", None)
+    if c is None:
+        return {}
+    nasal = {True: "yes", False: "no", None: ""}[c.nasal_medication_timing_ok]
+    return {
+        "fasting_confirmed": c.fasting_confirmed,
+        "ride_home_confirmed": c.ride_home_confirmed,
+        "nasal_medication_timing_ok": nasal,
+        "pregnancy_status": c.pregnancy_status,
+        "scales_reviewed": c.scales_reviewed,
+        "notes": c.notes,
+    }
 
 
 def session_forms(
@@ -30,6 +47,8 @@ def session_forms(
     which: str = "",
     *,
     suggested_dose_mg: Decimal | None = None,
+    amend_field: str | None = None,
+    record_code: str | None = None,
 ) -> dict[str, Any]:
     """The page's forms by context name; the one named ``which`` bound to ``data``.
     ``suggested_dose_mg`` (from the page) starts an unbound esketamine dose form."""
@@ -54,6 +73,9 @@ def session_forms(
             bound("checklist"),
             initial={"pregnancy_status": "not_applicable"},
         ),
+        "checklist_again_form": forms.ChecklistAgainForm(
+            bound("checklist_again"), initial=_checklist_initial(session)
+        ),
         "dose_form": forms.DoseForm(
             bound("dose"),
             tz=tz,
@@ -62,7 +84,7 @@ def session_forms(
             device_doses_mg=protocol.dose.fixed_doses_mg,
             initial=dose_initial,
         ),
-        "observation_form": forms.ObservationForm(bound("observation"), tz=tz),
+        "observation_form": forms.ObservationForm(bound("observation"), tz=tz, prefill=record_code),
         "ae_form": forms.AdverseEventForm(bound("ae")),
         "discharge_form": forms.DischargeForm(
             bound("discharge"),
@@ -71,7 +93,7 @@ def session_forms(
             initial={"hcp_email": m.user.email},
         ),
         "sign_form": forms.SignForm(bound("sign")),
-        "amend_form": forms.AmendForm(bound("amend")),
+        "amend_form": forms.AmendForm(bound("amend"), field=amend_field),
     }
 
 
@@ -85,7 +107,16 @@ def render_session(
     context["pmf_fill_form"] = (
         forms.PmfFillForm(missing=page.pmf_missing) if page.pmf_missing else None
     )
-    context.update(session_forms(m, session, suggested_dose_mg=page.suggested_dose_mg))
+    context.update(
+        session_forms(
+            m,
+            session,
+            suggested_dose_mg=page.suggested_dose_mg,
+            amend_field=request.GET.get("amend") if request.method == "GET" else None,
+            record_code=request.GET.get("record") if request.method == "GET" else None,
+        )
+    )
+    context["amend_fields"] = sorted(AMENDABLE_FIELDS.items(), key=lambda kv: kv[1])
     context.update(overrides)
     return render(request, "treatment/session.html", context)
 
