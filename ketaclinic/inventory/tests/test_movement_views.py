@@ -211,3 +211,24 @@ def test_the_inventory_manager_adds_a_product_and_a_location(
     assert "Room 3 cabinet" in page and "12345-678-90" in page
     assert login(nurse).get(reverse("inventory:product_new")).status_code == 403
     assert login(nurse).post(reverse("inventory:location_new"), {"name": "X"}).status_code == 403
+
+
+def test_the_stock_page_warns_of_a_theft_but_not_of_a_breakage(login, nurse, receive, safe) -> None:
+    first, second = receive(count=2).containers.order_by("label")
+    client = login(nurse)
+    for container, kind in ((first, "breakage"), (second, "theft")):
+        response = client.post(
+            reverse("inventory:loss", args=[container.pk]),
+            {
+                "kind": kind,
+                "amount": "5",
+                "discovered_on": _today(nurse).isoformat(),
+                "note": "Found at the count",
+            },
+        )
+        assert response.status_code == 302
+    page = client.get(reverse("inventory:stock")).content.decode()
+    assert f"Theft of {second.label}" in page
+    assert f"of {first.label}</a> found" not in page
+    listing = client.get(reverse("inventory:loss_reports")).content.decode()
+    assert "not reportable" in listing and first.label in listing
