@@ -202,6 +202,7 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("count_id", "int"): lambda n: [_stock(n)["count"].pk],
     ("line_id", "int"): lambda n: [_stock(n)["line"].pk],
     ("inventory_id", "int"): lambda n: [_stock(n)["inventory"].pk],
+    ("loss_report_id", "int"): lambda n: [_stock(n)["loss_report"].pk],
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.

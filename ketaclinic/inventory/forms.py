@@ -9,12 +9,18 @@ from typing import Any
 
 from django import forms
 
-from ketaclinic.inventory.domain.quantities import MAX_CONTAINERS_PER_RECEIPT, MAX_MG_PER_CONTAINER
+from ketaclinic.inventory.domain.quantities import (
+    MAX_CONTAINERS_PER_RECEIPT,
+    MAX_DEVICES_PER_CONTAINER,
+    MAX_MG_PER_CONTAINER,
+)
 from ketaclinic.inventory.models import (
     Container,
     CountKind,
+    Drug,
     InventoryKind,
     Location,
+    LossKind,
     Product,
     TakenAt,
 )
@@ -123,6 +129,7 @@ class ResolveForm(forms.Form):
         choices=[
             ("adjust", "Adjust the ledger to the counted quantity"),
             ("count_error", "The count was wrong: the ledger stands"),
+            ("loss_reported", "Recorded as a loss or theft: the ledger stands"),
         ],
         widget=forms.RadioSelect,
     )
@@ -146,3 +153,206 @@ class PeriodForm(forms.Form):
             elif (end - start).days > MAX_LOG_DAYS:
                 self.add_error("end", "Choose a period of at most three years.")
         return data
+
+
+# --------------------------------------------------------------------------------------------------
+# Destruction, transfer, loss or theft (views/movements.py)
+
+
+def _amount_field(container: Container, label: str) -> forms.DecimalField:
+    """An amount from one container: above zero, at most what a full container holds (the
+    service then checks the balance the ledger holds)."""
+    full = container.product.full_quantity
+    return forms.DecimalField(
+        label=f"{label} ({container.product.unit_label})",
+        min_value=Decimal("0.001") if container.product.unit == "mg" else Decimal(1),
+        max_value=full,
+        decimal_places=3 if container.product.unit == "mg" else 0,
+        help_text=f"At most {full.normalize():f} {container.product.unit_label}, a full container.",
+    )
+
+
+class SecondWitnessMixin(forms.Form):
+    second_witness_username = forms.CharField(
+        label="Second witness: username",
+        max_length=150,
+        help_text="Another person again, not the first witness.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    second_witness_password = forms.CharField(
+        label="Second witness: password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    second_witness_token = forms.CharField(
+        label="Second witness: 6-digit code",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def second_sign_off(self) -> WitnessSignOff:
+        d = self.cleaned_data
+        return WitnessSignOff(
+            d["second_witness_username"], d["second_witness_password"], d["second_witness_token"]
+        )
+
+
+class DestroyForm(WitnessMixin, SecondWitnessMixin):
+    method = forms.CharField(
+        label="Method (how it was made non-retrievable)",
+        max_length=200,
+        help_text="For example: mixed into a chemical digestion kit.",
+    )
+    place = forms.CharField(label="Where it was destroyed", max_length=200)
+    destroyed_on = forms.DateField(
+        label="Date destroyed",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today or within the last 7 days.",
+    )
+
+    def __init__(self, *args: Any, container: Container, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"] = _amount_field(container, "Amount destroyed")
+        order = [
+            "amount", "method", "place", "destroyed_on",
+            "witness_username", "witness_password", "witness_token",
+            "second_witness_username", "second_witness_password", "second_witness_token",
+        ]  # fmt: skip
+        self.order_fields(order)
+
+
+class TransferForm(forms.Form):
+    to_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Move it to")
+
+    def __init__(self, *args: Any, locations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_location"].queryset = locations  # type: ignore[attr-defined]
+
+
+class RegistrantTransferForm(forms.Form):
+    recipient_name = forms.CharField(label="Recipient registrant's name", max_length=200)
+    recipient_address = forms.CharField(
+        label="Recipient's address", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    recipient_dea_number = forms.CharField(
+        label="Recipient's DEA number", max_length=9, min_length=9, help_text="e.g. AB1234563"
+    )
+    document_number = forms.CharField(label="Invoice or packing slip number", max_length=64)
+    shipped_on = forms.DateField(
+        label="Date shipped",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today or within the last 7 days.",
+    )
+
+
+class LossForm(forms.Form):
+    kind = forms.ChoiceField(label="What happened", choices=LossKind.choices)
+    discovered_on = forms.DateField(
+        label="Date found",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today or within the last 7 days: the reporting deadlines run from this date.",
+    )
+    note = forms.CharField(
+        label="What was found, by whom, what was done",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, container: Container, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"] = _amount_field(container, "Amount lost")
+        self.order_fields(["kind", "amount", "discovered_on", "note"])
+
+
+class LossReportUpdateForm(forms.Form):
+    notice_sent_on = forms.DateField(
+        label="Written notice to the DEA Field Division sent on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    form_106_filed_on = forms.DateField(
+        label="DEA Form 106 filed on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    form_106_reference = forms.CharField(
+        label="Form 106 confirmation number", max_length=64, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("form_106_filed_on") and not (data.get("form_106_reference") or "").strip():
+            self.add_error("form_106_reference", "Give the confirmation number of the filing.")
+        if not data.get("notice_sent_on") and not data.get("form_106_filed_on"):
+            if not self.errors:
+                raise forms.ValidationError("Give the date the notice was sent or Form 106 filed.")
+        return data
+
+
+# --------------------------------------------------------------------------------------------------
+# Set-up: products and locations (views/setup.py)
+
+
+class ProductForm(forms.Form):
+    ndc = forms.CharField(label="NDC", max_length=13, help_text="10 digits in three parts.")
+    name = forms.CharField(label="Name", max_length=200)
+    drug = forms.ChoiceField(label="Drug", choices=Drug.choices)
+    form = forms.CharField(
+        label="Form", max_length=64, help_text="For example: 10 mL multi-dose vial."
+    )
+    mg_per_ml = forms.DecimalField(
+        label="Concentration (mg/mL), for a vial",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(500),
+        decimal_places=3,
+    )
+    volume_ml = forms.DecimalField(
+        label="Volume (mL), for a vial",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        decimal_places=2,
+    )
+    mg_per_device = forms.DecimalField(
+        label="mg per device, for a nasal spray kit",
+        required=False,
+        min_value=Decimal(1),
+        max_value=Decimal(100),
+        decimal_places=3,
+    )
+    devices_per_container = forms.IntegerField(
+        label="Devices per kit",
+        required=False,
+        min_value=1,
+        max_value=MAX_DEVICES_PER_CONTAINER,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        vial = data.get("mg_per_ml") is not None or data.get("volume_ml") is not None
+        kit = data.get("mg_per_device") is not None or data.get("devices_per_container") is not None
+        if vial and kit:
+            raise forms.ValidationError(
+                "Fill in either the vial (concentration and volume) or the kit (mg per device "
+                "and devices), not both."
+            )
+        if not vial and not kit and not self.errors:
+            raise forms.ValidationError(
+                "Fill in the vial's concentration and volume, or the kit's mg per device and "
+                "devices."
+            )
+        return data
+
+
+class LocationForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="For example: Main safe.")
+    serves_sessions = forms.BooleanField(
+        label="Sessions draw from here when their chair has no cabinet of its own", required=False
+    )
+    chairs = forms.CharField(
+        label="Chairs or rooms it serves, one per line",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

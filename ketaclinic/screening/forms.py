@@ -109,3 +109,74 @@ class RemsEnrolForm(forms.Form):
         label="Enrolled on", widget=forms.DateInput(attrs={"type": "date"})
     )
     rems_patient_id = forms.CharField(label="REMS patient ID", max_length=64)
+
+
+# --------------------------------------------------------------------------------------------------
+# The clinic's screening settings and REMS certification (clinic admin)
+
+RULE_LEVEL_CHOICES = [
+    (rules.Level.RELATIVE.value, "Relative contraindication: not eligible unless overridden"),
+    (rules.Level.PRECAUTION.value, "Precaution: eligible, shown to the prescriber"),
+    (rules.Level.OFF.value, "Not applied by this clinic"),
+]
+
+
+def rule_title(rule_id: str) -> str:
+    """A rule's name in words ("uncontrolled_hypertension" -> "Uncontrolled hypertension")."""
+    return rule_id.replace("_", " ").capitalize()
+
+
+class PolicyForm(forms.Form):
+    valid_days = forms.IntegerField(
+        label="A screening stays valid for enrolment for (days)",
+        min_value=1,
+        max_value=365,
+        help_text="1 to 365 days; 90 by default.",
+    )
+
+    def __init__(self, *args: Any, levels: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rule_ids = []
+        for rule in rules.DEFAULT_RULESET.rules:
+            if not rule.configurable:
+                continue
+            self.rule_ids.append(rule.rule_id)
+            self.fields[f"rule_{rule.rule_id}"] = forms.ChoiceField(
+                label=rule_title(rule.rule_id),
+                choices=RULE_LEVEL_CHOICES,
+                initial=levels.get(rule.rule_id, rule.level.value),
+                help_text=f"{rule.reason} Source: {rule.source}",
+            )
+
+    def levels(self) -> dict[str, str]:
+        """Only the rules set to another level than the shipped one."""
+        shipped = {r.rule_id: r.level.value for r in rules.DEFAULT_RULESET.rules}
+        return {
+            rule_id: self.cleaned_data[f"rule_{rule_id}"]
+            for rule_id in self.rule_ids
+            if self.cleaned_data[f"rule_{rule_id}"] != shipped[rule_id]
+        }
+
+
+OXIMETER = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
+
+
+class RemsCertificationForm(forms.Form):
+    setting_id = forms.CharField(label="REMS healthcare setting ID", max_length=64, required=False)
+    certified_on = forms.DateField(
+        label="Certified on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Not before 2019-03-05, when the SPRAVATO REMS began; not in the future.",
+    )
+    pulse_oximeter_on_site = forms.ChoiceField(
+        label="Pulse oximeter on site", choices=OXIMETER, required=False
+    )
+    authorised_representative = forms.CharField(
+        label="Authorised representative", max_length=200, required=False
+    )
+    reason = forms.CharField(label="Why this changes", max_length=500)
+
+    def oximeter(self) -> bool | None:
+        value = self.cleaned_data.get("pulse_oximeter_on_site") or ""
+        return None if value == "" else value == "yes"

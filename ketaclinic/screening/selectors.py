@@ -22,6 +22,11 @@ from ketaclinic.screening.models import (
     Screening,
     ScreeningPolicy,
 )
+from ketaclinic.screening.rules.medclasses import (
+    REMS_FLAG_CLASSES,
+    Suggestion,
+    suggest,
+)
 
 DEFAULT_VALID_DAYS = 90
 ESKETAMINE = "esketamine"
@@ -141,8 +146,46 @@ class DoseFinding:
     reason: str
 
 
+@dataclass(frozen=True)
+class MedicationClasses:
+    """A current medication with the classes a clinician confirmed (its REMS flags) and those its
+    name suggests (``rules.medclasses``) that nobody has confirmed yet."""
+
+    medication: Medication
+    confirmed: tuple[str, ...]
+    unconfirmed: tuple[Suggestion, ...]
+
+    @property
+    def interacting(self) -> bool:
+        return bool(self.confirmed or self.unconfirmed)
+
+    def describe(self) -> str:
+        parts = list(self.confirmed)
+        parts += [
+            f"{s.label.lower()}, ATC {s.atc_code}: suggested from the name"
+            for s in self.unconfirmed
+        ]
+        return "; ".join(parts)
+
+
+def classes_of(med: Medication) -> MedicationClasses:
+    flags = tuple(med.rems_flags)
+    confirmed_classes = {REMS_FLAG_CLASSES[f] for f in flags if f in REMS_FLAG_CLASSES}
+    unconfirmed = tuple(s for s in suggest(med.name) if s.med_class not in confirmed_classes)
+    return MedicationClasses(med, flags, unconfirmed)
+
+
+def medication_classes(*, patient: Patient) -> list[MedicationClasses]:
+    """The patient's current medications that belong to an interacting class, confirmed or
+    suggested (shown at screening and at the chair)."""
+    meds = Medication.objects.filter(
+        patient=patient, status=RecordStatus.ACTIVE, stopped_on__isnull=True
+    )
+    return [c for c in (classes_of(m) for m in meds) if c.interacting]
+
+
 def _interacting(med: Medication) -> bool:
-    return bool(med.rems_flags)
+    return classes_of(med).interacting
 
 
 def dose_time_findings(
@@ -201,7 +244,7 @@ def dose_time_findings(
         DoseFinding(
             False,
             f"New interacting medication since the screening: {med.name} "
-            f"({', '.join(med.rems_flags)}).",
+            f"({classes_of(med).describe()}).",
         )
         for med in meds
         if _interacting(med)

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.models import Clinic, Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate
 from ketaclinic.audit.models import EventType, SignatureMeaning
@@ -362,3 +362,81 @@ def screening_policy_set(
         changes={"valid_days": (old[0], valid_days), "rule_levels": (old[1], dict(rule_levels))},
     )
     return policy
+
+
+# --------------------------------------------------------------------------------------------------
+# The clinic's SPRAVATO REMS healthcare-setting certification: kept on the clinic, changed only by
+# a clinic admin, with a reason; the audit event holds the old and new values.
+
+# FDA approved SPRAVATO (esketamine) with its REMS on 2019-03-05 [FDA approval letter, NDA 211243]:
+# no setting was certified before that day.
+REMS_START = dt.date(2019, 3, 5)
+CERTIFICATION_FIELDS = (
+    "rems_setting_id",
+    "rems_certified_on",
+    "rems_pulse_oximeter_on_site",
+    "rems_authorised_representative",
+)
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@transaction.atomic
+def rems_certification_set(
+    *,
+    by: Membership,
+    setting_id: str,
+    certified_on: dt.date | None,
+    pulse_oximeter_on_site: bool | None,
+    authorised_representative: str,
+    reason: str,
+) -> Clinic:
+    _need(by, Perm.CLINIC_MANAGE)
+    errors: dict[str, str] = {}
+    setting_id = setting_id.strip()
+    representative = authorised_representative.strip()
+    why = reason.strip()
+    today = timezone.localdate(timezone.now(), by.clinic.tzinfo)
+    if len(setting_id) > 64:
+        errors["setting_id"] = "Keep the REMS setting ID under 64 characters."
+    if len(representative) > 200:
+        errors["authorised_representative"] = "Keep the name under 200 characters."
+    if certified_on is not None:
+        if certified_on > today:
+            errors["certified_on"] = "The certification date is in the future."
+        elif certified_on < REMS_START:
+            errors["certified_on"] = (
+                f"The SPRAVATO REMS began on {REMS_START:%Y-%m-%d}: give a date from then on."
+            )
+        elif not setting_id:
+            errors["setting_id"] = "A certified setting has its REMS setting ID: give it."
+    if not why:
+        errors["reason"] = "Say why the certification details change."
+    elif len(why) > 500:
+        errors["reason"] = "Keep the reason under 500 characters."
+    if errors:
+        raise ValidationError(errors)
+    clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
+    new = dict(
+        zip(
+            CERTIFICATION_FIELDS,
+            (setting_id, certified_on, pulse_oximeter_on_site, representative),
+            strict=True,
+        )
+    )
+    changes = {f: (getattr(clinic, f), v) for f, v in new.items() if getattr(clinic, f) != v}
+    if not changes:
+        return clinic
+    for field, (_, value) in changes.items():
+        setattr(clinic, field, value)
+    clinic.save(update_fields=list(changes))
+    audit_record(
+        event_type=EventType.CLINIC_UPDATED,
+        actor=by,
+        obj=clinic,
+        reason=why,
+        changes={f: (_plain(old), _plain(new)) for f, (old, new) in changes.items()},
+    )
+    return clinic

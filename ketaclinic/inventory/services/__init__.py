@@ -17,6 +17,7 @@ from ketaclinic.inventory.services.movements import (
     waste_record,
 )
 from ketaclinic.inventory.services.receipts import receipt_record
+from ketaclinic.inventory.services.registrants import registrant_transfer_record
 from ketaclinic.inventory.services.setup import (
     catalogue_install,
     location_create,
@@ -41,6 +42,7 @@ __all__ = [
     "loss_report_update",
     "product_create",
     "receipt_record",
+    "registrant_transfer_record",
     "transfer_record",
     "waste_record",
 ]

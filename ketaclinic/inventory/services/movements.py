@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
-from ketaclinic.accounts.permissions import Perm
+from ketaclinic.accounts.permissions import Perm, roles_with
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.inventory.domain.deadlines import is_expired, loss_deadlines
@@ -31,7 +31,7 @@ from ketaclinic.inventory.services.witness import (
     with_witness_refusal,
     witness_confirm,
 )
-from ketaclinic.treatment.models import TreatmentSession
+from ketaclinic.treatment.models import DoseAdministration, TreatmentSession
 
 
 def _mark_opened(container: Container, when: dt.datetime) -> None:
@@ -61,11 +61,17 @@ def administration_record(
     wasted: Decimal = Decimal(0),
     witness: WitnessSignOff | None = None,
     occurred_at: dt.datetime | None = None,
+    dose: DoseAdministration | None = None,
 ) -> LedgerEntry:
     """A dose drawn from a container for a session: drawn = administered + wasted (the residue in
     the syringe). Any waste needs a witness who re-authenticates. In mg for a vial, in devices for
     esketamine. The container must be of the protocol's drug, in date and of the session's clinic;
-    the remainder of a vial stays in stock as an open container or is wasted (``waste_record``)."""
+    the remainder of a vial stays in stock as an open container or is wasted (``waste_record``).
+
+    ``dose``: the session's DoseAdministration when it was just recorded in the same request. The
+    administered amount must then match it (its mg, or its device count), and its witness, who
+    signed the dose with a fresh password and code, witnesses the waste too: a TOTP code is
+    accepted once, so the chair cannot ask the same person to re-authenticate twice."""
     done: LedgerEntry = with_witness_refusal(
         by,
         "stock_administration",
@@ -78,9 +84,53 @@ def administration_record(
             wasted=wasted,
             witness=witness,
             occurred_at=occurred_at,
+            dose=dose,
         ),
     )
     return done
+
+
+def _dose_witness(
+    by: Membership, session: TreatmentSession, dose: DoseAdministration
+) -> Membership:
+    """The dose's witness as the waste's witness: only for this session's signed dose, and only a
+    stock handler of the clinic other than the person recording."""
+    if (
+        dose.session_id != session.pk
+        or dose.witness_signature_id is None
+        or dose.witnessed_by_id is None
+    ):
+        raise ValidationError({"wasted": "This dose has no witness signature for this session."})
+    witness = (
+        Membership.objects.select_related("user")
+        .filter(
+            clinic_id=by.clinic_id,
+            user_id=dose.witnessed_by_id,
+            is_active=True,
+            role__in=roles_with(Perm.STOCK_HANDLE),
+        )
+        .first()
+    )
+    if witness is None or witness.user_id == by.user_id:
+        raise ValidationError(
+            {"wasted": "The dose's witness cannot witness stock waste: a stock handler must."}
+        )
+    return witness
+
+
+def _check_matches_dose(
+    container: Container, dose: DoseAdministration, administered: Decimal
+) -> None:
+    if container.product.unit == Unit.DEVICE:
+        expected = q(dose.device_count or 0)
+        unit = "device(s)"
+    else:
+        expected = q(dose.dose_mg)
+        unit = "mg"
+    if administered != expected:
+        raise ValidationError(
+            {"administered": f"The dose record says {expected.normalize():f} {unit} given."}
+        )
 
 
 @transaction.atomic
@@ -94,6 +144,7 @@ def _administration_record(
     wasted: Decimal,
     witness: WitnessSignOff | None,
     occurred_at: dt.datetime | None,
+    dose: DoseAdministration | None = None,
 ) -> LedgerEntry:
     require(by, Perm.STOCK_HANDLE)
     require(by, Perm.TREATMENT_ADMINISTER)
@@ -116,7 +167,13 @@ def _administration_record(
         raise ValidationError(
             {"container": "This container has expired: waste it, do not give it."}
         )
-    witnessed = witness_confirm(by=by, sign_off=witness) if (wasted > 0 or witness) else None
+    if dose is not None:
+        _check_matches_dose(container, dose, administered)
+    witnessed: Membership | None = None
+    if dose is not None and witness is None and wasted > 0:
+        witnessed = _dose_witness(by, session, dose)
+    elif wasted > 0 or witness:
+        witnessed = witness_confirm(by=by, sign_off=witness)
     entry = append_entry(
         by=by,
         container=container,
@@ -129,6 +186,7 @@ def _administration_record(
         witness_id=witnessed.user_id if witnessed else None,
         patient_id=session.patient_id,
         session=session,
+        note=f"Dose record {dose.pk}" if dose is not None else "",
     )
     _mark_opened(container, when)
     return entry

@@ -17,7 +17,7 @@ def stock_objects(clinic: Any, prescriber: Any) -> dict[str, Any]:
 
     from ketaclinic.accounts.permissions import Role
     from ketaclinic.inventory import services as stock
-    from ketaclinic.inventory.models import CountKind, InventoryKind, LedgerEntry, TakenAt
+    from ketaclinic.inventory.models import CountKind, InventoryKind, LedgerEntry, LossKind, TakenAt
     from ketaclinic.testing import make_member, totp_code
 
     manager = make_member(clinic, "north-stock", Role.INVENTORY_MANAGER)
@@ -44,9 +44,18 @@ def stock_objects(clinic: Any, prescriber: Any) -> dict[str, Any]:
     count = stock.count_record(
         by=manager, location=location, kind=CountKind.DAILY, counted={container.pk: Decimal(490)}
     )
+    loss = stock.loss_record(
+        by=manager,
+        container=container,
+        amount=Decimal(1),
+        kind=LossKind.BREAKAGE,
+        discovered_on=today,
+        note="Vial cracked in the safe, witnessed.",
+    )
     made = {
+        "loss_report": loss,
         "container": container,
-        "entry": LedgerEntry.objects.get(container=container),
+        "entry": LedgerEntry.objects.get(container=container, kind="receipt"),
         "location": location,
         "count": count,
         "line": count.lines.get(),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory import forms, selectors, services
+from ketaclinic.inventory.models import LossKind
 from ketaclinic.inventory.views._common import require
 
 
@@ -21,7 +22,9 @@ def stock(request: ClinicRequest) -> HttpResponse:
         "locations": selectors.locations_for(membership=m),
         "discrepancies": selectors.open_discrepancies(membership=m),
         "loss_reports": [
-            r for r in selectors.loss_reports_for(membership=m) if not r.form_106_filed_on
+            r
+            for r in selectors.loss_reports_for(membership=m)
+            if not r.form_106_filed_on and r.kind != LossKind.BREAKAGE
         ],
         "can_handle": m.can(Perm.STOCK_HANDLE),
         "can_manage": m.can(Perm.STOCK_MANAGE),

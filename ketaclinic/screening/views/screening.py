@@ -125,6 +125,7 @@ def _detail_context(m: Membership, screening: Screening, override_form: Any) -> 
         "facts": facts,
         "trials": list(screening.trials.all()),
         "scales": list(screening.baseline_scales.all()),
+        "medications": selectors.medication_classes(patient=screening.patient),
         "can_override": m.can(Perm.TREATMENT_PLAN)
         and decision.outcome == "not_eligible"
         and not decision.has_hard_finding
