@@ -157,7 +157,8 @@ def session_sign(
         raise ValidationError({"meaning": "Choose approval or responsibility."})
     # The step-up code is spent only when the rest is in order (issue 14, finding 4): the
     # problems are read first, and again under the lock below.
-    early = signing_problems(session)
+    # A fresh read: the caller's instance may predate the discharge it just recorded.
+    early = signing_problems(TreatmentSession.objects.get(pk=session.pk))
     if early:
         raise ValidationError(["The session cannot be signed yet:", *early])
     # Outside the transaction below: a failed attempt's audit event must stay.
