@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from ketaclinic.patients.models import AllergySeverity, Patient
-from ketaclinic.patients.services import PATIENT_FIELDS
+from ketaclinic.patients.services import DIFFERENT_PERSON_LABEL, PATIENT_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -23,8 +23,11 @@ class PatientForm(forms.ModelForm[Patient]):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
+            "phone": "A number of the clinic's country, or + and the country code for another "
+            "country; kept in international form (for example +12015550123).",
+            "emergency_contact_phone": "As for the patient's phone.",
             "hepatic_impairment": "Moderate lengthens the observation after dosing where the "
-            "protocol says so; severe needs a prescriber's override to dose esketamine (PI 8.6)."
+            "protocol says so; severe needs a prescriber's override to dose esketamine (PI 8.6).",
         }
         error_messages = {
             "date_of_birth": {
@@ -47,6 +50,15 @@ class PatientForm(forms.ModelForm[Patient]):
     def _post_clean(self) -> None:
         # Model validation and uniqueness run in the service, which knows the clinic.
         pass
+
+
+class PatientCreateForm(PatientForm):
+    different_person = forms.BooleanField(
+        label=DIFFERENT_PERSON_LABEL,
+        required=False,
+        help_text="Tick only after checking the patients listed above: same name and date of "
+        "birth, but not the same person.",
+    )
 
 
 class PatientEditForm(PatientForm):

@@ -50,14 +50,34 @@ def patient_create(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
     if not membership.can(Perm.PATIENT_REGISTER):
         return render(request, "403.html", status=403)
-    form = forms.PatientForm(request.POST or None)
+    form = forms.PatientCreateForm(request.POST or None)
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in services.PATIENT_FIELDS}
-        patient = run_service(form, lambda: services.patient_create(by=membership, **data))
+        patient = run_service(
+            form,
+            lambda: services.patient_create(
+                by=membership, different_person=form.cleaned_data["different_person"], **data
+            ),
+        )
         if patient is not None:
             messages.success(request, f"Patient {patient.full_name} registered.")
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": "New patient"})
+        if "different_person" in form.errors:
+            duplicates = selectors.likely_duplicates(
+                membership=membership,
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+    context = {
+        "form": form,
+        "title": "New patient",
+        "duplicates": duplicates,
+        "ask_different_person": "different_person" in form.errors
+        or form.data.get("different_person"),
+    }
+    return render(request, "patients/form.html", context)
 
 
 def patient_detail(request: ClinicRequest, pk: UUID) -> HttpResponse:

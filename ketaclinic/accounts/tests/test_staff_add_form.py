@@ -61,7 +61,7 @@ def test_the_service_refuses_a_role_that_is_not_exactly_one_of_the_roles(
         services.staff_add(
             by=clinic_admin,
             username="rowan",
-            role=role,  # type: ignore[arg-type]  (what a careless caller might pass)
+            role=role,  # type: ignore[arg-type]  # a careless caller passes a plain string
             temporary_password=TEMP,
         )
     assert "role" in excinfo.value.message_dict
