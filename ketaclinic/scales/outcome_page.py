@@ -67,10 +67,13 @@ class OutcomeFilterForm(forms.Form):
         protocol = cast("forms.ChoiceField", self.fields["protocol"])
         indication.choices = [("", "All indications"), *indications]
         protocol.choices = [("", "All protocols"), *protocols]
-        for name, field in (("indication", indication), ("protocol", protocol)):
-            allowed = ", ".join(label for value, label in field.choices if value)  # type: ignore[misc]
+        for name, field, offered in (
+            ("an indication", indication, indications),
+            ("a protocol", protocol, protocols),
+        ):
+            allowed = ", ".join(label for _, label in offered)
             field.error_messages["invalid_choice"] = (
-                f"%(value)s is not a {name} of this clinic's courses; choose one of: "
+                f"%(value)s is not {name} of this clinic's courses; choose one of: "
                 f"{allowed or 'none yet'}."
             )
 

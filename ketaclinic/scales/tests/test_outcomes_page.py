@@ -75,7 +75,7 @@ def test_gad7_is_reported(nurse, prescriber, make_patient, login) -> None:
 @pytest.mark.parametrize(
     ("params", "field", "words"),
     [
-        ({"indication": "zzz"}, "indication", "not a indication"),
+        ({"indication": "zzz"}, "indication", "not an indication"),
         ({"protocol": "<script>"}, "protocol", "not a protocol"),
         ({"start": "2024-02-30"}, "start", "YYYY-MM-DD"),
         ({"start": "1999-12-31"}, "start", "2000-01-01"),
