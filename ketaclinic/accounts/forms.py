@@ -125,6 +125,14 @@ class StaffAddForm(StepUpForm):
     email = forms.EmailField(label="Email", required=False)
     role = role_field("Role")
     temporary_password = TemporaryPasswordForm.base_fields["temporary_password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No maxlength attribute: a browser would cut a long pasted name silently; the field's
+        # max_length check says "at most N characters" instead (issue 14, finding 7).
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
     field_order = [
         "username",
         "first_name",

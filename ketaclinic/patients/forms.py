@@ -14,6 +14,14 @@ from ketaclinic.patients.services import DIFFERENT_PERSON_LABEL, PATIENT_FIELDS
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def without_maxlength(form: forms.BaseForm) -> None:
+    """Drop the ``maxlength`` attribute Django puts on text inputs: with it a browser cuts a
+    pasted long name to the limit without a word (issue 14, finding 7). The field's own
+    ``max_length`` check stays, so the form says "at most N characters (it has M)" instead."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("maxlength", None)
+
+
 class PatientForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
@@ -38,6 +46,7 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        without_maxlength(self)
         # Not asked yet is "unknown" (the model's default), never an error of the whole form.
         self.fields["hepatic_impairment"].required = False
 

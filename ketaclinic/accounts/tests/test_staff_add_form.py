@@ -132,3 +132,13 @@ def test_someone_already_on_the_staff_list_is_named_before_the_code_is_asked(
     response = client.post(reverse("accounts:staff_add"), data)
     assert "already on this clinic's staff list" in response.context["form"].errors["username"][0]
     assert TOTPDevice.objects.get(user=clinic_admin.user).last_t == -1
+
+
+def test_a_long_printed_name_is_refused_not_cut(clinic_admin, login, step_up) -> None:
+    client = login(clinic_admin)
+    assert "maxlength" not in client.get(reverse("accounts:staff_add")).content.decode()
+    response = client.post(
+        reverse("accounts:staff_add"), _data(step_up(clinic_admin), printed_name="P" * 250)
+    )
+    assert "at most 200" in response.context["form"].errors["printed_name"][0]
+    assert not User.objects.filter(username="rowan").exists()

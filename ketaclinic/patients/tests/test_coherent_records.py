@@ -178,6 +178,12 @@ def test_a_name_too_long_for_its_field_is_refused_never_cut(front_desk, login, f
     assert not Patient.objects.exists()
 
 
+def test_the_browser_is_not_told_to_cut_long_names(front_desk, login) -> None:
+    page = login(front_desk).get(reverse("patients:create")).content.decode()
+    assert 'name="family_name"' in page
+    assert "maxlength" not in page
+
+
 def test_not_before_birth_names_the_field_and_the_birth_date() -> None:
     dob = datetime.date(1990, 6, 1)
     assert rules.not_before_birth(datetime.date(1990, 6, 1), dob, "Diagnosed on") is None
