@@ -193,6 +193,8 @@ def staff_list(request: ClinicRequest) -> HttpResponse:
 
 
 def _staff_add_problems(admin: Membership, form: StaffAddForm) -> dict[str, list[str]]:
+    if not form.is_bound:  # an empty POST: the form is shown again, nothing checked
+        return {}
     form.is_valid()  # fills cleaned_data with the fields that are valid
     data = form.cleaned_data
     return staff_checks.staff_add_problems(
@@ -312,6 +314,8 @@ _DONE = {
 def _change_problems(
     admin: Membership, member: Membership, form: StepUpForm
 ) -> dict[str, list[str]]:
+    if not form.is_bound:  # an empty POST: the form is shown again, nothing checked
+        return {}
     form.is_valid()  # fills cleaned_data with the fields that are valid
     return staff_checks.staff_change_problems(
         by=admin,

@@ -142,3 +142,10 @@ def test_a_long_printed_name_is_refused_not_cut(clinic_admin, login, step_up) ->
     )
     assert "at most 200" in response.context["form"].errors["printed_name"][0]
     assert not User.objects.filter(username="rowan").exists()
+
+
+@pytest.mark.parametrize("route", ["accounts:staff_add", "accounts:staff_password"])
+def test_an_empty_post_shows_the_form_again(clinic_admin, nurse, login, route: str) -> None:
+    args = [] if route == "accounts:staff_add" else [nurse.pk]
+    response = login(clinic_admin).post(reverse(route, args=args), {})
+    assert response.status_code == 200
