@@ -28,11 +28,13 @@ from ketaclinic.scales import selectors as scale_selectors
 from ketaclinic.treatment import selectors as treatment_selectors
 
 PAGE_SIZE = 25
+SEARCH_MAX = 100  # characters of a search used; a longer one is said to be cut, never silently
 
 
 def patient_list(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
-    query = request.GET.get("q", "")[:100]
+    typed = request.GET.get("q", "")
+    query = typed[:SEARCH_MAX]
     patients = selectors.patient_search(membership=membership, query=query)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     for patient in page:  # search results are a read of each patient listed (audited by id)
@@ -41,6 +43,8 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "can_register": membership.can(Perm.PATIENT_REGISTER),
+        "search_cut": len(typed) > SEARCH_MAX,
+        "search_max": SEARCH_MAX,
     }
     template = "patients/partials/results.html" if request.htmx else "patients/list.html"
     return render(request, template, context)

@@ -234,3 +234,11 @@ def test_a_birth_date_moved_after_a_recorded_date_is_refused(
             date_of_birth=datetime.date(2002, 1, 1),
         )
     assert "2001-01-01" in excinfo.value.message_dict["date_of_birth"][0]
+
+
+def test_a_search_longer_than_100_characters_says_it_was_cut(front_desk, login) -> None:
+    client = login(front_desk)
+    page = client.get(reverse("patients:list"), {"q": "x" * 150}).content.decode()
+    assert "Only the first 100 characters of the search were used." in page
+    short = client.get(reverse("patients:list"), {"q": "x" * 100}).content.decode()
+    assert "Only the first" not in short
