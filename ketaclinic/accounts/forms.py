@@ -45,6 +45,22 @@ class ClinicSwitchForm(forms.Form):
 # Account management.
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ROLE_REQUIRED = "Choose a role: " + ", ".join(r.label for r in Role) + "."
+
+
+def role_field(label: str) -> forms.ChoiceField:
+    """A required role with a blank first option: nothing is pre-selected (issue 14, finding 6).
+    Choices are exact ("NURSE" is not "nurse")."""
+    return forms.ChoiceField(
+        label=label,
+        choices=[("", "Choose a role"), *ROLE_CHOICES],
+        error_messages={
+            "required": ROLE_REQUIRED,
+            "invalid_choice": "%(value)s is not a role. " + ROLE_REQUIRED,
+        },
+    )
+
+
 REASON_HELP = "Kept with the old and new values in the audit trail."
 
 
@@ -76,7 +92,7 @@ class ReasonForm(StepUpForm):
 
 
 class RoleChangeForm(ReasonForm):
-    role = forms.ChoiceField(label="New role", choices=ROLE_CHOICES)
+    role = role_field("New role")
     field_order = ["role", "reason", "your_password", "your_code"]
 
 
@@ -107,8 +123,16 @@ class StaffAddForm(StepUpForm):
         help_text="As shown on signatures, e.g. 'Dana Reyes, MD'.",
     )
     email = forms.EmailField(label="Email", required=False)
-    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+    role = role_field("Role")
     temporary_password = TemporaryPasswordForm.base_fields["temporary_password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No maxlength attribute: a browser would cut a long pasted name silently; the field's
+        # max_length check says "at most N characters" instead (issue 14, finding 7).
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
     field_order = [
         "username",
         "first_name",

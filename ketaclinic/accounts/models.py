@@ -41,6 +41,8 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    # ISO 3166-1 alpha-2: the region in which phone numbers without a country code are read.
+    country = models.CharField("Country code", max_length=2, default="US")
     dea_number = models.CharField(
         "DEA registration number", max_length=9, blank=True, validators=[validate_dea_number]
     )

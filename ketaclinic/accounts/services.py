@@ -17,6 +17,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Clinic, Membership, User
 from ketaclinic.accounts.permissions import Perm, Role
+from ketaclinic.accounts.staff_checks import (
+    credentials_managed_by,
+    role_problem,
+    staff_add_problems,
+)
 from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.services import audit_record
 
@@ -214,25 +219,6 @@ def _keep_an_active_admin(member: Membership, field: str) -> None:
         )
 
 
-def _credentials_managed_by(by: Membership, member: Membership) -> None:
-    """A password or second factor is the person's, across every clinic they work in. An admin of one
-    clinic may reset it only when they are an admin of every clinic where that person is active; the
-    refusal says that another clinic exists, never which one."""
-    if member.user_id == by.user_id:
-        raise ValidationError("Change your own password on My account.")
-    elsewhere = Membership.objects.filter(user_id=member.user_id, is_active=True).exclude(
-        clinic_id=by.clinic_id
-    )
-    admin_of = Membership.objects.filter(
-        user_id=by.user_id, is_active=True, role=Role.CLINIC_ADMIN
-    ).values("clinic_id")
-    if elsewhere.exclude(clinic_id__in=admin_of).exists():
-        raise ValidationError(
-            f"{member.user.display_name} also works in another clinic; their password and second "
-            "factor can be reset only by an admin of every clinic they work in."
-        )
-
-
 @dataclass(frozen=True)
 class StaffAdded:
     membership: Membership
@@ -256,15 +242,21 @@ def staff_add(
     is given a role here instead: their names, password and second factor stay as they are."""
     _require_admin(by)
     clinic = by.clinic
+    problems = staff_add_problems(
+        by=by,
+        username=username,
+        role=role,
+        temporary_password=temporary_password,
+        first_name=first_name,
+        last_name=last_name,
+        printed_name=printed_name,
+        email=email,
+    )
+    if problems:
+        raise ValidationError(problems)
+    role = Role(role)
     existing = User.objects.filter(username=username).first()
     if existing is not None:
-        if Membership.objects.filter(user=existing, clinic=clinic).exists():
-            raise ValidationError(
-                {
-                    "username": "This person is already on this clinic's staff list; change their "
-                    "role or reactivate them from their page."
-                }
-            )
         membership = membership_grant(by=by, user=existing, clinic=clinic, role=role)
         return StaffAdded(membership=membership, new_account=False)
     user = User(
@@ -275,11 +267,6 @@ def staff_add(
         email=email,
         must_change_password=True,
     )
-    user.full_clean(exclude=["password"])
-    try:
-        validate_password(temporary_password, user)
-    except ValidationError as exc:
-        raise ValidationError({"temporary_password": exc.messages}) from exc
     user.set_password(temporary_password)
     user.save()
     audit_record(
@@ -304,6 +291,9 @@ def membership_change_role(
     *, by: Membership, membership: Membership, role: Role, reason: str
 ) -> Membership:
     _require_admin(by, membership)
+    problem = role_problem(role)
+    if problem:
+        raise ValidationError({"role": problem})
     reason = _reason(reason)
     locked = _locked(membership)
     old = locked.role
@@ -373,7 +363,7 @@ def user_reset_second_factor(*, by: Membership, member: Membership, reason: str)
     Returns the number of devices removed."""
     _require_admin(by, member)
     reason = _reason(reason)
-    _credentials_managed_by(by, member)
+    credentials_managed_by(by, member)
     devices = list(TOTPDevice.objects.filter(user_id=member.user_id).values_list("pk", flat=True))
     TOTPDevice.objects.filter(pk__in=devices).delete()
     audit_record(
@@ -395,7 +385,7 @@ def user_set_temporary_password(
     Their open sessions end (Django checks the password hash on every request)."""
     _require_admin(by, member)
     reason = _reason(reason)
-    _credentials_managed_by(by, member)
+    credentials_managed_by(by, member)
     user = User.objects.select_for_update().get(pk=member.user_id)
     try:
         validate_password(password, user)

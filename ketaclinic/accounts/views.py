@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts import selectors, services, throttle
+from ketaclinic.accounts import selectors, services, staff_checks, throttle
 from ketaclinic.accounts.forms import (
     ClinicSettingsForm,
     ClinicSwitchForm,
@@ -158,8 +158,23 @@ def _admin(request: ClinicRequest) -> Membership:
     return membership
 
 
+def _checked(form: StepUpForm, problems: dict[str, list[str]]) -> bool:
+    """Show what the service would refuse (``staff_checks``) next to each field that has no error
+    yet, beside the form's own errors, so that every error shows at once. True when none remain."""
+    valid = form.is_valid()
+    for field, found in problems.items():
+        target = field if field in form.fields else None
+        if target is not None and target in form.errors:
+            continue  # the form already says what is wrong there (e.g. required)
+        for message in found:
+            form.add_error(target, message)
+    return valid and not problems
+
+
 def _stepped_up(request: ClinicRequest, form: StepUpForm, purpose: str) -> bool:
-    """The admin's own password and current code, every time; a failure is audited and shown."""
+    """The admin's own password and current code, every time; a failure is audited and shown. Asked
+    only after ``_checked`` (so a code is spent only on an otherwise valid form: issue 14,
+    finding 6)."""
     ok = reauthenticate(
         membership=membership_of(request),
         password=form.cleaned_data["your_password"],
@@ -177,10 +192,31 @@ def staff_list(request: ClinicRequest) -> HttpResponse:
     return render(request, "accounts/staff_list.html", context)
 
 
+def _staff_add_problems(admin: Membership, form: StaffAddForm) -> dict[str, list[str]]:
+    if not form.is_bound:  # an empty POST: the form is shown again, nothing checked
+        return {}
+    form.is_valid()  # fills cleaned_data with the fields that are valid
+    data = form.cleaned_data
+    return staff_checks.staff_add_problems(
+        by=admin,
+        username=data.get("username", ""),
+        role=data.get("role", ""),
+        temporary_password=data.get("temporary_password", ""),
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        printed_name=data.get("printed_name", ""),
+        email=data.get("email", ""),
+    )
+
+
 def staff_add(request: ClinicRequest) -> HttpResponse:
     admin = _admin(request)
     form = StaffAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _stepped_up(request, form, "staff.add"):
+    if (
+        request.method == "POST"
+        and _checked(form, _staff_add_problems(admin, form))
+        and _stepped_up(request, form, "staff.add")
+    ):
         data = form.cleaned_data
         added = run_service(
             form,
@@ -275,6 +311,20 @@ _DONE = {
 }
 
 
+def _change_problems(
+    admin: Membership, member: Membership, form: StepUpForm
+) -> dict[str, list[str]]:
+    if not form.is_bound:  # an empty POST: the form is shown again, nothing checked
+        return {}
+    form.is_valid()  # fills cleaned_data with the fields that are valid
+    return staff_checks.staff_change_problems(
+        by=admin,
+        member=member,
+        role=form.cleaned_data.get("role"),
+        password=form.cleaned_data.get("temporary_password"),
+    )
+
+
 def _staff_action(request: ClinicRequest, membership_id: int, action: str) -> HttpResponse:
     """The shared shape of a staff change: this clinic's member (404 otherwise), an admin (403
     otherwise), the form with a reason, step-up, then the service."""
@@ -285,7 +335,7 @@ def _staff_action(request: ClinicRequest, membership_id: int, action: str) -> Ht
     form = form_class(request.POST or None, initial=initial)
     if (
         request.method == "POST"
-        and form.is_valid()
+        and _checked(form, _change_problems(admin, member, form))
         and _stepped_up(request, form, f"staff.{action}")
     ):
         done = run_service(form, lambda: call(admin, member, form.cleaned_data) or True)

@@ -60,6 +60,7 @@ class EventType(models.TextChoices):
     SELF_REPORT_LINK_CREATED = "scale.self_report_link_created", "Self-report link sent"
     SELF_REPORT_SUBMITTED = "scale.self_report_submitted", "Self-report submitted"
     SCALE_TEXT_LOADED = "scale.text_loaded", "Licensed scale text loaded"
+    OUTCOMES_EXPORTED = "scale.outcomes_exported", "Clinic outcomes exported"
     # treatment (issue 4)
     PROTOCOL_CREATED = "treatment.protocol_created", "Protocol created"
     PROTOCOL_VERSIONED = "treatment.protocol_versioned", "Protocol version created"

@@ -9,9 +9,17 @@ from django import forms
 from django.utils import timezone
 
 from ketaclinic.patients.models import AllergySeverity, Patient
-from ketaclinic.patients.services import PATIENT_FIELDS
+from ketaclinic.patients.services import DIFFERENT_PERSON_LABEL, PATIENT_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def without_maxlength(form: forms.BaseForm) -> None:
+    """Drop the ``maxlength`` attribute Django puts on text inputs: with it a browser cuts a
+    pasted long name to the limit without a word (issue 14, finding 7). The field's own
+    ``max_length`` check stays, so the form says "at most N characters (it has M)" instead."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("maxlength", None)
 
 
 class PatientForm(forms.ModelForm[Patient]):
@@ -23,8 +31,11 @@ class PatientForm(forms.ModelForm[Patient]):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
+            "phone": "A number of the clinic's country, or + and the country code for another "
+            "country; kept in international form (for example +12015550123).",
+            "emergency_contact_phone": "As for the patient's phone.",
             "hepatic_impairment": "Moderate lengthens the observation after dosing where the "
-            "protocol says so; severe needs a prescriber's override to dose esketamine (PI 8.6)."
+            "protocol says so; severe needs a prescriber's override to dose esketamine (PI 8.6).",
         }
         error_messages = {
             "date_of_birth": {
@@ -35,6 +46,7 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        without_maxlength(self)
         # Not asked yet is "unknown" (the model's default), never an error of the whole form.
         self.fields["hepatic_impairment"].required = False
 
@@ -47,6 +59,15 @@ class PatientForm(forms.ModelForm[Patient]):
     def _post_clean(self) -> None:
         # Model validation and uniqueness run in the service, which knows the clinic.
         pass
+
+
+class PatientCreateForm(PatientForm):
+    different_person = forms.BooleanField(
+        label=DIFFERENT_PERSON_LABEL,
+        required=False,
+        help_text="Tick only after checking the patients listed above: same name and date of "
+        "birth, but not the same person.",
+    )
 
 
 class PatientEditForm(PatientForm):

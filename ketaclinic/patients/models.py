@@ -58,6 +58,9 @@ class Patient(models.Model):
         choices=HepaticImpairment.choices,
         default=HepaticImpairment.UNKNOWN,
     )
+    # Filled by the service from the names (``rules.search_key``): case folded for any script and
+    # without accents, because SQLite's LIKE/lower() fold ASCII only. Never typed by anyone.
+    search_name = models.CharField(max_length=420, blank=True, editable=False)
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

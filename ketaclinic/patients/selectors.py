@@ -16,6 +16,7 @@ from django.http import Http404
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.lib.context import note_read
+from ketaclinic.patients import rules
 from ketaclinic.patients.models import (
     Allergy,
     Diagnosis,
@@ -58,15 +59,57 @@ def patient_search(
     for word in re.split(r"[\s,]+", query):
         if word:
             condition |= Q(mrn__istartswith=word)
-    words = [w for w in re.split(r"[\s,]+", query) if w]
+    # Names: every word of the query inside the stored search key (given, family and preferred
+    # name, case folded for any script and without accents: ``rules.search_key``), so "ÉLODIE"
+    # finds "Élodie", "allis" finds "McAllister" and "quinn lark" finds Quinn Larkmoor.
+    words = [rules.search_key(w) for w in re.split(r"[\s,]+", query) if w]
     name_condition = Q()
     for word in words:
-        name_condition &= (
-            Q(family_name__istartswith=word)
-            | Q(given_name__istartswith=word)
-            | Q(preferred_name__istartswith=word)
-        )
+        if word:
+            name_condition &= Q(search_name__contains=word)
+    if not name_condition:
+        return qs.filter(condition).order_by("family_name", "given_name")
     return qs.filter(condition | name_condition).order_by("family_name", "given_name")
+
+
+def duplicate_candidates(
+    *,
+    clinic_id: int,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    exclude_pk: UUID | None = None,
+) -> list[Patient]:
+    """Patients of the clinic (archived ones too) with the same given and family name, compared by
+    search key (any case, with or without accents), and the same date of birth. For the service's
+    refusal; pages show them through ``likely_duplicates``, which checks the caller's role."""
+    key = rules.search_key(given_name, family_name)
+    candidates = Patient.objects.filter(clinic_id=clinic_id, date_of_birth=date_of_birth)
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    return [
+        p
+        for p in candidates.order_by("family_name", "given_name", "mrn")
+        if rules.search_key(p.given_name, p.family_name) == key
+    ]
+
+
+def likely_duplicates(
+    *, membership: Membership, given_name: str, family_name: str, date_of_birth: date
+) -> list[Patient]:
+    """The likely duplicates the caller may see (an empty list for a role that cannot open
+    patients); each is an audited read, like a search result."""
+    if not membership.can(Perm.PATIENT_VIEW):
+        return []
+    found = duplicate_candidates(
+        clinic_id=membership.clinic_id,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+    )
+    for patient in found:
+        note_read(patient, patient.pk)
+    return found
 
 
 def get_patient_for_user(*, membership: Membership | None, pk: UUID, perm: Perm) -> Patient:

@@ -31,6 +31,7 @@ from ketaclinic.patients.models import (
     RecordStatus,
     WeightMeasurement,
 )
+from ketaclinic.patients.selectors import duplicate_candidates
 
 PATIENT_FIELDS = (
     "mrn",
@@ -57,11 +58,55 @@ def _clinic_today(membership: Membership) -> date:
     return timezone.now().astimezone(membership.clinic.tzinfo).date()
 
 
+PHONE_FIELDS = ("phone", "emergency_contact_phone")
+
+
+def _earliest_dated_record(patient: Patient) -> date | None:
+    """The earliest date of the patient's own dated records (measurements, diagnoses, medications),
+    which a corrected date of birth may not come after."""
+    found: list[date] = []
+    for model in (WeightMeasurement, HeightMeasurement):
+        first = model.objects.filter(patient_id=patient.pk).order_by("measured_at").first()
+        if first is not None:
+            found.append(first.measured_at.astimezone(patient.clinic.tzinfo).date())
+    for model_, field in (
+        (Diagnosis, "diagnosed_on"),
+        (Medication, "started_on"),
+        (Medication, "stopped_on"),
+    ):
+        value = (
+            model_.objects.filter(patient_id=patient.pk, **{f"{field}__isnull": False})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .first()
+        )
+        if value is not None:
+            found.append(value)
+    return min(found, default=None)
+
+
 def _check_patient(patient: Patient, membership: Membership) -> None:
     errors: dict[str, str] = {}
     problem = rules.date_of_birth_problem(patient.date_of_birth, _clinic_today(membership))
     if problem:
         errors["date_of_birth"] = problem
+    elif patient.pk is not None and not patient._state.adding:
+        earliest = _earliest_dated_record(patient)
+        if earliest is not None and earliest < patient.date_of_birth:
+            errors["date_of_birth"] = (
+                f"Date of birth cannot be after the patient's earliest dated record "
+                f"({earliest.isoformat()}); correct that record first or check the date."
+            )
+    for field in PHONE_FIELDS:
+        stored, problem = rules.phone_e164(getattr(patient, field), membership.clinic.country)
+        label = "Phone" if field == "phone" else "Emergency contact phone"
+        if problem:
+            errors[field] = f"{label}: {problem}"
+        else:
+            setattr(patient, field, stored)
+    patient.search_name = rules.search_key(
+        patient.given_name, patient.family_name, patient.preferred_name
+    )
     try:
         patient.full_clean(exclude=["clinic"], validate_unique=False)
     except ValidationError as exc:
@@ -76,13 +121,33 @@ def _check_patient(patient: Patient, membership: Membership) -> None:
         raise ValidationError(errors)
 
 
+DIFFERENT_PERSON_LABEL = "This is a different person"
+
+
 @transaction.atomic
-def patient_create(*, by: Membership, **fields: Any) -> Patient:
+def patient_create(*, by: Membership, different_person: bool = False, **fields: Any) -> Patient:
+    """Register a patient. A likely duplicate (the same given and family name, in any case and
+    with or without accents, and the same date of birth in this clinic) is refused unless the
+    caller confirms ``different_person`` (issue 14, finding 11)."""
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
     patient = Patient(clinic_id=by.clinic_id, **fields)
     _check_patient(patient, by)
+    duplicates = duplicate_candidates(
+        clinic_id=by.clinic_id,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+    )
+    if duplicates and not different_person:
+        raise ValidationError(
+            {
+                "different_person": "A patient with this name and date of birth may already be "
+                f"registered in this clinic. Open their record, or tick "
+                f"“{DIFFERENT_PERSON_LABEL}” to register a new patient."
+            }
+        )
     try:
         with transaction.atomic():
             patient.save(force_insert=True)
@@ -96,6 +161,7 @@ def patient_create(*, by: Membership, **fields: Any) -> Patient:
         obj=patient,
         patient_id=patient.pk,
         changes={f: (None, getattr(patient, f)) for f in PATIENT_FIELDS if getattr(patient, f)},
+        extra={"duplicate_of_ids": [str(p.pk) for p in duplicates]} if duplicates else None,
     )
     return patient
 
@@ -114,7 +180,7 @@ def patient_update(*, by: Membership, patient: Patient, reason: str, **fields: A
     for field, (_, new) in changes.items():
         setattr(locked, field, new)
     _check_patient(locked, by)
-    locked.save(update_fields=[*changes, "updated_at"])
+    locked.save(update_fields=[*changes, "search_name", "updated_at"])
     audit_record(
         event_type=EventType.PATIENT_UPDATED,
         actor=by,
@@ -192,7 +258,9 @@ def _measurement_record(
         problem = kind.problem(kind.convert(value, unit))
         if problem:
             errors[kind.error_key] = problem
-    problem = _measured_at_problem(measured_at)
+    problem = _measured_at_problem(measured_at) or rules.not_before_birth(
+        measured_at.astimezone(by.clinic.tzinfo).date(), patient.date_of_birth, "Measurement date"
+    )
     if problem:
         errors["measured_at"] = problem
     if replaces is not None and not reason.strip():
@@ -301,6 +369,10 @@ def diagnosis_record(
         errors["text"] = "Describe the diagnosis."
     if diagnosed_on and diagnosed_on > _clinic_today(by):
         errors["diagnosed_on"] = "Diagnosis date cannot be in the future."
+    elif diagnosed_on:
+        problem = rules.not_before_birth(diagnosed_on, patient.date_of_birth, "Diagnosis date")
+        if problem:
+            errors["diagnosed_on"] = problem
     if errors:
         raise ValidationError(errors)
     diagnosis = Diagnosis.objects.create(
@@ -367,8 +439,18 @@ def medication_record(
     unknown = set(flags) - set(MEDICATION_FLAGS)
     if unknown:
         raise ValidationError(f"Unknown medication flags: {', '.join(sorted(unknown))}")
+    errors: dict[str, str] = {}
     if not name.strip():
-        raise ValidationError({"name": "Name the medication."})
+        errors["name"] = "Name the medication."
+    if started_on is not None:
+        if started_on > _clinic_today(by):
+            errors["started_on"] = "Start date cannot be in the future."
+        else:
+            problem = rules.not_before_birth(started_on, patient.date_of_birth, "Start date")
+            if problem:
+                errors["started_on"] = problem
+    if errors:
+        raise ValidationError(errors)
     medication = Medication.objects.create(
         patient=patient,
         name=name.strip(),
@@ -397,6 +479,9 @@ def medication_stop(
         raise ValidationError(
             {"stopped_on": f"Stop date cannot be before the start date {medication.started_on}."}
         )
+    problem = rules.not_before_birth(stopped_on, medication.patient.date_of_birth, "Stop date")
+    if problem:
+        raise ValidationError({"stopped_on": problem})
     medication.stopped_on = stopped_on
     medication.save(update_fields=["stopped_on"])
     audit_record(

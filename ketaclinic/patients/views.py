@@ -28,11 +28,13 @@ from ketaclinic.scales import selectors as scale_selectors
 from ketaclinic.treatment import selectors as treatment_selectors
 
 PAGE_SIZE = 25
+SEARCH_MAX = 100  # characters of a search used; a longer one is said to be cut, never silently
 
 
 def patient_list(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
-    query = request.GET.get("q", "")[:100]
+    typed = request.GET.get("q", "")
+    query = typed[:SEARCH_MAX]
     patients = selectors.patient_search(membership=membership, query=query)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     for patient in page:  # search results are a read of each patient listed (audited by id)
@@ -41,6 +43,8 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "can_register": membership.can(Perm.PATIENT_REGISTER),
+        "search_cut": len(typed) > SEARCH_MAX,
+        "search_max": SEARCH_MAX,
     }
     template = "patients/partials/results.html" if request.htmx else "patients/list.html"
     return render(request, template, context)
@@ -50,14 +54,34 @@ def patient_create(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
     if not membership.can(Perm.PATIENT_REGISTER):
         return render(request, "403.html", status=403)
-    form = forms.PatientForm(request.POST or None)
+    form = forms.PatientCreateForm(request.POST or None)
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in services.PATIENT_FIELDS}
-        patient = run_service(form, lambda: services.patient_create(by=membership, **data))
+        patient = run_service(
+            form,
+            lambda: services.patient_create(
+                by=membership, different_person=form.cleaned_data["different_person"], **data
+            ),
+        )
         if patient is not None:
             messages.success(request, f"Patient {patient.full_name} registered.")
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": "New patient"})
+        if "different_person" in form.errors:
+            duplicates = selectors.likely_duplicates(
+                membership=membership,
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+    context = {
+        "form": form,
+        "title": "New patient",
+        "duplicates": duplicates,
+        "ask_different_person": "different_person" in form.errors
+        or form.data.get("different_person"),
+    }
+    return render(request, "patients/form.html", context)
 
 
 def patient_detail(request: ClinicRequest, pk: UUID) -> HttpResponse:

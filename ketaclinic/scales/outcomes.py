@@ -34,7 +34,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TypeVar
 
 from ketaclinic.scales.scoring.registry import get_scale
@@ -187,3 +187,53 @@ def outcome_table(
         follow_up = sum(1 for k in keys if len(series[k]) > 1)
         table.append(GroupRow(group, len(keys), follow_up, tuple(cells)))
     return table
+
+
+def rule_text(code: str) -> str:
+    """The scale's own response and remission rule in words, read from its definition (the rules
+    and their sources live in ``scales/scoring``; a rule marked unverified there is configurable)."""
+    definition = get_scale(code).definition
+    rule = definition.outcome_rule
+    parts: list[str] = []
+    if rule.response_at_or_below is not None:
+        parts.append(f"response: a rating of {rule.response_at_or_below:g} or less")
+    elif rule.response_drop_percent is not None:
+        parts.append(f"response: a fall of {rule.response_drop_percent:g}% or more from baseline")
+    else:
+        parts.append("no response rule")
+    if rule.remission_at_or_below is not None:
+        parts.append(f"remission: a total of {rule.remission_at_or_below:g} or less")
+    else:
+        parts.append("no remission threshold (remission is not counted)")
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:]
+    return f"{text} (source: {rule.source})." if rule.source else f"{text}."
+
+
+def first_time(points: Sequence[Point], sessions: Sequence[datetime] | None) -> datetime | None:
+    """When a patient's treatment started, for the period filter: their first dosed session, or
+    without sessions their first response."""
+    if sessions:
+        return sessions[0]
+    return points[0][0] if points else None
+
+
+def started_in_period(
+    series: Mapping[K, Sequence[Point]],
+    anchors: Mapping[K, Sequence[datetime]],
+    start: date | None,
+    end: date | None,
+    tz: tzinfo,
+) -> set[K]:
+    """The patients whose treatment started (``first_time``, as a date in ``tz``) within
+    ``start``..``end`` inclusive; an open end is unbounded. The outcomes page's period filter:
+    a cohort by start, so each patient's later time points still count."""
+    chosen: set[K] = set()
+    for key, points in series.items():
+        first = first_time(points, anchors.get(key))
+        if first is None:
+            continue
+        day = first.astimezone(tz).date()
+        if (start is None or day >= start) and (end is None or day <= end):
+            chosen.add(key)
+    return chosen

@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("responses/<int:response_id>/correct/", views.response_amend, name="amend"),
     path("r/<str:token>/", views.self_report, name="self_report"),
     path("outcomes/", views.outcomes, name="outcomes"),
+    path("outcomes/export.csv", views.outcomes_export, name="outcomes_export"),
     path("licensed-text/", views.text_load, name="text_load"),
 ]

@@ -6,12 +6,14 @@ rate-limited, and it shows the questionnaire and the clinic's name only, never p
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +24,12 @@ from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.middleware import clinic_exempt, two_factor_exempt
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import EventType
+from ketaclinic.audit.services import audit_record
 from ketaclinic.lib import context as request_context
+from ketaclinic.lib import csvsafe
 from ketaclinic.patients.selectors import get_patient_for_user
-from ketaclinic.scales import get_definition, selectors, services
+from ketaclinic.scales import get_definition, outcome_page, selectors, services
 from ketaclinic.scales import outcomes as outcome_tables
 from ketaclinic.scales.forms import (
     AmendForm,
@@ -36,8 +41,7 @@ from ketaclinic.scales.forms import (
 from ketaclinic.scales.models import SelfReportLink
 from ketaclinic.scales.scoring import CODES
 from ketaclinic.treatment import selectors as treatment_selectors
-
-OUTCOME_CODES = ("phq9", "madrs", "gad7", "qids_sr16", "hamd17")
+from ketaclinic.treatment.selectors.outcomes import outcome_filter_choices
 
 
 def response_enter(request: ClinicRequest, pk: UUID) -> HttpResponse:
@@ -237,34 +241,87 @@ def self_report(request: ClinicRequest, token: str) -> HttpResponse:
     )
 
 
-def outcomes(request: ClinicRequest) -> HttpResponse:
-    """Clinic outcomes: response and remission at sessions 2, 4, 6 and weeks 1, 2, 4, 8."""
+def _outcome_filters(
+    request: ClinicRequest,
+) -> tuple[Membership, outcome_page.OutcomeFilterForm, outcome_page.Filters | None]:
     membership = membership_of(request)
     if not membership.can(Perm.PATIENT_VIEW) or not membership.can(Perm.ALERT_VIEW):
         raise PermissionDenied
-    series = selectors.clinic_outcome_series(clinic_id=membership.clinic_id, codes=OUTCOME_CODES)
+    choices = outcome_filter_choices(clinic_id=membership.clinic_id)
+    form = outcome_page.OutcomeFilterForm(
+        outcome_page.filter_data(request.GET),
+        indications=choices.indications,
+        protocols=choices.protocols,
+        today=timezone.now().astimezone(membership.clinic.tzinfo).date(),
+    )
+    return membership, form, outcome_page.filters_from(form)
+
+
+def _outcome_tables(
+    membership: Membership, filters: outcome_page.Filters
+) -> tuple[list[dict[str, Any]], list[Any]]:
     # Courses come from the treatment app (this view composes both; the scales models do not).
-    courses = treatment_selectors.outcome_courses(clinic_id=membership.clinic_id)
-    tables = []
-    empty = []
-    for code in OUTCOME_CODES:
-        per_patient = series.get(code, {})
-        if not per_patient:
-            empty.append(get_definition(code))
-            continue
-        groups = {"All patients": list(per_patient), **courses.groups}
-        rows = outcome_tables.outcome_table(
-            per_patient, groups, code=code, anchors=courses.session_times
-        )
-        rows = [row for row in rows if row.patients]
-        tables.append({"definition": get_definition(code), "rows": rows})
+    courses = treatment_selectors.outcome_courses(
+        clinic_id=membership.clinic_id, indication=filters.indication, protocol=filters.protocol
+    )
+    return outcome_page.outcome_tables_for(
+        clinic_id=membership.clinic_id,
+        tz=membership.clinic.tzinfo,
+        filters=filters,
+        courses=courses,
+    )
+
+
+def _outcomes_render(
+    request: ClinicRequest, form: outcome_page.OutcomeFilterForm, **extra: Any
+) -> HttpResponse:
     context = {
-        "tables": tables,
-        "empty": empty,
+        "form": form,
         "labels": outcome_tables.time_point_labels(),
         "tolerance_days": outcome_tables.WEEK_TOLERANCE.days,
+        "query": request.GET.urlencode(),
+        "tables": [],
+        "empty": [],
+        **extra,
     }
-    return render(request, "scales/outcomes.html", context)
+    status = 400 if form.errors else 200  # a refused filter: its message, and no table
+    return render(request, "scales/outcomes.html", context, status=status)
+
+
+def outcomes(request: ClinicRequest) -> HttpResponse:
+    """Clinic outcomes: response and remission at sessions 2, 4, 6 and weeks 1, 2, 4, 8, as charts
+    with the table as fallback, filtered by indication, protocol and period."""
+    membership, form, filters = _outcome_filters(request)
+    if filters is None:
+        return _outcomes_render(request, form)
+    tables, empty = _outcome_tables(membership, filters)
+    return _outcomes_render(request, form, tables=tables, empty=empty, filtered=filters.active)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def outcomes_export(request: ClinicRequest) -> HttpResponse | StreamingHttpResponse:
+    """The outcomes table as CSV (cells guarded against formula injection by ``lib.csvsafe``),
+    with the page's filters; each export is an audit event naming the filters."""
+    membership, form, filters = _outcome_filters(request)
+    if filters is None:
+        return _outcomes_render(request, form)
+    tables, _ = _outcome_tables(membership, filters)
+    with transaction.atomic():
+        audit_record(
+            event_type=EventType.OUTCOMES_EXPORTED,
+            actor=membership,
+            extra={"filters": {k: str(v) for k, v in vars(filters).items() if v}},
+        )
+    writer = csvsafe.writer(_Echo())
+    rows = (writer.writerow(row) for row in outcome_page.csv_rows(tables))
+    stamp = timezone.now().astimezone(membership.clinic.tzinfo).strftime("%Y%m%d")
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="outcomes-{stamp}.csv"'
+    return response
 
 
 def text_load(request: ClinicRequest) -> HttpResponse:

@@ -32,7 +32,7 @@ def patient(prescriber, make_patient):
         given_name="Nora",
         family_name="Northway",
         mrn="NRX-7781",
-        phone="555-0199",
+        phone="201-555-0199",
         email="nora@example.invalid",
     )
 
@@ -63,7 +63,7 @@ def test_the_page_shows_the_questionnaire_and_no_patient_data(sent, patient, cli
     assert page.status_code == 200
     assert f"Questionnaire from {clinic.name}" in html
     assert "Little interest or pleasure" in html
-    for private in ("Nora", "Northway", "NRX-7781", "555-0199", "nora@example", str(patient.pk)):
+    for private in ("Nora", "Northway", "NRX-7781", "5550199", "nora@example", str(patient.pk)):
         assert private not in html, private
     assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"]
 
