@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
         "audit",
     },
     "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
+    # ops: background jobs, backups; a top-layer app whose jobs call several apps' services.
+    "ops": {"accounts", "audit", "treatment", "inventory"},
     "core": {
         "accounts",
         "audit",
