@@ -8,11 +8,12 @@ import os
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from ketaclinic.audit.anchor import anchor_append
 from ketaclinic.audit.report import audit_report, report_text
 from ketaclinic.inventory.services import inventory_alerts
-from ketaclinic.ops.models import JobRun
+from ketaclinic.ops.models import FormToken, JobRun
 from ketaclinic.ops.registry import Job, register
 from ketaclinic.treatment.services import rems_deadline_alerts
 
@@ -41,6 +42,14 @@ def _inventory(run: JobRun) -> str:
 def _anchor(run: JobRun) -> str:
     lines = anchor_append(anchor_file())
     return f"{len(lines)} chain head(s) anchored"
+
+
+def _prune_form_tokens(run: JobRun) -> str:
+    """One-time form tokens older than a day guard nothing any more (a resend comes within
+    seconds); they hold no clinical data."""
+    cutoff = timezone.now() - dt.timedelta(days=1)
+    deleted, _ = FormToken.objects.filter(created_at__lt=cutoff).delete()
+    return f"{deleted} used form token(s) pruned"
 
 
 def _report(run: JobRun) -> str:
@@ -84,5 +93,13 @@ AUDIT_REPORT = register(
         run=_report,
         every="day",
         transactional=False,  # writes a file; a retry rewrites the same content
+    )
+)
+PRUNE_FORM_TOKENS = register(
+    Job(
+        name="prune_form_tokens",
+        label="Used form tokens pruned",
+        run=_prune_form_tokens,
+        every="day",
     )
 )

@@ -55,3 +55,20 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.period} {self.status}"
+
+
+class FormToken(models.Model):
+    """One submitted create form (issue 10, finding 10): a double submit finds its row and creates
+    nothing. ``key`` is SHA-256 over the user and the form's one-time token (or, for forms that do
+    not carry one yet, over the form's content within a few seconds); never the content itself.
+    Inserted in the same transaction as the write it guards; pruned daily after a day."""
+
+    key = models.CharField(max_length=64, unique=True)
+    user_id = models.BigIntegerField()
+    path = models.CharField(max_length=200)
+    created_at = models.DateTimeField(db_index=True)
+    # Where the first submission went (its redirect), so that the repeat lands on the same page.
+    redirect_to = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"form {self.path} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -65,8 +65,8 @@ def _delete_one_patient(database_url: str) -> None:
             db.execute(sql)
         db.close()
     else:
-        with psycopg.connect(database_url, autocommit=True) as db:
-            db.execute(sql)
+        with psycopg.connect(database_url, autocommit=True) as pg:
+            pg.execute(sql)
 
 
 def _which(tool: str) -> bool:
