@@ -151,6 +151,7 @@ def test_an_unknown_job_is_refused_when_enqueued() -> None:
         job_enqueue(name="no_such_job", key="x")
 
 
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connections and transactions
 def test_the_worker_runs_the_periodic_jobs(settings, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     settings.AUDIT_ANCHOR_FILE = str(tmp_path / "anchors.log")
