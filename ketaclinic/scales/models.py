@@ -153,4 +153,3 @@ class SelfReportLink(models.Model):
 
     def __str__(self) -> str:
         return f"self-report {self.pk} ({', '.join(self.codes)})"
-

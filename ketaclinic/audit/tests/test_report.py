@@ -24,7 +24,7 @@ def _report(*args: str) -> str:
 
 @pytest.mark.parametrize("text", ["", "24", "0h", "367d", "-1h", "1w", "24 hours"])
 def test_a_period_outside_1h_to_366d_is_refused_with_the_allowed_forms(text: str) -> None:
-    with pytest.raises(SinceError, match="24h or 7d|between 1h and 366d"):
+    with pytest.raises(SinceError, match=r"24h or 7d|between 1h and 366d"):
         parse_since(text)
 
 
@@ -56,9 +56,7 @@ def test_a_403_writes_an_access_denied_event_naming_the_page(client, front_desk,
     assert event.extra == {"view": "ops:jobs", "method": "GET"}
 
 
-def test_the_page_shows_only_the_admins_own_clinic(
-    client, clinic_admin, outsider, login
-) -> None:
+def test_the_page_shows_only_the_admins_own_clinic(client, clinic_admin, outsider, login) -> None:
     with transaction.atomic():
         audit_record(event_type=EventType.CLINIC_UPDATED, actor=outsider)
         audit_record(event_type=EventType.CLINIC_UPDATED, actor=clinic_admin)

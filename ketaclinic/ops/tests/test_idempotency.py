@@ -44,9 +44,7 @@ def test_a_double_submitted_reading_is_recorded_once(session, nurse, login) -> N
     assert ALREADY.split(":")[0] in page
 
 
-def test_a_double_submitted_htmx_reading_answers_409_the_second_time(
-    session, nurse, login
-) -> None:
+def test_a_double_submitted_htmx_reading_answers_409_the_second_time(session, nurse, login) -> None:
     client = login(nurse)
     before = _readings(session)
     data = {"code": "heart_rate", "value": "72"}
