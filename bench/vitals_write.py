@@ -166,7 +166,13 @@ def client_run(  # noqa: PLR0917 - a thread target, called in one place
     start_gate.wait()
     n = 0
     while time.perf_counter() < deadline[0]:
-        body_out = f"csrfmiddlewaretoken={token}&code=heart_rate&value={70 + n % 10}"
+        # A fresh one-time form token per reading, as each rendering of the form carries one
+        # (ops.idempotency): without it, equal readings within seconds count as a double submit.
+        form_token = f"bench{session_id}x{n:012d}"
+        body_out = (
+            f"csrfmiddlewaretoken={token}&code=heart_rate&value={70 + n % 10}"
+            f"&form_token={form_token}"
+        )
         t0 = time.perf_counter()
         conn.request(
             "POST", f"/treatment/sessions/{session_id}/observation/", body_out, post_headers

@@ -36,6 +36,9 @@ try:
     # Audit head seals (issue 10): "<id>:<secret>,<older id>:<older secret>"; the first seals.
     AUDIT_SEAL_KEYS = envsecret("KETACLINIC_AUDIT_SEAL_KEYS") or ""
     AUDIT_ANCHOR_SYSLOG = envstr("KETACLINIC_AUDIT_ANCHOR_SYSLOG", "")
+    # Where the worker's hourly anchoring job appends the heads: keep it on another disk or
+    # ship it elsewhere (syslog above) so that it is outside what a database writer can reach.
+    AUDIT_ANCHOR_FILE = envstr("KETACLINIC_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
     ALLOWED_HOSTS = envlist(
         "KETACLINIC_ALLOWED_HOSTS", [] if DEPLOY else ["127.0.0.1", "localhost", "testserver"]
     )
@@ -52,6 +55,10 @@ try:
         "KETACLINIC_TRUSTED_PROXIES", ["127.0.0.1", "::1"] if TRUSTED_PROXY_HEADER else []
     )
     DB_CONN_MAX_AGE = envint("KETACLINIC_DB_CONN_MAX_AGE", 300, minimum=0)
+    # Background jobs: a run not finished within the lease is taken to have died with its worker
+    # and is retried, up to the attempt limit.
+    JOBS_LEASE_SECONDS = envint("KETACLINIC_JOBS_LEASE_SECONDS", 15 * 60, minimum=30)
+    JOBS_MAX_ATTEMPTS = envint("KETACLINIC_JOBS_MAX_ATTEMPTS", 3, minimum=1)
 except SettingError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -101,6 +108,9 @@ INSTALLED_APPS = [
     "ketaclinic.inventory",
     "ketaclinic.pharmacology",
     "ketaclinic.research",
+    "django_tasks",
+    "django_tasks_db",
+    "ketaclinic.ops",
 ]
 
 MIDDLEWARE = [
@@ -293,5 +303,10 @@ LOGGING: dict[str, Any] = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Background jobs (ketaclinic.ops): django-tasks with its database backend, so the embedded SQLite
+# and PostgreSQL both run jobs without another service. `ketaclinic worker` runs them and schedules
+# the periodic ones (ketaclinic/ops/schedule.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 TEST_RUNNER = "django.test.runner.DiscoverRunner"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("account/", include("ketaclinic.accounts.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("ops/", include("ketaclinic.ops.urls")),
     path("alerts/", include("ketaclinic.alerts.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("screening/", include("ketaclinic.screening.urls")),

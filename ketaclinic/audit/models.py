@@ -107,6 +107,8 @@ class EventType(models.TextChoices):
     PASSWORD_CHECK_FAILED = "auth.password_check_failed", "Current password refused"
     USERNAME_LOCKED = "auth.username_locked", "Sign-in locked for a username"
     USERNAME_UNLOCKED = "auth.username_unlocked", "Sign-in lock lifted by an admin"
+    # ---- Production (issue 15): refusals, for the daily audit report.
+    ACCESS_DENIED = "auth.access_denied", "Access refused (403)"
 
 
 class AuditEvent(models.Model):

@@ -10,11 +10,13 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from ketaclinic.accounts.http import ClinicRequest
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import AuditEvent, EventType
+from ketaclinic.audit.report import audit_report, parse_since
 from ketaclinic.audit.selectors import AuditFilter, audit_events_for_clinic
 from ketaclinic.audit.services import audit_record
 from ketaclinic.lib import csvsafe
@@ -180,3 +182,24 @@ def audit_export(request: ClinicRequest) -> HttpResponse | StreamingHttpResponse
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     return response
+
+
+REPORT_WINDOWS = {"24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days"}
+
+
+def audit_report_page(request: ClinicRequest) -> HttpResponse:
+    """The security report (``audit.report``) for the admin's own clinic."""
+    membership = _membership_for_audit(request)
+    since = request.GET.get("since", "24h")
+    context: dict[str, Any]
+    if since not in REPORT_WINDOWS:
+        context = {
+            "windows": REPORT_WINDOWS,
+            "since": "",
+            "refused": f"Period {since[:20]!r} is not offered: choose 24h, 7d or 30d.",
+        }
+        return render(request, "audit/report.html", context, status=400)
+    now = timezone.now()
+    report = audit_report(since=now - parse_since(since), until=now, clinic_id=membership.clinic_id)
+    context = {"windows": REPORT_WINDOWS, "since": since, "report": report}
+    return render(request, "audit/report.html", context)

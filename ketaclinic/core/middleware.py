@@ -77,7 +77,28 @@ class ReadAuditMiddleware:
         if reads and response.status_code == 200 and membership is not None:
             self._record(request, membership, reads)
         reads.clear()
+        if response.status_code == 403:
+            self._denied(request, membership)
         return response
+
+    @staticmethod
+    def _denied(request: HttpRequest, membership: Any) -> None:
+        """A refused access by a signed-in user: for the audit report (issue 15). Ids only."""
+        user = getattr(request, "user", None)
+        if membership is None and (user is None or not user.is_authenticated):
+            return  # anonymous refusals (CSRF before sign-in) name nobody
+        match = getattr(request, "resolver_match", None)
+        extra = {"view": match.view_name if match else "", "method": request.method}
+        with transaction.atomic():
+            if membership is not None:
+                audit_record(event_type=EventType.ACCESS_DENIED, actor=membership, extra=extra)
+            elif user is not None:
+                audit_record(
+                    event_type=EventType.ACCESS_DENIED,
+                    user_id=user.pk,
+                    username=user.get_username(),
+                    extra=extra,
+                )
 
     @staticmethod
     def _record(request: HttpRequest, membership: Any, reads: list[context.Read]) -> None:

@@ -153,21 +153,3 @@ class SelfReportLink(models.Model):
 
     def __str__(self) -> str:
         return f"self-report {self.pk} ({', '.join(self.codes)})"
-
-
-class PublicRequestCounter(models.Model):
-    """Requests to the public self-report page per client (a hash of its IP) and time window.
-
-    Not clinical data and not audited: a counter that makes token guessing slow."""
-
-    key = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["key", "window_start"], name="public_counter_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key[:8]} {self.window_start:%H:%M} {self.count}"

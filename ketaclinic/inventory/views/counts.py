@@ -13,8 +13,10 @@ from ketaclinic.inventory import forms, selectors, services
 from ketaclinic.inventory.models import CountKind
 from ketaclinic.inventory.stock import containers_in_stock
 from ketaclinic.inventory.views._common import require
+from ketaclinic.ops.idempotency import once_per_form
 
 
+@once_per_form
 def count(request: ClinicRequest, location_id: int) -> HttpResponse:
     """Count every container in stock at a location: the form shows no expected quantities
     (a blind count); the result page compares."""

@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory import forms, selectors, services
 from ketaclinic.inventory.models import LossKind
 from ketaclinic.inventory.views._common import require
+from ketaclinic.ops.idempotency import once_per_form
 
 
 def stock(request: ClinicRequest) -> HttpResponse:
@@ -32,6 +33,7 @@ def stock(request: ClinicRequest) -> HttpResponse:
     return render(request, "inventory/stock.html", context)
 
 
+@once_per_form
 def receive(request: ClinicRequest) -> HttpResponse:
     m = membership_of(request)
     require(m, Perm.STOCK_HANDLE)
@@ -66,6 +68,7 @@ def receive(request: ClinicRequest) -> HttpResponse:
     return render(request, "inventory/receive.html", {"form": form})
 
 
+@once_per_form
 def container(request: ClinicRequest, container_id: int) -> HttpResponse:
     m = membership_of(request)
     c = selectors.get_container_for_user(membership=m, pk=container_id)
@@ -109,6 +112,7 @@ def entries(request: ClinicRequest) -> HttpResponse:
 
 
 @require_POST
+@once_per_form
 def entry_reverse(request: ClinicRequest, ledger_entry_id: int) -> HttpResponse:
     m = membership_of(request)
     entry = selectors.get_entry_for_user(membership=m, pk=ledger_entry_id, perm=Perm.STOCK_MANAGE)

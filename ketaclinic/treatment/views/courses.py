@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.ops.idempotency import once_per_form
 from ketaclinic.patients.selectors import get_patient_for_user
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.models import SessionPhase, TreatmentSession
@@ -27,6 +28,7 @@ from ketaclinic.treatment.views._common import (
 )
 
 
+@once_per_form
 def course_enrol(request: ClinicRequest, pk: UUID) -> HttpResponse:
     m = membership_of(request)
     patient = get_patient_for_user(membership=m, pk=pk, perm=Perm.PATIENT_VIEW)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.ops.idempotency import once_per_form
 from ketaclinic.treatment import selectors, services
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.treatment.views.session import render_session, session_action, session_forms
@@ -48,6 +49,7 @@ def _preparation(d: dict[str, Any]) -> dict[str, Any]:
 
 
 @require_POST
+@once_per_form
 def dose(request: ClinicRequest, session_id: int) -> HttpResponse:
     def act(m: Membership, s: TreatmentSession, d: dict[str, Any]) -> Any:
         witness = None

@@ -9,12 +9,14 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.ops.idempotency import once_per_form
 from ketaclinic.treatment import forms, selectors, services
 from ketaclinic.treatment.views._common import run_service_with_messages
 from ketaclinic.treatment.views.session import render_session, session_action
 
 
 @require_POST
+@once_per_form
 def observation(request: ClinicRequest, session_id: int) -> HttpResponse:
     """Record one reading. The chair's busiest write, so it builds only its own form; an htmx
     request gets the readings table back, a plain one a redirect (or the page with errors)."""
@@ -60,6 +62,7 @@ def observation(request: ClinicRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
+@once_per_form
 def adverse_event(request: ClinicRequest, session_id: int) -> HttpResponse:
     return session_action(
         request,

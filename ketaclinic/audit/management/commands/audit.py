@@ -1,27 +1,19 @@
 from __future__ import annotations
 
-import logging.handlers
-import os
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic.audit.chain import AnchorFormatError, format_anchor, parse_anchors
+from ketaclinic.accounts.models import Clinic
+from ketaclinic.audit.anchor import anchor_append
+from ketaclinic.audit.chain import AnchorFormatError, parse_anchors
 from ketaclinic.audit.models import AuditChainHead
+from ketaclinic.audit.report import SinceError, audit_report, parse_since, report_text
 from ketaclinic.audit.services import seal_head, seal_keys
-from ketaclinic.audit.verify import audit_chain_verify, current_anchors
-
-
-def _syslog_handler(address: str) -> logging.handlers.SysLogHandler:
-    """``/dev/log`` (a socket path) or ``host:port`` (UDP)."""
-    if address.startswith("/"):
-        return logging.handlers.SysLogHandler(address=address)
-    host, _, port = address.rpartition(":")
-    return logging.handlers.SysLogHandler(address=(host or address, int(port or 514)))
+from ketaclinic.audit.verify import audit_chain_verify
 
 
 class Command(BaseCommand):
@@ -29,18 +21,24 @@ class Command(BaseCommand):
         "Audit trail tools. `verify [--anchors PATH]` checks the hash chains, head seals and "
         "anchors; `anchor --file PATH` appends the current heads to PATH (and to syslog when "
         "KETACLINIC_AUDIT_ANCHOR_SYSLOG is set); `seal` re-seals every head with the current key "
-        "after a successful verify (after setting or rotating KETACLINIC_AUDIT_SEAL_KEYS)."
+        "after a successful verify (after setting or rotating KETACLINIC_AUDIT_SEAL_KEYS); "
+        "`report --since 24h [--clinic ID]` lists failed sign-ins, lockouts, denied accesses, "
+        "step-up failures, corrections and configuration changes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify", "anchor", "seal"])
+        parser.add_argument("action", choices=["verify", "anchor", "seal", "report"])
         parser.add_argument("--anchors", type=Path, help="verify: an anchor file to check against")
         parser.add_argument("--file", type=Path, help="anchor: the append-only file to write to")
+        parser.add_argument("--since", default="24h", help="report: how far back (24h, 7d)")
+        parser.add_argument("--clinic", type=int, default=None, help="report: one clinic's id")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "verify":
             self._verify(options.get("anchors"))
+        elif action == "report":
+            self._report(options["since"], options["clinic"])
         elif action == "anchor":
             self._anchor(options.get("file"))
         else:
@@ -77,25 +75,20 @@ class Command(BaseCommand):
             raise CommandError(
                 "anchor needs --file PATH (an append-only file outside the database)"
             )
-        lines = [format_anchor(a) for a in current_anchors(timezone.now().isoformat())]
-        text = "".join(f"{line}\n" for line in lines)
-        # O_APPEND: every write lands at the end even if another writer appends at the same time.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(fd, text.encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        address = str(getattr(settings, "AUDIT_ANCHOR_SYSLOG", "") or "")
-        if address:
-            handler = _syslog_handler(address)
-            try:
-                for line in lines:
-                    handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
-            finally:
-                handler.close()
-        self.stdout.write(text, ending="")
+        lines = anchor_append(path)
+        self.stdout.write("".join(f"{line}\n" for line in lines), ending="")
         self.stdout.write(f"{len(lines)} heads appended to {path}")
+
+    def _report(self, since: str, clinic_id: int | None) -> None:
+        try:
+            delta = parse_since(since)
+        except SinceError as exc:
+            raise CommandError(str(exc)) from None
+        if clinic_id is not None and not Clinic.objects.filter(pk=clinic_id).exists():
+            raise CommandError(f"--clinic {clinic_id}: no such clinic")
+        now = timezone.now()
+        report = audit_report(since=now - delta, until=now, clinic_id=clinic_id)
+        self.stdout.write(report_text(report), ending="")
 
     def _seal(self) -> None:
         key_id, _ = seal_keys()
