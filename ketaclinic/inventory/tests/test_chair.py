@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,7 +22,9 @@ from ketaclinic.treatment import services as treatment
 pytestmark = pytest.mark.django_db
 
 
-def _esketamine_dose(nurse, prescriber, clinic_admin, sign, witness=True):
+def _esketamine_dose(
+    nurse: Any, prescriber: Any, clinic_admin: Any, sign: Any, witness: bool = True
+) -> tuple[Any, Any]:
     version = testing.shipped_protocol(clinic_admin, "esketamine_trd")
     session = testing.checked_in_session(nurse=nurse, prescriber=prescriber, version=version)
     first = timezone.now() - dt.timedelta(minutes=6)
