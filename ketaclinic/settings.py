@@ -140,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketaclinic.accounts.context_processors.clinic",
+                "ketaclinic.core.context_processors.navigation",
             ],
             "string_if_invalid": "",
         },
