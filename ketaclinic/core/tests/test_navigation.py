@@ -5,6 +5,7 @@ page without parameters that the role may open is either in its nav or reached f
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -24,7 +25,7 @@ _NAV_RE = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
 _HREF_RE = re.compile(r'href="([^"]+)"')
 
 
-def _plain_routes(patterns: list[object], namespace: str = "") -> list[str]:
+def _plain_routes(patterns: Sequence[object], namespace: str = "") -> list[str]:
     """Names of the URL patterns that take no parameter (so one GET can try them)."""
     names: list[str] = []
     for entry in patterns:
