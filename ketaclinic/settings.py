@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     "ketaclinic.accounts.middleware.PasswordChangeRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
+    "ketaclinic.core.middleware.ClinicTimeZoneMiddleware",
     "ketaclinic.core.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,6 +144,8 @@ TEMPLATES = [
                 "ketaclinic.core.context_processors.navigation",
             ],
             "string_if_invalid": "",
+            # Filters for every template: code names in words, times in the clinic's zone.
+            "builtins": ["ketaclinic.core.templatetags.ketaclinic_tags"],
         },
     }
 ]

@@ -126,7 +126,9 @@ def test_staff_roles_may_use_the_library_pages(role, request, login):
 
 
 @pytest.mark.parametrize("role", ["researcher", "inventory_manager", "front_desk"])
-def test_researcher_inventory_and_front_desk_roles_are_refused(role, request, login, prescriber, make_patient):
+def test_researcher_inventory_and_front_desk_roles_are_refused(
+    role, request, login, prescriber, make_patient
+):
     patient = make_patient(prescriber)
     _weigh(patient, prescriber, "70")
     client = login(request.getfixturevalue(role))
