@@ -14,7 +14,7 @@ from ketaclinic.core.navigation import nav_for
 def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     if membership is None:
-        return {"nav_links": []}
+        return {"nav_links": [], "member_perms": frozenset()}
     perms = [perm for perm in Perm if membership.can(perm)]
     here = request.path
     links = []
@@ -22,4 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         url = reverse(item.url_name)
         current = here == url if url == "/" else here.startswith(url)
         links.append({"label": item.label, "url": url, "current": current})
-    return {"nav_links": links}
+    # The viewer's permissions as their values ("treatment.administer"), for templates that show
+    # a link only to those whose role may open it.
+    return {"nav_links": links, "member_perms": frozenset(str(p) for p in perms)}

@@ -128,7 +128,7 @@ def test_every_reachable_page_fits_every_width_and_passes_axe(
         page.set_viewport_size({"width": 1280, "height": 900})
         response = page.goto(path)
         assert response is not None
-        if response.status >= 500:
+        if response.status >= 400:  # a 500, or a link shown to a role that may not open it
             problems.append(f"{path}: {response.status}")
             continue
         page.add_script_tag(path=str(AXE))
