@@ -53,6 +53,15 @@ LABELS: dict[str, str] = {
     "front_desk": "Front desk",
     "inventory_manager": "Inventory manager",
     "clinic_admin": "Clinic admin",
+    # drugs and routes (treatment/domain/protocol.py)
+    "racemic_ketamine": "Racemic ketamine",
+    "esketamine": "Esketamine",
+    "iv_infusion": "IV infusion",
+    "iv_bolus": "IV bolus",
+    "im": "Intramuscular",
+    "oral": "Oral",
+    "intranasal_racemic": "Intranasal (racemic ketamine)",
+    "esketamine_nasal": "Esketamine nasal spray",
     # session phases and states
     "checked_in": "Checked in",
     "in_progress": "In progress",

@@ -70,7 +70,7 @@ def _scale_error(code: str, error: ScaleInputError) -> ValidationError:
     match = _ITEM_IN_MESSAGE.match(str(error))
     if match:
         return ValidationError({f"item_{match.group(1)}": str(error)})
-    return ValidationError({"answers": f"{code}: {error}"})
+    return ValidationError({"answers": f"{get_definition(code).name}: {error}"})
 
 
 def _effective_problem(effective_at: datetime) -> str | None:

@@ -74,3 +74,11 @@ def test_no_staff_page_template_labels_a_time_utc() -> None:
         if re.search(r"\}\}\s*UTC", p.read_text())
     ]
     assert not offenders, f"times labelled UTC by hand (use |at): {offenders}"
+
+
+def test_a_locked_out_page_says_how_long_in_words() -> None:
+    from django.template.loader import render_to_string
+
+    html = render_to_string("accounts/locked_out.html", {"cooloff_time": "PT15M"})
+    assert "Try again in 15 minutes" in html
+    assert "PT15M" not in html
