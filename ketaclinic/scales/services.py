@@ -144,7 +144,8 @@ def _raise_alerts(*, by: Membership | None, response: ScaleResponse) -> None:
         title=f"{rule.title} ({_short_name(definition.name)})",
         patient=response.patient,
         detail=(
-            f"{response.code} recorded {response.effective_at:%Y-%m-%d %H:%M} UTC"
+            f"{_short_name(definition.name)} recorded "
+            f"{response.effective_at.astimezone(response.clinic.tzinfo):%Y-%m-%d %H:%M %Z}"
             f"{' by self-report' if response.source == ResponseSource.SELF_REPORT else ''}; "
             f"flags: {', '.join(flags)}."
         ),

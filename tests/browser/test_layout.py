@@ -172,3 +172,18 @@ def test_the_session_record_prints_without_navigation_or_forms(
     for form in page.locator("main form").all():
         expect(form).to_be_hidden()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_the_keyboard_skips_to_content_and_walks_the_nav(new_page, nurse):
+    page = sign_in_through_ui(new_page(viewport={"width": 390, "height": 800}), nurse)
+    page.goto("/")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    for _ in range(10):  # brand, then the nav links in order
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == "Patients":
+            break
+    expect(page.locator(":focus")).to_have_text("Patients")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url("/patients/")
+    expect(page.locator('nav[aria-label="Main"] a[aria-current="page"]')).to_have_text("Patients")
