@@ -32,7 +32,7 @@ def scored_patient(nurse, make_patient):
 def _chart(client, patient) -> str:
     response = client.get(reverse("patients:detail", args=[patient.pk]))
     assert response.status_code == 200
-    return response.content.decode()
+    return str(response.content.decode())
 
 
 @pytest.mark.parametrize("role", ["front_desk", "clinic_admin"])
