@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LABELS", "UNITS", "duration", "label", "unit"]
+__all__ = ["LABELS", "PREFIXES", "UNITS", "duration", "label", "unit"]
 
 # Scale codes, vital signs and ratings, dose bases, medication facts, roles and states.
 LABELS: dict[str, str] = {
@@ -49,6 +49,13 @@ LABELS: dict[str, str] = {
     "is_benzodiazepine": "Benzodiazepine",
     "is_maoi": "MAOI",
     "is_psychostimulant": "Psychostimulant",
+    "hcp_name": "Monitoring healthcare provider",
+    "hcp_phone": "Provider phone",
+    "hcp_email": "Provider email",
+    "lot_number": "Lot number",
+    "expiry_date": "Expiry date",
+    "discharge_note": "Discharge note",
+    "escort": "Escort or ride home",
     # roles
     "front_desk": "Front desk",
     "inventory_manager": "Inventory manager",
@@ -89,6 +96,9 @@ UNITS: dict[str, str] = {
     "ng_per_ml": "ng/mL",
 }
 
+# Prefixes of dotted field paths (``rems.takes_maois``, ``dose.lot_number``).
+PREFIXES: dict[str, str] = {"rems": "REMS form", "dose": "Dose", "checklist": "Checklist"}
+
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
@@ -103,6 +113,9 @@ def label(code: object) -> str:
         return LABELS[key]
     if key in UNITS:
         return UNITS[key]
+    head, dot, tail = key.partition(".")
+    if dot and tail:
+        return f"{PREFIXES.get(head) or label(head)}: {label(tail)}"
     words = key.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 

@@ -19,6 +19,11 @@ def test_the_codes_seen_on_pages_read_as_words() -> None:
     assert unit("mg_per_kg_per_hour") == "mg/kg/h"
 
 
+def test_a_dotted_field_path_names_its_record_and_field() -> None:
+    assert label("rems.takes_maois") == "REMS form: Takes an MAOI"
+    assert label("dose.lot_number") == "Dose: Lot number"
+
+
 def test_an_unknown_code_reads_as_words_without_underscores() -> None:
     assert label("maintenance_phase") == "Maintenance phase"
     assert label("") == ""
