@@ -63,13 +63,14 @@ def busy_clinic(clinic_admin, prescriber, nurse, front_desk, inventory_manager, 
         mrn="SWEEP-1",
         given_name="Maximiliana-" + "Alexandrina" * 7,
         family_name="Vandenberghe-Oyelaran" + LONG_WORD[:78],
+        notes=LONG_TEXT + " " + LONG_WORD,
     )
     testing.weigh(prescriber, patient)
     services.diagnosis_record(
-        by=prescriber, patient=patient, icd10_code="F33.2", text=LONG_TEXT + " " + LONG_WORD
+        by=prescriber, patient=patient, icd10_code="F33.2", text=LONG_WORD[:200]
     )
     services.medication_record(
-        by=prescriber, patient=patient, name="Sertraline", dose_text=LONG_WORD
+        by=prescriber, patient=patient, name="Sertraline", dose_text=LONG_WORD[:200]
     )
     testing.checked_in_session(nurse=nurse, prescriber=prescriber, version=version, patient=patient)
     return patient
