@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     "ketaclinic.accounts.middleware.PasswordChangeRequiredMiddleware",
     "ketaclinic.accounts.middleware.ActiveClinicMiddleware",
+    "ketaclinic.core.middleware.ClinicTimeZoneMiddleware",
     "ketaclinic.core.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -151,8 +152,11 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketaclinic.accounts.context_processors.clinic",
+                "ketaclinic.core.context_processors.navigation",
             ],
             "string_if_invalid": "",
+            # Filters for every template: code names in words, times in the clinic's zone.
+            "builtins": ["ketaclinic.core.templatetags.ketaclinic_tags"],
         },
     }
 ]

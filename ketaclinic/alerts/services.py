@@ -74,7 +74,10 @@ def alert_acknowledge(*, by: Membership, alert: Alert, note: str) -> Alert:
     locked = Alert.objects.select_for_update().get(pk=alert.pk, clinic_id=by.clinic_id)
     if locked.acknowledged_at is not None:
         raise ValidationError(
-            {"note": f"Already acknowledged by another user at {locked.acknowledged_at:%H:%M} UTC."}
+            {
+                "note": "Already acknowledged by another user at "
+                f"{locked.acknowledged_at.astimezone(by.clinic.tzinfo):%H:%M %Z}."
+            }
         )
     locked.acknowledged_at = timezone.now()
     locked.acknowledged_by_id = by.user_id

@@ -125,3 +125,24 @@ class ReadAuditMiddleware:
                 patient_id=reads[0].patient_id if len(patients) == 1 else None,
                 extra=extra,
             )
+
+
+class ClinicTimeZoneMiddleware:
+    """Show times in the acting clinic's zone: activate ``membership.clinic.tzinfo`` for the
+    request (after ``ActiveClinicMiddleware``), so that templates (``|date``, ``|at``) and forms
+    render local times; the database stays UTC. Requests without a clinic keep UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import timezone
+
+        membership = getattr(request, "membership", None)
+        if membership is None:
+            return self.get_response(request)
+        timezone.activate(membership.clinic.tzinfo)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -12,19 +12,26 @@ styles and scripts):
 - :class:`LinearScale` maps data values to pixels (an SVG y axis runs downwards: give it the
   pixel range bottom first);
 - :func:`time_ticks` spreads date ticks evenly over a time axis;
-- :func:`plain_number` writes a tick label without trailing zeros.
+- :func:`plain_number` writes a tick label without trailing zeros;
+- :func:`date_label` writes a full date with its year (``2026-12-01``) in a given zone, and
+  :func:`label_anchor` keeps a label inside the drawing (``start``/``middle``/``end``);
+- :class:`LegendEntry` names each line, threshold and marker a chart draws, for the legend the
+  template prints beside it (every dotted or dashed line is explained there).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import SupportsFloat
 
 __all__ = [
     "NICE_MULTIPLIERS",
+    "LegendEntry",
     "LinearScale",
+    "date_label",
+    "label_anchor",
     "nice_ceiling",
     "nice_step",
     "nice_ticks",
@@ -144,3 +151,35 @@ def plain_number(value: SupportsFloat, digits: int = 1) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
+
+
+def date_label(when: datetime, tz: tzinfo) -> str:
+    """A full date with its year, in ``tz``: ``2026-12-01`` (never ``Dec 01``, which hides the
+    year and reads differently across locales)."""
+    return when.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def label_anchor(
+    pos: float, text: str, *, width: float, char_px: float = 6.6, margin: float = 2.0
+) -> str:
+    """The SVG ``text-anchor`` that keeps ``text`` centred on ``pos`` unless that would cut it at
+    either edge of a drawing ``width`` wide: then ``start`` (left edge) or ``end`` (right edge).
+    ``char_px``: an upper estimate of one character's width at the label's font size."""
+    half = len(text) * char_px / 2
+    if pos + half > width - margin:
+        return "end"
+    if pos - half < margin:
+        return "start"
+    return "middle"
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    """One line, threshold or marker of a chart, as the legend shows it: ``kind`` is ``line``
+    (drawn with ``stroke`` and, when dashed or dotted, ``dasharray``) or ``dot`` (a marker
+    filled with ``stroke``)."""
+
+    label: str
+    stroke: str
+    dasharray: str = ""
+    kind: str = "line"

@@ -15,11 +15,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from ketaclinic.lib.svgchart import LinearScale, nice_step, ticks, time_ticks
+from ketaclinic.lib.svgchart import (
+    LegendEntry,
+    LinearScale,
+    date_label,
+    label_anchor,
+    nice_step,
+    ticks,
+    time_ticks,
+)
 
 WIDTH = 640
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 34
+TICK_FONT_PX = 11
+
+# The colours and dash patterns the template draws with; the legend shows the same.
+LINE_COLOUR = "#1f5f8b"
+REMISSION_COLOUR = "#1e6b3a"
+RESPONSE_COLOUR = "#2f8a52"
+BASELINE_COLOUR = "#8a5a00"
+SESSION_COLOUR = "#7b8ca0"
+FLAG_COLOUR = "#a4262c"
+REMISSION_DASH = "4 3"
+BASELINE_DASH = "2 4"
+SESSION_DASH = "1 3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +56,7 @@ class Dot:
 class Tick:
     pos: float
     label: str
+    anchor: str = "middle"  # SVG text-anchor: the first and last labels stay inside the drawing
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +75,7 @@ class Chart:
     remission_y: float | None
     baseline_y: float | None
     label_y: int
+    legend: tuple[LegendEntry, ...] = ()
 
 
 def trajectory(
@@ -89,14 +111,15 @@ def trajectory(
     # Totals are whole numbers: whole-number steps, at most six intervals.
     step = nice_step(max_total - min_total, 6, integer=True)
     y_ticks = [Tick(y_of(value), f"{value:g}") for value in ticks(min_total, max_total, step)]
-    x_ticks = [
-        Tick(x_of(when), when.astimezone(tz).strftime("%b %d"))
-        for when in time_ticks(start, end, most=6)
-    ]
+    x_ticks = []
+    for when in time_ticks(start, end, most=5):
+        pos, text = x_of(when), date_label(when, tz)
+        x_ticks.append(Tick(pos, text, label_anchor(pos, text, width=WIDTH)))
     sessions = tuple(x_of(t) for t in session_times or ())
     remission_y = None
     if remission_at_or_below is not None and min_total <= remission_at_or_below <= max_total:
         remission_y = y_of(remission_at_or_below)
+    legend = _legend(dots, remission_y, remission_at_or_below, len(sessions))
     return Chart(
         width=WIDTH,
         height=HEIGHT,
@@ -112,4 +135,36 @@ def trajectory(
         remission_y=remission_y,
         baseline_y=dots[0].y if dots else None,
         label_y=HEIGHT - 10,
+        legend=legend,
     )
+
+
+def _legend(
+    dots: Sequence[Dot], remission_y: float | None, remission: float | None, sessions: int
+) -> tuple[LegendEntry, ...]:
+    """One entry for every line, threshold and marker drawn, in the order drawn."""
+    if not dots:
+        return ()
+    entries = [LegendEntry("Total score", LINE_COLOUR)]
+    entries.append(LegendEntry(f"Baseline ({dots[0].total:g})", BASELINE_COLOUR, BASELINE_DASH))
+    if remission_y is not None and remission is not None:
+        entries.append(
+            LegendEntry(
+                f"Remission threshold ({remission:g} or less)", REMISSION_COLOUR, REMISSION_DASH
+            )
+        )
+    if sessions:
+        plural = "" if sessions == 1 else "s"
+        entries.append(
+            LegendEntry(
+                f"Dosed treatment session{plural} ({sessions})", SESSION_COLOUR, SESSION_DASH
+            )
+        )
+    markers = {d.marker for d in dots}
+    if "response" in markers:
+        entries.append(LegendEntry("Response", RESPONSE_COLOUR, kind="dot"))
+    if "remission" in markers:
+        entries.append(LegendEntry("Remission", REMISSION_COLOUR, kind="dot"))
+    if any(d.flagged for d in dots):
+        entries.append(LegendEntry("Flagged for review", FLAG_COLOUR, kind="dot"))
+    return tuple(entries)

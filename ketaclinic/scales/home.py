@@ -13,12 +13,13 @@ def home_panels(membership: Membership) -> list[dict[str, str]]:
     panels: list[dict[str, str]] = []
     if membership.can(Perm.ALERT_VIEW):
         # Safety signals from rating scales, one panel each (newest five), until acknowledged.
+        tz = membership.clinic.tzinfo  # times in the clinic's zone, labelled (issue 14)
         for alert in alerts_for_clinic(membership=membership).filter(source_type=SOURCE_TYPE)[:5]:
             who = alert.patient.full_name if alert.patient else ""
             panels.append(
                 {
                     "title": f"{alert.get_severity_display()}: {alert.title}",
-                    "text": f"{who}, raised {alert.raised_at:%Y-%m-%d %H:%M} UTC. "
+                    "text": f"{who}, raised {alert.raised_at.astimezone(tz):%Y-%m-%d %H:%M %Z}. "
                     "Open the alerts inbox to review and acknowledge.",
                     "url": "alerts:list",
                 }

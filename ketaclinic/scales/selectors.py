@@ -291,10 +291,16 @@ def loaded_texts(*, clinic_id: int) -> list[LicensedScaleText]:
 def patient_chart_context(
     *, membership: Membership, patient: Patient, session_times: Sequence[datetime] | None = None
 ) -> dict[str, object]:
-    """What ``templates/scales/_patient_section.html`` needs on the patient chart."""
+    """What ``templates/scales/_patient_section.html`` needs on the patient chart. Totals, bands
+    and trajectories are clinical: only for those who record scales (SCALE_RECORD); the front
+    desk and the clinic admin see that the section is withheld (issue 10, finding 10)."""
+    clinical = membership.can(Perm.SCALE_RECORD)
     return {
         "scale_trajectories": patient_trajectories(
             membership=membership, patient=patient, session_times=session_times
-        ),
-        "can_record_scales": membership.can(Perm.SCALE_RECORD),
+        )
+        if clinical
+        else [],
+        "scales_withheld": not clinical,
+        "can_record_scales": clinical,
     }

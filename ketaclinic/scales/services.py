@@ -70,7 +70,7 @@ def _scale_error(code: str, error: ScaleInputError) -> ValidationError:
     match = _ITEM_IN_MESSAGE.match(str(error))
     if match:
         return ValidationError({f"item_{match.group(1)}": str(error)})
-    return ValidationError({"answers": f"{code}: {error}"})
+    return ValidationError({"answers": f"{get_definition(code).name}: {error}"})
 
 
 def _effective_problem(effective_at: datetime) -> str | None:
@@ -144,7 +144,8 @@ def _raise_alerts(*, by: Membership | None, response: ScaleResponse) -> None:
         title=f"{rule.title} ({_short_name(definition.name)})",
         patient=response.patient,
         detail=(
-            f"{response.code} recorded {response.effective_at:%Y-%m-%d %H:%M} UTC"
+            f"{_short_name(definition.name)} recorded "
+            f"{response.effective_at.astimezone(response.clinic.tzinfo):%Y-%m-%d %H:%M %Z}"
             f"{' by self-report' if response.source == ResponseSource.SELF_REPORT else ''}; "
             f"flags: {', '.join(flags)}."
         ),

@@ -237,7 +237,12 @@ def self_report(request: ClinicRequest, token: str) -> HttpResponse:
     return render(
         request,
         "scales/self_report.html",
-        {"clinic_name": link.clinic.name, "forms": scale_forms, "expires_at": link.expires_at},
+        {
+            "clinic_name": link.clinic.name,
+            "forms": scale_forms,
+            "expires_at": link.expires_at,
+            "clinic_tz": link.clinic.time_zone,  # the expiry in the clinic's zone, labelled
+        },
     )
 
 

@@ -45,7 +45,7 @@ def test_the_clinic_admin_finds_the_patient_created_event_and_exports_it_as_csv(
     row = rows.first
     expect(row).to_contain_text("Patient created")
     expect(row).to_contain_text("dana")
-    expect(row).to_contain_text("prescriber")
+    expect(row).to_contain_text("Prescriber")  # the role in words (issue 14)
     expect(row).to_contain_text("family_name")  # the field is named; the name is not stored
     expect(row).not_to_contain_text("Halvorsen")
     expect(row.get_by_role("link")).to_have_attribute("href", f"/patients/{patient.pk}/")

@@ -118,15 +118,17 @@ def test_an_unknown_protocol_key_is_404(prescriber, login):
 # --- access -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["prescriber", "nurse", "front_desk", "clinic_admin"])
+@pytest.mark.parametrize("role", ["prescriber", "nurse", "clinic_admin"])
 def test_staff_roles_may_use_the_library_pages(role, request, login):
     client = login(request.getfixturevalue(role))
     assert client.get(reverse("pharmacology:index")).status_code == 200
     assert client.get(_library("iv_racemic_depression", weight="70")).status_code == 200
 
 
-@pytest.mark.parametrize("role", ["researcher", "inventory_manager"])
-def test_researcher_and_inventory_roles_are_refused(role, request, login, prescriber, make_patient):
+@pytest.mark.parametrize("role", ["researcher", "inventory_manager", "front_desk"])
+def test_researcher_inventory_and_front_desk_roles_are_refused(
+    role, request, login, prescriber, make_patient
+):
     patient = make_patient(prescriber)
     _weigh(patient, prescriber, "70")
     client = login(request.getfixturevalue(role))
@@ -287,10 +289,10 @@ def test_an_unknown_protocol_on_the_patient_page_is_a_form_error(prescriber, log
     assert "Select a valid choice" in _text(response)
 
 
-def test_front_desk_may_see_the_patient_page(front_desk, prescriber, login, make_patient):
+def test_front_desk_may_not_see_the_patient_page(front_desk, prescriber, login, make_patient):
     patient = make_patient(prescriber)
     _weigh(patient, prescriber, "70")
-    assert login(front_desk).get(_patient_url(patient)).status_code == 200
+    assert login(front_desk).get(_patient_url(patient)).status_code == 403
 
 
 # --- a stored protocol version ----------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_the_session_page_lists_the_protocols_scales_and_links_back_after_entry(
     names = [s.code for s in page.context["pre_session_scales"]]
     assert names == list(esk_version.protocol.pre_session_scales)
     assert all(s.response is None for s in page.context["pre_session_scales"])
-    assert "enter phq9 now" in page.content.decode()
+    assert "enter the PHQ-9 now" in page.content.decode()  # words, not the code (issue 14)
 
     enter = reverse("scales:enter", args=[session.patient_id]) + f"?code=phq9&next={url}"
     answers = {f"item_{i}": "1" for i in range(1, 10)}

@@ -37,7 +37,9 @@ from ketaclinic.treatment.safety import CHECK_BEFORE_USE
 from ketaclinic.treatment.selectors import get_protocol_version_for_user
 
 #: Roles with any of these may use the exposure pages (researchers and inventory do not).
-EXPOSURE_PERMS = (Perm.PATIENT_VIEW, Perm.TREATMENT_ADMINISTER, Perm.PROTOCOL_MANAGE)
+# Clinical decision support: those who run or plan sessions, and the clinic admin who manages
+# protocols; not the front desk (no clinical view). The nav (core/navigation.py) agrees.
+EXPOSURE_PERMS = (Perm.TREATMENT_ADMINISTER, Perm.TREATMENT_PLAN, Perm.PROTOCOL_MANAGE)
 MAX_PATIENT_MATCHES = 20
 TEMPLATE = "pharmacology/exposure.html"
 
@@ -193,6 +195,7 @@ def patient(request: ClinicRequest, pk: UUID) -> HttpResponse:
     record = patient_selectors.get_patient_for_user(
         membership=membership, pk=pk, perm=Perm.PATIENT_VIEW
     )
+    _require_exposure_access(membership)  # after the fetch: an unknown id stays 404 for everyone
     key = request.GET.get("protocol", "")
     protocol = SHIPPED_PROTOCOLS.get(key) or next(iter(SHIPPED_PROTOCOLS.values()))
     form = forms.PatientScenarioForm(
