@@ -17,6 +17,7 @@ Where a view's check lives (keep the two in step when either changes):
 - Outcomes: ``scales.views.outcomes``
 - Stock: ``inventory.selectors.can_view_stock``
 - Audit: ``audit.views._membership_for_audit``; Staff, Licensed text: CLINIC_MANAGE
+- Cohort analytics: ``research.views.cohort_page`` (RESEARCH_VIEW)
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("REMS forms", "treatment:rems", any_of=_RUNS_SESSIONS),
     NavItem("Outcomes", "scales:outcomes", all_of=(Perm.PATIENT_VIEW, Perm.ALERT_VIEW)),
     NavItem("Stock", "inventory:stock", any_of=(Perm.STOCK_VIEW,)),
+    NavItem("Cohort analytics", "research:cohort", any_of=(Perm.RESEARCH_VIEW,)),
     NavItem(
         "Protocols",
         "treatment:protocols",
@@ -81,6 +83,15 @@ SUBPAGES: dict[str, str] = {
     "inventory:log": "inventory:stock",
     "inventory:log_csv": "inventory:stock",
     "inventory:inventories": "inventory:stock",
+    "inventory:loss_reports": "inventory:stock",
+    "inventory:setup": "inventory:stock",
+    "inventory:product_new": "inventory:stock",
+    "inventory:location_new": "inventory:stock",
+    "scales:outcomes_export": "scales:outcomes",
+    "audit:report": "audit:list",
+    "ops:jobs": "audit:list",
+    "screening:settings": "accounts:staff",
+    "screening:rems_certification": "accounts:staff",
     "audit:export": "audit:list",
     "accounts:staff_add": "accounts:staff",
     "accounts:clinic_settings": "accounts:staff",
