@@ -68,7 +68,7 @@ def test_a_ptsd_patient_is_enrolled_dosed_rates_the_pcl5_and_the_chart_shows_a_r
     # The prescriber enrols the patient on the PTSD protocol (phone-sized screen).
     doctor = sign_in_through_ui(new_page(viewport={"width": 390, "height": 844}), prescriber)
     doctor.goto(f"/treatment/patients/{patient.pk}/enrol/")
-    expect(doctor.get_by_label("Protocol")).to_contain_text("PTSD")
+    expect(doctor.get_by_label("Protocol:", exact=True)).to_contain_text("PTSD")
     doctor.get_by_label("Prescriber's decision to treat").fill(
         "Chronic PTSD, two adequate SSRI trials; consented to off-label ketamine."
     )

@@ -22,7 +22,7 @@ def test_the_cohort_page_fits_and_is_reached_from_home(
     testing.session_now(prescriber=prescriber, patient=patient, version=version)
     page = sign_in_through_ui(new_page(viewport={"width": width, "height": 900}), researcher)
     page.goto("/")
-    page.get_by_role("link", name="Cohort analytics").click()
+    page.get_by_role("main").get_by_role("link", name="Cohort analytics").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cohort analytics")
     expect(page.get_by_label("Drug")).to_contain_text("esketamine")
     page.get_by_label("Sex").select_option("female")

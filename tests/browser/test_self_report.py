@@ -25,7 +25,7 @@ def patient(prescriber, make_patient):
     from ketaclinic.scales.services import scale_response_record
 
     patient = make_patient(
-        prescriber, mrn="SR-4242", given_name="Imogen", family_name="Quarrie", phone="555-0142"
+        prescriber, mrn="SR-4242", given_name="Imogen", family_name="Quarrie", phone="201-555-0142"
     )
     scale_response_record(
         by=prescriber,

@@ -44,7 +44,7 @@ def test_durations_read_as_words() -> None:
 def test_no_label_shows_an_underscore_or_is_empty_for_a_code(code: str) -> None:
     words = label(code)
     assert "_" not in words
-    if code.strip("_ "):
+    if code.replace("_", " ").strip():  # a code of only spaces and underscores reads as empty
         assert words
 
 

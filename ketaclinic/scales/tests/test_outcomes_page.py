@@ -52,9 +52,13 @@ def test_the_rates_are_drawn_as_bars_with_the_table_kept(two_phq9_patients, pres
     assert "remission: a total of 4 or less" in html  # PHQ-9's rule, read from its definition
 
 
-@pytest.mark.parametrize(("code", "totals"), [("pcl5", (60, 40, 25)), ("ybocs", (30, 25, 18))])
+@pytest.mark.parametrize(
+    ("code", "totals", "remission"),
+    # PCL-5 has no remission threshold; Y-BOCS remits at 12 or less (issue 16, scales.md).
+    [("pcl5", (60, 40, 25), False), ("ybocs", (30, 25, 18), True)],
+)
 def test_pcl5_and_ybocs_are_reported_by_their_own_response_rule(
-    nurse, prescriber, make_patient, login, code: str, totals: tuple[int, ...]
+    nurse, prescriber, make_patient, login, code: str, totals: tuple[int, ...], remission: bool
 ) -> None:
     _series(nurse, make_patient(prescriber), code, totals)
     page = login(prescriber).get(reverse("scales:outcomes"))
@@ -62,8 +66,11 @@ def test_pcl5_and_ybocs_are_reported_by_their_own_response_rule(
     assert code in tables
     session2 = tables[code]["rows"][0].cells[0]
     assert (session2.n, session2.responders) == (1, 1)  # 50 % and 40 % falls
-    assert not tables[code]["show_remission"]
-    assert "no remission threshold" in tables[code]["rule"]
+    assert tables[code]["show_remission"] is remission
+    if not remission:
+        assert "no remission threshold" in tables[code]["rule"]
+    else:
+        assert "remission: a total of 12 or less" in tables[code]["rule"]
 
 
 def test_gad7_is_reported(nurse, prescriber, make_patient, login) -> None:

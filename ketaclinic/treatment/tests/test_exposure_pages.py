@@ -183,8 +183,8 @@ def test_the_index_finds_a_patient_and_goes_to_their_page(nurse, login, make_pat
 
 
 def test_the_index_lists_several_matches(nurse, login, make_patient):
-    make_patient(nurse, family_name="Twin")
-    make_patient(nurse, family_name="Twin")
+    make_patient(nurse, given_name="Ada", family_name="Twin")
+    make_patient(nurse, given_name="Bea", family_name="Twin")
     html = _text(
         login(nurse).get(reverse("pharmacology:index"), {"protocol": "esketamine_trd", "q": "Twin"})
     )
