@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "ketaclinic.treatment",
     "ketaclinic.inventory",
     "ketaclinic.pharmacology",
+    "ketaclinic.research",
 ]
 
 MIDDLEWARE = [

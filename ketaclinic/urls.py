@@ -26,4 +26,5 @@ urlpatterns = [
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("stock/", include("ketaclinic.inventory.urls")),
     path("exposure/", include(exposure_patterns)),
+    path("research/", include("ketaclinic.research.urls")),
 ]

@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
         "audit",
     },
     "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
+    # research only reads (issue 13); nothing below imports it.
+    "research": {"treatment", "screening", "scales", "alerts", "patients", "accounts", "audit"},
     "core": {
         "accounts",
         "audit",

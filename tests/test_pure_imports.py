@@ -29,6 +29,9 @@ PURE_TREES = (
     "scales/scoring",
     "screening/rules",
     "inventory/domain",
+    "research/deid",
+    "research/stats.py",
+    "research/fhir",
     "lib",
 )
 

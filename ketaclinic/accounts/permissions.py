@@ -50,6 +50,7 @@ class Perm(StrEnum):
     STOCK_VIEW = "stock.view"  # the controlled-substance ledger, counts and logs
     STOCK_HANDLE = "stock.handle"  # receive, draw, waste, count; witness another's entry
     STOCK_MANAGE = "stock.manage"  # approve adjustments, reverse, destroy, loss reports
+    RESEARCH_VIEW = "research.view"  # de-identified exports and cohort analytics (issue 13)
 
 
 _CLINICAL_STAFF = {
@@ -74,7 +75,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     # The controlled-substance record keeper: the ledger, not charts.
     Role.INVENTORY_MANAGER: frozenset(_STOCK_HANDLERS | {Perm.STOCK_MANAGE}),
     # Researchers see de-identified data only (the research issue), never an identified chart.
-    Role.RESEARCHER: frozenset(),
+    Role.RESEARCHER: frozenset({Perm.RESEARCH_VIEW}),
     Role.CLINIC_ADMIN: frozenset(
         {
             Perm.PATIENT_VIEW,
@@ -84,6 +85,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.ALERT_VIEW,
             Perm.PROTOCOL_MANAGE,
             Perm.SCHEDULE_MANAGE,
+            Perm.RESEARCH_VIEW,
         }
     ),
 }

@@ -47,6 +47,14 @@ def home(request: ClinicRequest) -> HttpResponse:
                 "url": "audit:list",
             }
         )
+    if membership.can(Perm.RESEARCH_VIEW):
+        panels.append(
+            {
+                "title": "Cohort analytics",
+                "text": "Response, remission and adverse events across courses (no patient names).",
+                "url": "research:cohort",
+            }
+        )
     if membership.can(Perm.CLINIC_MANAGE):
         panels.append(
             {

@@ -6,7 +6,6 @@ rate-limited, and it shows the questionnaire and the clinic's name only, never p
 
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
 from django.contrib import messages
@@ -25,7 +24,7 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.lib import context as request_context
 from ketaclinic.patients.selectors import get_patient_for_user
-from ketaclinic.scales import fhir, get_definition, score, selectors, services
+from ketaclinic.scales import get_definition, selectors, services
 from ketaclinic.scales import outcomes as outcome_tables
 from ketaclinic.scales.forms import (
     AmendForm,
@@ -121,44 +120,6 @@ def response_detail(request: ClinicRequest, response_id: int) -> HttpResponse:
         "clinical": True,
     }
     return render(request, "scales/detail.html", context)
-
-
-def response_fhir(request: ClinicRequest, response_id: int) -> HttpResponse:
-    """FHIR R4 Bundle (collection) of the QuestionnaireResponse and its Observations."""
-    membership = membership_of(request)
-    response = selectors.get_response_for_user(
-        membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
-    )
-    if not _sees_answers(membership):
-        raise PermissionDenied
-    qr_id = f"scaleresponse-{response.pk}"
-    subject = f"Patient/{response.patient_id}"
-    answers = list(response.answers)
-    qr = fhir.questionnaire_response(
-        response.code,
-        answers,
-        subject=subject,
-        authored=response.effective_at,
-        resource_id=qr_id,
-        status="completed" if response.is_final else "amended",
-    )
-    observations = fhir.observations(
-        response.code,
-        answers,
-        score(response.code, answers),
-        subject=subject,
-        authored=response.effective_at,
-        questionnaire_response_ref=f"QuestionnaireResponse/{qr_id}",
-    )
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": r} for r in (qr, *observations)],
-    }
-    body = json.dumps(bundle, indent=2)
-    http = HttpResponse(body, content_type="application/fhir+json")
-    http["Content-Disposition"] = f'attachment; filename="{qr_id}.fhir.json"'
-    return http
 
 
 def response_amend(request: ClinicRequest, response_id: int) -> HttpResponse:

@@ -139,7 +139,7 @@ def test_an_out_of_range_item_is_refused_even_when_another_is_missing() -> None:
 
 def test_the_library_imports_no_django() -> None:
     code = (
-        "import sys, ketaclinic.scales, ketaclinic.scales.text, ketaclinic.scales.fhir;"
+        "import sys, ketaclinic.scales, ketaclinic.scales.text, ketaclinic.research.fhir;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
     )
     run = subprocess.run(  # noqa: S603  # fixed command, our own interpreter

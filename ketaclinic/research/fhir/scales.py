@@ -1,5 +1,8 @@
 """FHIR R4 representation of a scale response, as plain JSON-ready dicts (pure, no Django).
 
+Moved from ``scales/fhir.py`` (issue 13); every resource is validated against the fhir.resources
+R4B model of its type before it is returned.
+
 One response becomes a ``QuestionnaireResponse`` plus ``Observation`` resources (scales.md,
 "Scale definition contract"): the total (or C-SSRS risk level), each computable subscore,
 and each item that raised an item flag (e.g. PHQ-9 item 9). Codes are LOINC where scales.md
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ketaclinic.research.fhir.validate import validated
 from ketaclinic.scales.scoring import ScaleDefinition, ScaleInputError, ScaleResult
 from ketaclinic.scales.scoring.base import LOCAL_SYSTEM, Number, item_flag_checks
 from ketaclinic.scales.scoring.registry import get_definition, score
@@ -99,7 +103,7 @@ def questionnaire_response(
     }
     if resource_id is not None:
         resource["id"] = resource_id
-    return resource
+    return validated(resource)
 
 
 def _value(value: Number) -> JSON:
@@ -207,7 +211,7 @@ def observations(
                 **common,
             )
         )
-    return found
+    return [validated(observation) for observation in found]
 
 
 def _raised(definition: ScaleDefinition, answers: Sequence[int | None]) -> list[tuple[int, int]]:

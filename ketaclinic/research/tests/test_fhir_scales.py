@@ -1,4 +1,4 @@
-"""FHIR R4 QuestionnaireResponse and Observation dicts."""
+"""FHIR R4 QuestionnaireResponse and Observation dicts (moved from scales; issue 13)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ketaclinic.scales import ScaleInputError, score
-from ketaclinic.scales.fhir import (
+from ketaclinic.research.fhir.scales import (
     LOINC_SYSTEM,
     observations,
     questionnaire_response,
 )
+from ketaclinic.scales import ScaleInputError, score
 from ketaclinic.scales.scoring.base import LOCAL_SYSTEM
 
 WHEN = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)

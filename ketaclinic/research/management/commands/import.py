@@ -1,0 +1,74 @@
+# ruff: noqa: N999  # the command is `ketaclinic import`: Django names it after this file
+"""``ketaclinic import patients|responses FILE.csv --clinic CODE --by USERNAME [--skip-invalid]
+[--rejects FILE]``: see research/imports/ for the columns and rules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from ketaclinic.accounts.models import Membership
+from ketaclinic.research.imports import ImportFileError, import_patients, import_responses
+
+MAX_LISTED = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV file into one clinic. `patients FILE.csv` (columns mrn, given_name, "
+        "family_name, birth_date, sex, email, phone, address_line, city, state, postal_code and "
+        "optionally weight_kg) or `responses FILE.csv` (mrn, scale, taken_at, item_1 ... item_n). "
+        "Every row is checked first; nothing is imported while a row is invalid unless "
+        "--skip-invalid, which imports the valid rows and writes the rejects to a file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=["patients", "responses"])
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--clinic", required=True, help="the clinic's code")
+        parser.add_argument("--by", required=True, help="username of the staff member importing")
+        parser.add_argument("--skip-invalid", action="store_true")
+        parser.add_argument("--rejects", type=Path, help="where rejects go (FILE.rejects.csv)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        membership = (
+            Membership.objects.select_related("clinic", "user")
+            .filter(clinic__code=options["clinic"], user__username=options["by"], is_active=True)
+            .first()
+        )
+        if membership is None:
+            raise CommandError(
+                f"--by: {options['by']!r} is not an active member of clinic {options['clinic']!r}"
+            )
+        run = import_patients if options["kind"] == "patients" else import_responses
+        show = sys.stderr.isatty()
+        try:
+            with tqdm(desc="checking", unit=" rows", disable=not show, file=sys.stderr) as bar:
+                result = run(
+                    by=membership,
+                    path=options["file"],
+                    skip_invalid=options["skip_invalid"],
+                    rejects=options["rejects"],
+                    tick=bar.update,
+                )
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from None
+        for problem in result.problems[:MAX_LISTED]:
+            self.stderr.write(str(problem))
+        if len(result.problems) > MAX_LISTED:
+            self.stderr.write(f"... and {len(result.problems) - MAX_LISTED} more problems")
+        if result.problems and not options["skip_invalid"]:
+            raise CommandError(
+                f"{result.rejected_rows} invalid row(s): nothing imported. Fix them, or use "
+                "--skip-invalid to import the valid rows and write the rejects to a file."
+            )
+        self.stdout.write(
+            f"imported {result.imported}, already there {result.skipped}, "
+            f"rejected {result.rejected_rows}"
+        )
+        if result.rejects_file is not None:
+            self.stdout.write(f"rejects written to {result.rejects_file}")

@@ -1,0 +1,84 @@
+"""Research pages. Thin: fetch through selectors (404 for another clinic, 403 for a role without
+the permission), then render.
+
+``scale_response_fhir`` moved here from scales with the FHIR builders (issue 13): the URL keeps
+its name ``scales:fhir``."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketaclinic.accounts.http import ClinicRequest, membership_of
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.research.analytics import MIN_CELL, Filters, cohort, filter_choices
+from ketaclinic.research.fhir import observations, questionnaire_response, validated
+from ketaclinic.research.forms import CohortForm
+from ketaclinic.scales import get_definition, score
+from ketaclinic.scales import selectors as scale_selectors
+
+
+def scale_response_fhir(request: ClinicRequest, response_id: int) -> HttpResponse:
+    """FHIR R4 Bundle (collection) of the QuestionnaireResponse and its Observations."""
+    membership = membership_of(request)
+    response = scale_selectors.get_response_for_user(
+        membership=membership, pk=response_id, perm=Perm.PATIENT_VIEW
+    )
+    # Item answers and scores are clinical: for those who record scales (issue 10, finding 10).
+    if not membership.can(Perm.SCALE_RECORD):
+        raise PermissionDenied
+    qr_id = f"scaleresponse-{response.pk}"
+    subject = f"Patient/{response.patient_id}"
+    answers = list(response.answers)
+    qr = questionnaire_response(
+        response.code,
+        answers,
+        subject=subject,
+        authored=response.effective_at,
+        resource_id=qr_id,
+        status="completed" if response.is_final else "amended",
+    )
+    found = observations(
+        response.code,
+        answers,
+        score(response.code, answers),
+        subject=subject,
+        authored=response.effective_at,
+        questionnaire_response_ref=f"QuestionnaireResponse/{qr_id}",
+    )
+    bundle = validated(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": r} for r in (qr, *found)],
+        }
+    )
+    http = HttpResponse(json.dumps(bundle, indent=2), content_type="application/fhir+json")
+    http["Content-Disposition"] = f'attachment; filename="{qr_id}.fhir.json"'
+    return http
+
+
+def cohort_page(request: ClinicRequest) -> HttpResponse:
+    """Cohort analytics: aggregates of the clinic's courses, never a row about one patient."""
+    membership = membership_of(request)
+    if not membership.can(Perm.RESEARCH_VIEW):
+        raise PermissionDenied
+    form = CohortForm(request.GET or None, choices=filter_choices(membership))
+    result = None
+    filters = Filters()
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        filters = Filters(**{k: v for k, v in data.items() if v not in (None, "")})
+        today = timezone.now().astimezone(membership.clinic.tzinfo).date()
+        result = cohort(membership, filters, today)
+    context = {
+        "form": form,
+        "result": result,
+        "scale_name": get_definition(filters.scale).name,
+        "min_cell": MIN_CELL,
+    }
+    return render(request, "research/cohort.html", context)

@@ -1,0 +1,35 @@
+"""The researcher's cohort page on a phone (390 px) and a desktop (1280 px): filters, tables and
+facts fit without sideways scrolling, and the home page leads there."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from ketaclinic import testing
+from tests.browser.conftest import sign_in_through_ui
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_the_cohort_page_fits_and_is_reached_from_home(
+    new_page, researcher, prescriber, clinic_admin, make_patient, width
+):
+    version = testing.shipped_protocol(clinic_admin, "esketamine_trd")
+    patient = make_patient(prescriber, mrn="C1", family_name="Cohortson")
+    testing.weigh(prescriber, patient)
+    testing.session_now(prescriber=prescriber, patient=patient, version=version)
+    page = sign_in_through_ui(new_page(viewport={"width": width, "height": 900}), researcher)
+    page.goto("/")
+    page.get_by_role("link", name="Cohort analytics").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cohort analytics")
+    expect(page.get_by_label("Drug")).to_contain_text("esketamine")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Adverse events")).to_be_visible()
+    assert "Cohortson" not in page.content()
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow == 0
