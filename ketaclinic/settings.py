@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "ketaclinic.inventory",
     "ketaclinic.pharmacology",
     "ketaclinic.research",
+    "ketaclinic.api",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
     # research only reads (issue 13); nothing below imports it.
     "research": {"treatment", "screening", "scales", "alerts", "patients", "accounts", "audit"},
+    # the REST API (issue 13): nothing imports it except the URL configuration.
+    "api": {"accounts", "audit", "patients", "scales", "treatment", "research"},
     "core": {
         "accounts",
         "audit",
