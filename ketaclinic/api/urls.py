@@ -8,7 +8,8 @@ from django.urls import URLPattern, URLResolver
 
 from ketaclinic.api.api import api
 
-patterns, app_name, namespace = api.urls
+patterns, _, _ = api.urls
+app_name = "api"  # the namespace ninja reverses its own URLs in (urls_namespace)
 
 
 def _exempt(items: list[URLPattern | URLResolver]) -> None:
