@@ -79,7 +79,9 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        loc = [str(part) for part in error.get("loc", ())]
+        # ("body", "payload", "code") -> "code"; ("query", "limit") -> "limit"
+        loc = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]
         errors.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "")))
     summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
     return api.create_response(request, {"message": summary, "errors": errors}, status=422)

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import FileResponse, HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from ketaclinic.accounts.http import membership_of
 from ketaclinic.api.exports import export_start, export_zip, get_export_for_user
@@ -23,8 +23,8 @@ ERRORS: dict[int, Any] = {401: Message, 403: Message, 404: Message, 422: Validat
     response={201: ExportOut, **ERRORS},
     summary="Export the clinic's de-identified data (researchers and clinic admins)",
 )
-def start_export(request: HttpRequest, payload: ExportIn) -> tuple[int, Any]:
-    return 201, export_start(by=membership_of(request), kind=payload.kind)
+def start_export(request: HttpRequest, payload: ExportIn) -> Status[Any]:
+    return Status(201, export_start(by=membership_of(request), kind=payload.kind))
 
 
 @router.get("/{export_id}", response={200: ExportOut, **ERRORS}, summary="An export's status")
@@ -43,7 +43,9 @@ def export_status(request: HttpRequest, export_id: UUID) -> Any:
 def download_export(request: HttpRequest, export_id: UUID) -> Any:
     export = get_export_for_user(membership=membership_of(request), pk=export_id)
     if export.status != ExportStatus.DONE:
-        return 409, {"message": f"The export is {export.get_status_display().lower()}, not done."}
+        return Status(
+            409, {"message": f"The export is {export.get_status_display().lower()}, not done."}
+        )
     return FileResponse(
         export_zip(export).open("rb"),
         as_attachment=True,

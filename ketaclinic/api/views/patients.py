@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from ketaclinic.accounts.http import membership_of
 from ketaclinic.accounts.permissions import Perm
@@ -96,7 +96,7 @@ def list_scale_responses(
 )
 def create_scale_response(
     request: HttpRequest, patient_id: UUID, payload: ScaleResponseIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     membership = membership_of(request)
     patient = get_patient_for_user(membership=membership, pk=patient_id, perm=Perm.SCALE_RECORD)
     response = scale_response_record(
@@ -106,4 +106,4 @@ def create_scale_response(
         answers=payload.answers,
         effective_at=payload.effective_at,
     )
-    return 201, _response_out(response, clinical=True)
+    return Status(201, _response_out(response, clinical=True))

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from ketaclinic.accounts.http import membership_of
 from ketaclinic.api.schemas import Message, SessionOut, SessionQuery
@@ -30,12 +30,14 @@ def list_sessions(request: HttpRequest, query: Query[SessionQuery]) -> Any:
     today = timezone.now().astimezone(tz).date()
     day = date or today
     if abs((day - today).days) > MAX_YEARS_AWAY * 366:
-        return 422, {"message": f"date: choose a day within {MAX_YEARS_AWAY} years of today."}
+        return Status(
+            422, {"message": f"date: choose a day within {MAX_YEARS_AWAY} years of today."}
+        )
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=tz)
     rows = board(membership=membership, now=noon)[offset : offset + limit]
     for row in rows:
         note_read(row.session, row.session.patient_id)
-    return 200, [row.session for row in rows]
+    return Status(200, [row.session for row in rows])
 
 
 @router.get("/{session_id}", response={200: SessionOut, **ERRORS}, summary="One session")
