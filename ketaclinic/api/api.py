@@ -1,5 +1,5 @@
 """The NinjaAPI object: bearer-token authentication, one JSON error shape (``{"message": ...}``,
-plus ``errors`` by field name on 422) and the routers of ``views/``."""
+plus ``errors`` by field name on 422) and the routers of ``routers/``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ninja.security import HttpBearer
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.api import tokens
-from ketaclinic.api.views import exports, patients, sessions
+from ketaclinic.api.routers import exports, patients, sessions
 
 
 class TokenAuth(HttpBearer):
