@@ -28,4 +28,5 @@ urlpatterns = [
     path("exposure/", include(exposure_patterns)),
     path("research/", include("ketaclinic.research.urls")),
     path("api/v1/", include("ketaclinic.api.urls")),
+    path("account/api-tokens/", include("ketaclinic.api.page_urls")),
 ]
