@@ -6,11 +6,14 @@ operation keep it well under a minute."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Ok
 
@@ -19,6 +22,17 @@ from ketaclinic.api.tokens import api_token_create
 
 OPENAPI = "/api/v1/openapi.json"
 EXAMPLES = 8
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: a WSGI request would close the database connection at its
+    end (``close_old_connections``), ending the test's transaction on PostgreSQL."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
