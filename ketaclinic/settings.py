@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ketaclinic.ops",
+    "ketaclinic.api",
 ]
 
 MIDDLEWARE = [

@@ -28,4 +28,6 @@ urlpatterns = [
     path("stock/", include("ketaclinic.inventory.urls")),
     path("exposure/", include(exposure_patterns)),
     path("research/", include("ketaclinic.research.urls")),
+    path("api/v1/", include("ketaclinic.api.urls")),
+    path("account/api-tokens/", include("ketaclinic.api.page_urls")),
 ]
