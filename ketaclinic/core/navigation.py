@@ -96,6 +96,7 @@ SUBPAGES: dict[str, str] = {
     "accounts:staff_add": "accounts:staff",
     "accounts:clinic_settings": "accounts:staff",
     "accounts:me": "home",
+    "api_tokens:tokens": "home",
     "accounts:password_change": "home",
     "accounts:sessions_end": "home",
 }

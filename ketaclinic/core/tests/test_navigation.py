@@ -40,7 +40,12 @@ def _plain_routes(patterns: Sequence[object], namespace: str = "") -> list[str]:
     return names
 
 
-PLAIN = [n for n in _plain_routes(get_resolver().url_patterns) if n not in NOT_DESTINATIONS]
+# The REST API (``api:``) answers JSON to a token, not pages to a browser: not a destination.
+PLAIN = [
+    n
+    for n in _plain_routes(get_resolver().url_patterns)
+    if n not in NOT_DESTINATIONS and not n.startswith("api:")
+]
 
 
 def _nav_hrefs(html: str) -> list[str]:
