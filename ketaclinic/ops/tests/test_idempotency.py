@@ -4,6 +4,7 @@ failed submission gives its token back; a later identical reading is recorded ag
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -99,3 +100,26 @@ def test_a_malformed_token_is_refused_naming_the_field(session, nurse, login) ->
     assert response.status_code == 400
     assert response.content.decode().startswith("form_token: expected")
     assert _readings(session) == before
+
+
+def test_the_session_page_issues_a_token_with_each_create_form_and_a_replay_records_once(
+    session, nurse, login
+) -> None:
+    """The token the reading form carries is what stops a double submit of two different
+    values (a tap, an edit, a second tap): the form's content alone would not."""
+    client = login(nurse)
+    html = client.get(reverse("treatment:session", kwargs={"session_id": session.pk})).content
+    forms = re.findall(rb'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', html, re.S)
+    tokens = {
+        action: re.search(rb'name="form_token" value="([^"]+)"', body)
+        for action, body in forms
+        if action.endswith((b"/observation/", b"/adverse-event/"))
+    }
+    assert tokens and all(tokens.values()), tokens
+    token = next(m for a, m in tokens.items() if a.endswith(b"/observation/"))
+    assert token is not None
+    before = _readings(session)
+    data = {"code": "heart_rate", "value": "72", "form_token": token.group(1).decode()}
+    client.post(_url(session), data)
+    client.post(_url(session), {**data, "value": "76"})
+    assert _readings(session) == before + 1
