@@ -370,7 +370,13 @@ class DrawForm(forms.Form):
     The amount given and the time are filled in from the dose record (and say so); any waste is
     witnessed by a second person who authenticates again on this screen."""
 
-    container = forms.ChoiceField(label="Drawn from (container in stock at this chair)")
+    container = forms.ChoiceField(
+        label="Drawn from (container in stock at this chair)",
+        error_messages={
+            "invalid_choice": "Choose one of the containers in stock at this chair: the "
+            "protocol's drug, in date, with stock left."
+        },
+    )
     occurred_at = forms.DateTimeField(
         label="When it was given",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -473,7 +479,10 @@ class DrawForm(forms.Form):
 
     def clean_occurred_at(self) -> dt.datetime:
         value: dt.datetime = self.cleaned_data["occurred_at"]
-        if value < self.dose_started_at.replace(second=0, microsecond=0):
+        started_minute = self.dose_started_at.replace(second=0, microsecond=0)
+        if value == started_minute:
+            return self.dose_started_at  # the prefilled minute: the dose record's own time
+        if value < started_minute:
             started = timezone.localtime(self.dose_started_at)
             raise forms.ValidationError(
                 f"This is before the dose started ({started:%Y-%m-%d %H:%M})."
