@@ -163,7 +163,6 @@ def loss_reports(request: ClinicRequest) -> HttpResponse:
     return render(request, "inventory/loss_reports.html", context)
 
 
-@once_per_form
 def loss_report(request: ClinicRequest, loss_report_id: int) -> HttpResponse:
     m = membership_of(request)
     report = selectors.get_loss_report_for_user(membership=m, pk=loss_report_id)
