@@ -108,7 +108,11 @@ def test_after_an_iv_dose_the_nurse_records_the_draw_prefilled_from_the_dose(
     assert response.status_code == 302, response.context["form"].errors
     assert response["Location"] == session_url
     entry = LedgerEntry.objects.get(kind="administration")
-    assert (entry.administered, entry.wasted, entry.session_id) == (Decimal(35), Decimal(0), session.pk)
+    assert (entry.administered, entry.wasted, entry.session_id) == (
+        Decimal(35),
+        Decimal(0),
+        session.pk,
+    )
     assert entry.patient_id == session.patient_id and entry.recorded_by_id == nurse.user_id
     assert balances_for([vial.pk])[vial.pk] == Decimal(465)
 
@@ -147,7 +151,11 @@ def test_after_an_esketamine_dose_the_unused_device_of_the_kit_is_wasted_with_a_
     response = _post(client, session, **data, **_witness(sign, prescriber))
     assert response.status_code == 302, response.context["form"].errors
     entry = LedgerEntry.objects.get(kind="administration")
-    assert (entry.administered, entry.wasted, entry.witness_id) == (Decimal(2), Decimal(1), prescriber.user_id)
+    assert (entry.administered, entry.wasted, entry.witness_id) == (
+        Decimal(2),
+        Decimal(1),
+        prescriber.user_id,
+    )
     assert balances_for([kit.pk])[kit.pk] == Decimal(0)
 
 
