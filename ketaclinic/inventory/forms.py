@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from ketaclinic.inventory.domain.quantities import (
     MAX_CONTAINERS_PER_RECEIPT,
@@ -355,4 +356,179 @@ class LocationForm(forms.Form):
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The draw from stock for a dose recorded at the chair (views/chair.py)
+
+_NOW_SLACK = dt.timedelta(minutes=1)  # the service's own tolerance for a clock a minute apart
+
+
+class DrawForm(forms.Form):
+    """The ledger entry of a dose: which container, how much was drawn, given and wasted, when.
+    The amount given and the time are filled in from the dose record (and say so); any waste is
+    witnessed by a second person who authenticates again on this screen."""
+
+    container = forms.ChoiceField(
+        label="Drawn from (container in stock at this chair)",
+        error_messages={
+            "invalid_choice": "Choose one of the containers in stock at this chair: the "
+            "protocol's drug, in date, with stock left."
+        },
+    )
+    occurred_at = forms.DateTimeField(
+        label="When it was given",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    witness_username = forms.CharField(
+        label="Witness of the waste: username",
+        max_length=150,
+        required=False,
+        help_text="Needed when anything is wasted: a second person types their own username, "
+        "password and 6-digit code.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    witness_password = forms.CharField(
+        label="Witness of the waste: password",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    witness_token = forms.CharField(
+        label="Witness of the waste: 6-digit code",
+        max_length=6,
+        min_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        containers: list[Container],
+        devices: bool,
+        given: Decimal,
+        dose_started_at: dt.datetime,
+        dose_recorded_by: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.containers = {str(c.pk): c for c in containers}
+        self.devices = devices
+        self.dose_started_at = dose_started_at
+        unit = "devices" if devices else "mg"
+        self.unit = unit
+        self.fields["container"].choices = [("", "Choose the container")] + [  # type: ignore[attr-defined]  # a ChoiceField
+            (str(c.pk), _container_choice(c)) for c in containers
+        ]
+        top = Decimal(MAX_DEVICES_PER_CONTAINER) if devices else MAX_MG_PER_CONTAINER
+        shown = f"{given.normalize():f} {unit}"
+        source = (
+            f"Filled in from the dose record ({shown} given, recorded by {dose_recorded_by}); "
+            "the ledger refuses another amount."
+        )
+        self.fields["administered"] = self._amount(f"Given to the patient ({unit})", top, source)
+        self.fields["drawn"] = self._amount(
+            f"Drawn from the container ({unit})",
+            top,
+            "Given plus wasted. Filled in as the amount given; for a kit, draw the whole kit "
+            "and waste the unused device."
+            if devices
+            else "Given plus wasted. Filled in as the amount given; add what is left in the "
+            "syringe.",
+        )
+        self.fields["wasted"] = self._amount(
+            f"Wasted ({unit})",
+            top,
+            "The residue in the syringe or the unused device of a kit; 0 when nothing is "
+            "wasted. The rest of an opened vial stays in stock.",
+            minimum=Decimal(0),
+        )
+        self.fields["occurred_at"].help_text = (
+            "Filled in from the dose record's start time. Not before the dose started "
+            f"({timezone.localtime(dose_started_at):%Y-%m-%d %H:%M}) and not in the future."
+        )
+        self.initial.setdefault("administered", given)
+        self.initial.setdefault("drawn", given)
+        self.initial.setdefault("wasted", Decimal(0))
+        self.initial.setdefault("occurred_at", dose_started_at)
+        self.order_fields(
+            ["container", "administered", "drawn", "wasted", "occurred_at",
+             "witness_username", "witness_password", "witness_token"]
+        )  # fmt: skip
+
+    def _amount(
+        self, label: str, top: Decimal, help_text: str, minimum: Decimal | None = None
+    ) -> forms.DecimalField:
+        if minimum is None:
+            minimum = Decimal(1) if self.devices else Decimal("0.001")
+        return forms.DecimalField(
+            label=label,
+            min_value=minimum,
+            max_value=top,
+            decimal_places=0 if self.devices else 3,
+            help_text=help_text,
+        )
+
+    def clean_container(self) -> Container:
+        value = self.cleaned_data["container"]
+        found = self.containers.get(value)
+        if found is None:
+            raise forms.ValidationError("Choose one of the containers in stock at this chair.")
+        return found
+
+    def clean_occurred_at(self) -> dt.datetime:
+        value: dt.datetime = self.cleaned_data["occurred_at"]
+        started_minute = self.dose_started_at.replace(second=0, microsecond=0)
+        if value == started_minute:
+            return self.dose_started_at  # the prefilled minute: the dose record's own time
+        if value < started_minute:
+            started = timezone.localtime(self.dose_started_at)
+            raise forms.ValidationError(
+                f"This is before the dose started ({started:%Y-%m-%d %H:%M})."
+            )
+        if value > timezone.now() + _NOW_SLACK:
+            raise forms.ValidationError("This time is in the future.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        container, drawn = data.get("container"), data.get("drawn")
+        given, wasted = data.get("administered"), data.get("wasted")
+        if isinstance(container, Container) and drawn is not None:
+            full = container.product.full_quantity
+            if drawn > full:
+                self.add_error(
+                    "drawn",
+                    f"At most {full.normalize():f} {self.unit}: what a full {container.label} "
+                    "holds.",
+                )
+        if drawn is not None and given is not None and wasted is not None:
+            if given + wasted != drawn:
+                self.add_error(
+                    "wasted",
+                    f"Given ({given.normalize():f}) and wasted ({wasted.normalize():f}) must add "
+                    f"up to the {drawn.normalize():f} {self.unit} drawn.",
+                )
+        if wasted and not (data.get("witness_username") or "").strip():
+            self.add_error(
+                "witness_username",
+                "Something is wasted: a second person witnesses it and types their own username, "
+                "password and 6-digit code.",
+            )
+        return data
+
+    def sign_off(self) -> WitnessSignOff | None:
+        d = self.cleaned_data
+        if not (d.get("witness_username") or "").strip():
+            return None
+        return WitnessSignOff(d["witness_username"], d["witness_password"], d["witness_token"])
+
+
+def _container_choice(c: Container) -> str:
+    balance = c.__dict__.get("balance")
+    held = "" if balance is None else f", {balance.normalize():f} {c.product.unit_label} left"
+    return (
+        f"{c.label}: {c.product.name}, lot {c.lot_number}, expires {c.expiry_date:%Y-%m-%d}"
+        f"{held}, {c.location.name}"
     )

@@ -29,7 +29,7 @@ from ketaclinic.inventory.models import (
     Product,
 )
 from ketaclinic.inventory.stock import balance_of, containers_in_stock, with_balance
-from ketaclinic.treatment.models import TreatmentSession
+from ketaclinic.treatment.models import DoseAdministration, TreatmentSession
 
 M = TypeVar("M", bound=Model)
 
@@ -323,3 +323,57 @@ def containers_for_session(session: TreatmentSession) -> list[Container]:
         expiry_date__gte=today,
     )
     return sorted(qs, key=lambda c: (c.opened_at is None, c.expiry_date, c.label))
+
+
+# --------------------------------------------------------------------------------------------------
+# Doses and their draws from stock (the chair's ledger step; the reconciliation list)
+
+
+def session_draw(session_id: int) -> LedgerEntry | None:
+    """The administration entry a session's dose was drawn with, unless it was reversed (a
+    reversed draw leaves the dose undrawn again)."""
+    return (
+        LedgerEntry.objects.filter(
+            session_id=session_id,
+            kind=str(EntryKind.ADMINISTRATION),
+            reversed_by__isnull=True,
+        )
+        .select_related("container", "container__product", "witness")
+        .order_by("sequence")
+        .first()
+    )
+
+
+def undrawn_doses(
+    *, membership: Membership | None, day: dt.date | None = None
+) -> list[DoseAdministration]:
+    """The doses given on a local day (today by default) whose session has no administration
+    entry in the ledger: what a diversion review looks for first. Oldest first."""
+    m = _viewer(membership)
+    tz = m.clinic.tzinfo
+    day = day or timezone.localdate(timezone.now(), tz)
+    since = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return list(
+        DoseAdministration.objects.filter(
+            session__clinic_id=m.clinic_id, started_at__gte=since, started_at__lt=until
+        )
+        .exclude(
+            session_id__in=LedgerEntry.objects.filter(
+                clinic_id=m.clinic_id,
+                kind=str(EntryKind.ADMINISTRATION),
+                session_id__isnull=False,
+                reversed_by__isnull=True,
+            ).values("session_id")
+        )
+        .select_related("session", "session__protocol_version", "given_by", "witnessed_by")
+        .order_by("started_at", "pk")
+    )
+
+
+def dose_of(session: TreatmentSession) -> DoseAdministration | None:
+    return (
+        DoseAdministration.objects.filter(session_id=session.pk)
+        .select_related("given_by", "witnessed_by")
+        .first()
+    )

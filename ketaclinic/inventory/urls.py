@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("locations/<int:location_id>/count/", views.count, name="count"),
     path("counts/<int:count_id>/", views.count_detail, name="count_detail"),
     path("count-lines/<int:line_id>/resolve/", views.resolve, name="resolve"),
+    path("sessions/<int:session_id>/draw/", views.draw, name="draw"),
     path("log/", views.log, name="log"),
     path("log.csv", views.log_csv, name="log_csv"),
     path("inventories/", views.inventories, name="inventories"),

@@ -133,6 +133,20 @@ def _check_matches_dose(
         )
 
 
+def _check_not_drawn(by: Membership, session: TreatmentSession) -> None:
+    """One draw per dose: a second (two nurses at once, a form sent twice) is refused while the
+    first stands. The clinic's head is locked first, so the second waits for the first."""
+    lock_head(by.clinic_id)
+    earlier = LedgerEntry.objects.filter(
+        session_id=session.pk, kind=str(EntryKind.ADMINISTRATION), reversed_by__isnull=True
+    ).first()
+    if earlier is not None:
+        raise ValidationError(
+            f"This dose is already drawn from stock (ledger entry {earlier.sequence}). To "
+            "correct it, the inventory manager reverses that entry first."
+        )
+
+
 @transaction.atomic
 def _administration_record(
     *,
@@ -169,6 +183,7 @@ def _administration_record(
         )
     if dose is not None:
         _check_matches_dose(container, dose, administered)
+        _check_not_drawn(by, session)
     witnessed: Membership | None = None
     if dose is not None and witness is None and wasted > 0:
         witnessed = _dose_witness(by, session, dose)

@@ -1,5 +1,6 @@
 """The ledger's pages; one module per page group."""
 
+from ketaclinic.inventory.views.chair import draw
 from ketaclinic.inventory.views.counts import count, count_detail, resolve
 from ketaclinic.inventory.views.movements import (
     destroy,
@@ -18,6 +19,7 @@ __all__ = [
     "count",
     "count_detail",
     "destroy",
+    "draw",
     "entries",
     "entry_reverse",
     "inventories",

@@ -53,6 +53,7 @@ def count_detail(request: ClinicRequest, count_id: int) -> HttpResponse:
 
 
 @require_POST
+@once_per_form
 def resolve(request: ClinicRequest, line_id: int) -> HttpResponse:
     m = membership_of(request)
     line = selectors.get_count_line_for_user(membership=m, pk=line_id, perm=Perm.STOCK_MANAGE)

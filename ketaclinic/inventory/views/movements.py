@@ -13,6 +13,7 @@ from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory import forms, selectors, services
 from ketaclinic.inventory.models import Container, LossKind
+from ketaclinic.ops.idempotency import once_per_form
 
 
 def _container(request: ClinicRequest, container_id: int, perm: Perm) -> Container:
@@ -28,6 +29,7 @@ def _page(
     return render(request, "inventory/movement.html", context)
 
 
+@once_per_form
 def destroy(request: ClinicRequest, container_id: int) -> HttpResponse:
     m = membership_of(request)
     c = _container(request, container_id, Perm.STOCK_MANAGE)
@@ -61,6 +63,7 @@ def destroy(request: ClinicRequest, container_id: int) -> HttpResponse:
     )
 
 
+@once_per_form
 def transfer(request: ClinicRequest, container_id: int) -> HttpResponse:
     m = membership_of(request)
     c = _container(request, container_id, Perm.STOCK_HANDLE)
@@ -84,6 +87,7 @@ def transfer(request: ClinicRequest, container_id: int) -> HttpResponse:
     )
 
 
+@once_per_form
 def registrant_transfer(request: ClinicRequest, container_id: int) -> HttpResponse:
     m = membership_of(request)
     c = _container(request, container_id, Perm.STOCK_MANAGE)
@@ -116,6 +120,7 @@ def registrant_transfer(request: ClinicRequest, container_id: int) -> HttpRespon
     )
 
 
+@once_per_form
 def loss(request: ClinicRequest, container_id: int) -> HttpResponse:
     m = membership_of(request)
     c = _container(request, container_id, Perm.STOCK_HANDLE)

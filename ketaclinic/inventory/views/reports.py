@@ -17,6 +17,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory import forms, selectors, services
 from ketaclinic.inventory.models import InventoryKind, TakenAt
 from ketaclinic.inventory.views._common import require
+from ketaclinic.ops.idempotency import once_per_form
 
 PAGE_ROWS = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -88,6 +89,7 @@ def log_csv(request: ClinicRequest) -> HttpResponse | StreamingHttpResponse:
     return response
 
 
+@once_per_form
 def inventories(request: ClinicRequest) -> HttpResponse:
     m = membership_of(request)
     form = forms.InventoryForm(request.POST or None)

@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.inventory import forms, selectors, services
 from ketaclinic.inventory.models import Drug
 from ketaclinic.inventory.views._common import require
+from ketaclinic.ops.idempotency import once_per_form
 
 
 def setup(request: ClinicRequest) -> HttpResponse:
@@ -24,6 +25,7 @@ def setup(request: ClinicRequest) -> HttpResponse:
     return render(request, "inventory/setup.html", context)
 
 
+@once_per_form
 def product_new(request: ClinicRequest) -> HttpResponse:
     m = membership_of(request)
     require(m, Perm.STOCK_MANAGE)
@@ -56,6 +58,7 @@ def product_new(request: ClinicRequest) -> HttpResponse:
     return render(request, "inventory/setup_form.html", context)
 
 
+@once_per_form
 def location_new(request: ClinicRequest) -> HttpResponse:
     m = membership_of(request)
     require(m, Perm.STOCK_MANAGE)

@@ -27,6 +27,8 @@ def stock(request: ClinicRequest) -> HttpResponse:
             for r in selectors.loss_reports_for(membership=m)
             if not r.form_106_filed_on and r.kind != LossKind.BREAKAGE
         ],
+        "undrawn": selectors.undrawn_doses(membership=m),
+        "can_draw": m.can(Perm.STOCK_HANDLE) and m.can(Perm.TREATMENT_ADMINISTER),
         "can_handle": m.can(Perm.STOCK_HANDLE),
         "can_manage": m.can(Perm.STOCK_MANAGE),
     }
