@@ -28,4 +28,5 @@ urlpatterns = [
     path("stock/", include("ketaclinic.inventory.urls")),
     path("exposure/", include(exposure_patterns)),
     path("research/", include("ketaclinic.research.urls")),
+    path("surveillance/", include("ketaclinic.surveillance.urls")),
 ]
