@@ -340,8 +340,12 @@ def clinic_safety(*, membership: Membership) -> ClinicSafety:
     policy, _, _ = clinic_settings(clinic_id=membership.clinic_id)
     overdue = overdue_items(clinic_id=membership.clinic_id, today=today, policy=policy)
     alerts = list(alerts_for_clinic(membership=membership)[:200])
+    # Every patient the page names is read by this request (one read event, ids only).
     for row in overdue:
         note_read(row.patient, row.patient.pk)
+    for alert in alerts:
+        if alert.patient_id is not None:
+            note_read(alert, alert.patient_id)
     aes = adverse_event_counts(clinic_id=membership.clinic_id)
     return ClinicSafety(
         open_alerts=alerts,
