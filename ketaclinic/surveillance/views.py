@@ -105,7 +105,11 @@ def record_in_error(request: ClinicRequest, record_id: int) -> HttpResponse:
 def safety(request: ClinicRequest) -> HttpResponse:
     m = membership_of(request)
     page = selectors.clinic_safety(membership=m)
-    return render(request, "surveillance/safety.html", {"page": page})
+    return render(
+        request,
+        "surveillance/safety.html",
+        {"page": page, "can_manage": m.can(Perm.CLINIC_MANAGE)},
+    )
 
 
 def settings_page(request: ClinicRequest) -> HttpResponse:

@@ -31,11 +31,6 @@ START = dt.date(2026, 1, 5)
 UTC = dt.UTC
 
 
-def _item(kind: ItemKind, **kw: object) -> object:
-    items = due_items(course_start=START, repeated_dose=True, last_done={}, today=START, **kw)  # type: ignore[arg-type]
-    return next(i for i in items if i.kind == kind)
-
-
 def test_nothing_is_due_for_a_patient_not_under_treatment() -> None:
     assert due_items(course_start=None, repeated_dose=True, last_done={}, today=START) == []
 
@@ -124,10 +119,22 @@ def _dose(
     return GivenDose(dt.datetime(2026, 1, day, 14, tzinfo=UTC), drug, route, Decimal(mg))
 
 
-def _flags(**kw: object) -> dict[str, str]:
-    params: dict[str, object] = {"early": [], "doses": [], "loss_reports": 0, "discrepancies": 0}
-    params.update(kw)
-    return {f.code: f.reason for f in misuse_flags(**params)}  # type: ignore[arg-type]
+def _flags(
+    *,
+    early: list[EarlyRequest] | None = None,
+    doses: list[GivenDose] | None = None,
+    loss_reports: int = 0,
+    discrepancies: int = 0,
+    thresholds: Thresholds | None = None,
+) -> dict[str, str]:
+    found = misuse_flags(
+        early=early or [],
+        doses=doses or [],
+        loss_reports=loss_reports,
+        discrepancies=discrepancies,
+        thresholds=thresholds or Thresholds(),
+    )
+    return {f.code: f.reason for f in found}
 
 
 def test_no_indicator_fires_on_a_quiet_record() -> None:
