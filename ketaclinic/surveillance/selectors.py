@@ -150,9 +150,10 @@ def _given(dose: DoseAdministration) -> GivenDose:
     return GivenDose(dose.started_at, str(protocol.drug), str(protocol.route), dose.dose_mg)
 
 
-def _early_requests(sessions: Iterable[TreatmentSession]) -> list[EarlyRequest]:
+def _early_requests(sessions: Iterable[TreatmentSession], tz: dt.tzinfo) -> list[EarlyRequest]:
+    """Sessions moved earlier, in the clinic's time zone (the flag names the clinic's dates)."""
     return [
-        EarlyRequest(s.moved_from, s.scheduled_at, s.status_reason)
+        EarlyRequest(s.moved_from.astimezone(tz), s.scheduled_at.astimezone(tz), s.status_reason)
         for s in sessions
         if s.moved_from is not None and s.scheduled_at < s.moved_from
     ]
@@ -243,7 +244,7 @@ def patient_surveillance(*, membership: Membership, patient: Patient) -> Patient
     if can_see_flags(membership):
         sessions = TreatmentSession.objects.filter(patient=patient, moved_from__isnull=False)
         flags = misuse_flags(
-            early=_early_requests(sessions),
+            early=_early_requests(sessions, tz),
             doses=given,
             loss_reports=_loss_reports(patient),
             discrepancies=_discrepancies(patient),
