@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "ketaclinic.inventory",
     "ketaclinic.pharmacology",
     "ketaclinic.research",
+    "ketaclinic.surveillance",
     "django_tasks",
     "django_tasks_db",
     "ketaclinic.ops",

@@ -30,4 +30,5 @@ urlpatterns = [
     path("research/", include("ketaclinic.research.urls")),
     path("api/v1/", include("ketaclinic.api.urls")),
     path("account/api-tokens/", include("ketaclinic.api.page_urls")),
+    path("surveillance/", include("ketaclinic.surveillance.urls")),
 ]

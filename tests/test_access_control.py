@@ -208,6 +208,7 @@ FILLERS: dict[tuple[str, str], Callable[[North], list[Any]]] = {
     ("line_id", "int"): lambda n: [_stock(n)["line"].pk],
     ("inventory_id", "int"): lambda n: [_stock(n)["inventory"].pk],
     ("loss_report_id", "int"): lambda n: [_stock(n)["loss_report"].pk],
+    ("record_id", "int"): lambda n: [_surveillance_record(n).pk],  # surveillance (issue 11)
 }
 # Parameters whose meaning depends on the route (an ``<int:pk>`` names a different model in each app):
 # (route name, keyword) -> candidates. Looked up before FILLERS.
@@ -273,6 +274,18 @@ def _screening(n: North) -> Any:
 
     treatment_objects(n.patient)  # enrols the patient, after an eligible screening
     return Screening.objects.filter(patient=n.patient).first()
+
+
+def _surveillance_record(n: North) -> Any:
+    from ketaclinic.surveillance.services import surveillance_record
+
+    return surveillance_record(
+        by=_north_prescriber(n),
+        patient=n.patient,
+        kind="urinary",
+        done_on=timezone.now().date() - datetime.timedelta(days=2),
+        result="normal",
+    )
 
 
 def _self_report_token(n: North) -> str:

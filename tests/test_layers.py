@@ -35,6 +35,18 @@ ALLOWED: dict[str, set[str]] = {
     "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
     # research only reads (issue 13); nothing below imports it.
     "research": {"treatment", "screening", "scales", "alerts", "patients", "accounts", "audit"},
+    # surveillance sits on top of the clinical apps (issue 11); only urls, core home and
+    # templates use it.
+    "surveillance": {
+        "treatment",
+        "inventory",
+        "screening",
+        "scales",
+        "alerts",
+        "patients",
+        "accounts",
+        "audit",
+    },
     # ops: background jobs, backups; a top-layer app whose jobs call several apps' services.
     "ops": {"accounts", "audit", "treatment", "inventory"},
     # the REST API (issue 13): nothing imports it except the URL configuration.

@@ -28,6 +28,7 @@ PURE_TREES = (
     "pharmacology",
     "scales/scoring",
     "screening/rules",
+    "surveillance/rules",
     "inventory/domain",
     "research/deid",
     "research/stats.py",

@@ -86,6 +86,10 @@ class EventType(models.TextChoices):
     ELIGIBILITY_OVERRIDDEN = "screening.eligibility_overridden", "Eligibility overridden"
     REMS_PATIENT_ENROLLED = "screening.rems_patient_enrolled", "Patient enrolled in the REMS"
     SCREENING_POLICY_UPDATED = "screening.policy_updated", "Screening settings changed"
+    # surveillance (issue 11)
+    SURVEILLANCE_RECORDED = "surveillance.recorded", "Surveillance item recorded"
+    SURVEILLANCE_IN_ERROR = "surveillance.in_error", "Surveillance record marked entered in error"
+    SURVEILLANCE_POLICY_UPDATED = "surveillance.policy_updated", "Surveillance settings changed"
     # inventory (issue 12)
     STOCK_ENTRY_RECORDED = "inventory.entry_recorded", "Controlled-substance ledger entry"
     STOCK_RECEIVED = "inventory.received", "Controlled substance received"

@@ -73,6 +73,7 @@ SAFE_EXTRA_KEYS = frozenset(
         "records_omitted",
         "sessions",
         "sessions_to_move",
+        "surveillance_item",  # which item was done (urinary, liver, benefit_review); no result
         "rules",  # screening: the ids of the rules that fired
         "rules_fired",
         "ruleset_version",

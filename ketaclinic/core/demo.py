@@ -291,10 +291,17 @@ def _later_steps() -> list[Callable[[Callable[[str], None]], None]]:
     from ketaclinic.inventory import demo as inventory_demo
     from ketaclinic.scales import demo as scales_demo
     from ketaclinic.screening import demo as screening_demo
+    from ketaclinic.surveillance import demo as surveillance_demo
     from ketaclinic.treatment import demo as treatment_demo
 
     # Treatment first: scale responses in the demo line up with its sessions.
-    return [treatment_demo.seed, scales_demo.seed, inventory_demo.seed, screening_demo.seed]
+    return [
+        treatment_demo.seed,
+        scales_demo.seed,
+        inventory_demo.seed,
+        screening_demo.seed,
+        surveillance_demo.seed,  # after treatment: it reads the demo's courses
+    ]
 
 
 DEMO_STEPS: list[Callable[[Callable[[str], None]], None]] = [seed_foundation, *_later_steps()]
