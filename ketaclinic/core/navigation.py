@@ -18,6 +18,7 @@ Where a view's check lives (keep the two in step when either changes):
 - Stock: ``inventory.selectors.can_view_stock``
 - Audit: ``audit.views._membership_for_audit``; Staff, Licensed text: CLINIC_MANAGE
 - Cohort analytics: ``research.views.cohort_page`` (RESEARCH_VIEW)
+- Safety: ``surveillance.views.safety`` (ALERT_VIEW); its settings: CLINIC_MANAGE
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Today", "home"),
     NavItem("Patients", "patients:list", any_of=(Perm.PATIENT_VIEW,)),
     NavItem("Alerts", "alerts:list", any_of=(Perm.ALERT_VIEW,)),
+    NavItem("Safety", "surveillance:safety", any_of=(Perm.ALERT_VIEW,)),
     NavItem("Chair board", "treatment:board", any_of=_RUNS_SESSIONS),
     NavItem("REMS forms", "treatment:rems", any_of=_RUNS_SESSIONS),
     NavItem("Outcomes", "scales:outcomes", all_of=(Perm.PATIENT_VIEW, Perm.ALERT_VIEW)),
@@ -97,6 +99,7 @@ SUBPAGES: dict[str, str] = {
     "accounts:clinic_settings": "accounts:staff",
     "accounts:me": "home",
     "api_tokens:tokens": "home",
+    "surveillance:settings": "accounts:staff",
     "accounts:password_change": "home",
     "accounts:sessions_end": "home",
 }

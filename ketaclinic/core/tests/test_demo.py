@@ -24,8 +24,9 @@ def test_the_demo_clinic_has_every_role_and_forty_patients_with_histories(db) ->
     clinic = Clinic.objects.get(code="demo")
     roles = set(Membership.objects.filter(clinic=clinic).values_list("role", flat=True))
     assert roles == {r.value for r in Role}
-    # 40 patients with histories, and the screening demo's four kinds (screening/demo.py).
-    assert Patient.objects.filter(clinic=clinic).count() == 44
+    # 40 patients with histories, the screening demo's four kinds (screening/demo.py) and the
+    # surveillance demo's patient with an overdue item (surveillance/demo.py).
+    assert Patient.objects.filter(clinic=clinic).count() == 45
     assert Diagnosis.objects.filter(patient__clinic=clinic).count() >= 40
     assert Medication.objects.filter(patient__clinic=clinic, is_benzodiazepine=True).exists()
     assert WeightMeasurement.objects.filter(patient__clinic=clinic).count() == 120
