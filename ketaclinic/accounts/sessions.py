@@ -16,7 +16,7 @@ server-side session as a logout does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -137,8 +137,7 @@ class SessionStore(DatabaseSessionStore):
         return AuthSnapshot(user=user, device=device, memberships=memberships)
 
     def create_model_instance(self, data: dict[str, Any]) -> UserSession:
-        session = super().create_model_instance(data)
-        assert isinstance(session, UserSession)
+        session = cast(UserSession, super().create_model_instance(data))  # get_model_class()
         session.user_id = _user_id(data.get(SESSION_KEY))
         session.otp_device_id = device_id(data.get(DEVICE_ID_SESSION_KEY))
         return session
