@@ -45,6 +45,7 @@ def busy_clinic(prescriber, nurse, clinic_admin, make_patient) -> dict[str, Any]
             patient=make_patient(prescriber),
             chair=f"Chair {i + 1}",
             decision_note="budget",
+            vitals_minutes_ago=30,
         )
         if i:
             esk_dose(nurse, s, minutes_ago=20)
