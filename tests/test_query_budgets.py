@@ -56,25 +56,27 @@ def busy_clinic(prescriber, nurse, clinic_admin, make_patient) -> dict[str, Any]
     return {"session": sessions[1], "patient": sessions[1].patient}
 
 
-# (persona, page, budget): page is a URL name or a callable of the busy clinic's objects.
+# (persona, page, budget): page is a URL name or a callable of the busy clinic's objects. The
+# same counts on SQLite and PostgreSQL (2026-12-01); each was 3 more before the session, user,
+# TOTP device and memberships were read in one query.
 Page = str | Callable[[dict[str, Any]], str]
 BUDGETS: list[tuple[str, Page, int]] = [
-    ("prescriber", "home", 0),
-    ("nurse", "home", 0),
-    ("front_desk", "home", 0),
-    ("inventory_manager", "home", 0),
-    ("researcher", "home", 0),
-    ("clinic_admin", "home", 0),
-    ("nurse", "patients:list", 0),
-    ("nurse", lambda o: reverse("patients:detail", kwargs={"pk": o["patient"].pk}), 0),
-    ("nurse", lambda o: reverse("treatment:session", kwargs={"session_id": o["session"].pk}), 0),
-    ("nurse", "treatment:board", 0),
-    ("nurse", "treatment:board_rows", 0),
-    ("nurse", "alerts:list", 0),
-    ("inventory_manager", "inventory:stock", 0),
-    ("clinic_admin", "audit:list", 0),
-    ("prescriber", "scales:outcomes", 0),
-    ("researcher", "research:cohort", 0),
+    ("prescriber", "home", 19),
+    ("nurse", "home", 13),
+    ("front_desk", "home", 3),
+    ("inventory_manager", "home", 2),
+    ("researcher", "home", 2),
+    ("clinic_admin", "home", 5),
+    ("nurse", "patients:list", 8),
+    ("nurse", lambda o: reverse("patients:detail", kwargs={"pk": o["patient"].pk}), 17),
+    ("nurse", lambda o: reverse("treatment:session", kwargs={"session_id": o["session"].pk}), 35),
+    ("nurse", "treatment:board", 12),
+    ("nurse", "treatment:board_rows", 12),
+    ("nurse", "alerts:list", 2),
+    ("inventory_manager", "inventory:stock", 5),
+    ("clinic_admin", "audit:list", 4),
+    ("prescriber", "scales:outcomes", 5),
+    ("researcher", "research:cohort", 11),
 ]
 
 
@@ -96,5 +98,4 @@ def test_each_main_page_stays_within_its_query_budget(
     url = reverse(page) if isinstance(page, str) else page(busy_clinic)
     client.get(url)  # warm: a page's first view may record a one-off (a read audit head)
     queries, sql = _count(client, url)
-    print(f"BUDGET {persona} {url} {queries}")
-    assert queries <= budget, "\n".join(sql)
+    assert queries <= budget, f"{queries} queries (budget {budget}):\n" + "\n".join(sql)
