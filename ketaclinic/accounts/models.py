@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -155,6 +156,6 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> type[SessionBase]:
-        from ketaclinic.accounts.sessions import SessionStore
-
-        return SessionStore
+        # For get_decoded(): decoding is the same in every database store; accounts.sessions
+        # (the configured store) imports this module, so it is not named here (no import cycle).
+        return DatabaseSessionStore
