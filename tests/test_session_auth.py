@@ -13,6 +13,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Membership, User, UserSession
+from ketaclinic.accounts.permissions import Role
 from ketaclinic.accounts.services import membership_grant
 
 pytestmark = pytest.mark.django_db
@@ -83,13 +84,13 @@ def test_a_removed_membership_is_refused_at_the_next_request(nurse, login) -> No
 def test_with_one_membership_removed_the_user_works_in_their_other_clinic(
     nurse, other_clinic, login
 ) -> None:
-    membership_grant(by=None, user=nurse.user, clinic=other_clinic, role="front_desk")
+    membership_grant(by=None, user=nurse.user, clinic=other_clinic, role=Role.FRONT_DESK)
     client = login(nurse)
     _ok(client)
     Membership.objects.filter(pk=nurse.pk).update(is_active=False)
     response = client.get(PATIENTS)
     assert response.status_code == 200
-    assert response.wsgi_request.membership.clinic_id == other_clinic.pk  # type: ignore[attr-defined]
+    assert response.wsgi_request.membership.clinic_id == other_clinic.pk
 
 
 def test_a_changed_role_applies_at_the_next_request(clinic_admin, login) -> None:
