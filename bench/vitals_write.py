@@ -129,6 +129,81 @@ def seed(clients: int) -> tuple[list[str], list[int]]:
     return cookies, session_ids
 
 
+def handshake(port: int, cookie: str, session_id: int) -> tuple[str, str] | None:
+    """GET the session page once: the form's CSRF token and the CSRF cookie, or None."""
+    from django.conf import settings
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}", "Host": "127.0.0.1"}
+    conn.request("GET", f"/treatment/sessions/{session_id}/", headers=headers)
+    page = conn.getresponse()
+    body = page.read().decode()
+    conn.close()
+    csrf_cookie = ""
+    for name, value in page.getheaders():
+        if name.lower() == "set-cookie" and "csrftoken=" in value:
+            csrf_cookie = value.split("csrftoken=", 1)[1].split(";", 1)[0]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if page.status != 200 or match is None or not csrf_cookie:
+        return None
+    return match.group(1), csrf_cookie
+
+
+WRK_SCRIPT = """
+local clients = {%s}
+local counter = 0
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args) me = clients[id + 1]; n = 0 end
+function request()
+  n = n + 1
+  local body = "csrfmiddlewaretoken=" .. me[3] .. "&code=heart_rate&value=" .. (70 + n %% 10)
+    .. "&form_token=" .. string.format("wrk%%03dx%%012d", id, n)
+  return wrk.format("POST", me[1], {["Cookie"] = me[2],
+    ["Content-Type"] = "application/x-www-form-urlencoded", ["HX-Request"] = "true",
+    ["Referer"] = "http://127.0.0.1" .. me[1], ["Host"] = "127.0.0.1"}, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("WRK %%d %%d %%d %%.3f %%.3f %%.3f %%.3f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, summary.duration, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.mean / 1000))
+end
+"""
+
+
+def wrk_run(
+    port: int, cookies: list[str], session_ids: list[int], seconds: float, wrk_cpus: str
+) -> tuple[int, int, float, float, float, float, float]:
+    """The load from wrk (compiled, one connection per thread): requests, errors, seconds,
+    p50, p95, p99 and mean latency in ms, as wrk measured them."""
+    import tempfile
+
+    from django.conf import settings
+
+    entries = []
+    for cookie, sid in zip(cookies, session_ids, strict=True):
+        got = handshake(port, cookie, sid)
+        if got is None:
+            raise SystemExit(f"session page {sid}: no CSRF token")
+        token, csrf_cookie = got
+        jar = f"{settings.SESSION_COOKIE_NAME}={cookie}; csrftoken={csrf_cookie}"
+        entries.append(f'{{"/treatment/sessions/{sid}/observation/", "{jar}", "{token}"}}')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT % ", ".join(entries))
+        script = f.name
+    n = len(cookies)
+    command = ["wrk", "-t", str(n), "-c", str(n), "-d", f"{seconds:.0f}s", "-s", script]
+    if wrk_cpus:
+        command = ["taskset", "-c", wrk_cpus, *command]
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        [*command, f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True
+    ).stdout
+    os.unlink(script)
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    r, e, us, p50, p95, p99, mean = line.split()[1:]
+    return int(r), int(e), int(us) / 1e6, float(p50), float(p95), float(p99), float(mean)
+
+
 def client_run(  # noqa: PLR0917 - a thread target, called in one place
     port: int,
     cookie: str,
@@ -231,6 +306,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per server process")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="wrk",
+        help="wrk (Debian's compiled load generator; the default) or the Python threads",
+    )
+    parser.add_argument("--wrk-cpus", default="", help="taskset CPU list for wrk (e.g. 1)")
     args = parser.parse_args()
 
     name = f"ketaclinic_bench_{os.getpid()}"
@@ -272,6 +354,39 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        if args.load == "wrk":
+            import django
+
+            django.setup()
+            from ketaclinic.audit.verify import audit_chain_verify
+            from ketaclinic.treatment.models import Observation
+
+            before = Observation.objects.filter(code="heart_rate").count()
+            r, e, secs, p50, p95, p99, mean = wrk_run(
+                port, cookies, session_ids, args.seconds, args.wrk_cpus
+            )
+            rows = Observation.objects.filter(code="heart_rate").count() - before
+            chain_ok = audit_chain_verify().ok
+            raw_1 = raw_insert_rate(dsn, 1, 5.0)
+            raw_n = raw_insert_rate(dsn, args.clients, 5.0)
+            print(
+                f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+                f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end"
+            )
+            print(
+                f"wrk: {args.clients} connections, server {args.workers} workers x "
+                f"{args.threads} threads, {secs:.1f} s, errors {e}"
+            )
+            print(
+                f"web vitals writes: {r} in {secs:.1f} s = {r / secs:.0f}/s; latency p50 {p50:.1f} ms, "
+                f"p95 {p95:.1f} ms, p99 {p99:.1f} ms, mean {mean:.1f} ms"
+            )
+            print(f"rows written: {rows}; audit chain ok: {chain_ok}")
+            print(
+                f"baseline raw single-row INSERT (autocommit): 1 connection {raw_1:.0f}/s, "
+                f"{args.clients} connections {raw_n:.0f}/s; web/raw ratio {r / secs / raw_n:.2f}"
+            )
+            return
         latencies: list[list[float]] = [[] for _ in range(args.clients)]
         errors: list[str] = []
         gate = threading.Barrier(args.clients + 1)

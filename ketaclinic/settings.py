@@ -122,10 +122,11 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one: the session, user,
+    # TOTP device and active memberships come from one joined query (accounts/sessions.py).
+    "ketaclinic.accounts.middleware.SessionAuthMiddleware",
     # Before SessionLifetimeMiddleware, which tells the user why their session ended.
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "ketaclinic.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",

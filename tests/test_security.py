@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.signals import request_started
 from django.test import Client
 from django.urls import reverse
 
+from ketaclinic.accounts.models import UserSession as Session
 from ketaclinic.core.logging import ScrubFilter
 from ketaclinic.testing import PASSWORD, totp_code
 

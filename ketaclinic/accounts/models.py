@@ -3,8 +3,12 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.permissions import Perm, Role, role_can
 from ketaclinic.lib.dea import dea_number_problem
@@ -134,3 +138,24 @@ class SignInLock(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in lock {self.pk}"
+
+
+class UserSession(AbstractBaseSession):
+    """A server-side session (``accounts.sessions.SessionStore``) with the signed-in user and the
+    verified TOTP device as columns, written from the session data on every save, so that one
+    joined query reads the session, the user, the device and the active memberships on each
+    request (issue 15). The device is not a constraint: a removed device leaves an id that joins
+    to nothing, which reads as "not verified" at the next request."""
+
+    user = models.ForeignKey(
+        User, null=True, on_delete=models.CASCADE, related_name="+", db_index=True
+    )
+    otp_device = models.ForeignKey(
+        TOTPDevice, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls) -> type[SessionBase]:
+        # For get_decoded(): decoding is the same in every database store; accounts.sessions
+        # (the configured store) imports this module, so it is not named here (no import cycle).
+        return DatabaseSessionStore

@@ -9,13 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.models import Session
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Clinic, Membership, User
+from ketaclinic.accounts.models import UserSession as Session
 from ketaclinic.accounts.permissions import Perm, Role
 from ketaclinic.accounts.staff_checks import (
     credentials_managed_by,

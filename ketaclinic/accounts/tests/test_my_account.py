@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
 from ketaclinic.accounts import services
+from ketaclinic.accounts.models import UserSession as Session
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.testing import PASSWORD, sign_in

@@ -4,13 +4,13 @@ old and new values and the reason, in the same transaction."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts import services
 from ketaclinic.accounts.models import Clinic, Membership, User
+from ketaclinic.accounts.models import UserSession as Session
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.models import AuditEvent, EventType
 from ketaclinic.audit.verify import audit_chain_verify

@@ -6,6 +6,43 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
+def production_problems() -> list[str]:
+    """What makes the settings unfit to serve patients (issue 15), each naming its variable."""
+    from django.conf import settings
+
+    problems = []
+    if not settings.DEPLOY:
+        problems.append("KETACLINIC_DEPLOY must be true (HTTPS-only cookies, HSTS)")
+    if settings.DEBUG:
+        problems.append("KETACLINIC_DEBUG must be off: debug pages show settings and data")
+    if not settings.SECRET_KEY_FROM_ENV:
+        problems.append("KETACLINIC_SECRET_KEY (or KETACLINIC_SECRET_KEY_FILE) must be set")
+    elif len(settings.SECRET_KEY_FROM_ENV) < 50:
+        problems.append("KETACLINIC_SECRET_KEY must be 50 characters or more")
+    hosts = list(settings.ALLOWED_HOSTS)
+    if not hosts or "*" in hosts:
+        problems.append("KETACLINIC_ALLOWED_HOSTS must list the server's host names (not '*')")
+    return problems
+
+
+def production_problems_raise() -> None:
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    problems = production_problems()
+    if problems:
+        raise CommandError(
+            "refusing to serve in production:\n- " + "\n- ".join(problems) + "\n"
+            "See docs/deployment.md."
+        )
+    try:
+        call_command("check", deploy=True, fail_level="WARNING")
+    except SystemCheckError as exc:
+        raise CommandError(
+            f"refusing to serve in production: 'check --deploy' failed\n{exc}"
+        ) from None
+
+
 class Command(BaseCommand):
     help = (
         "Serve ketaclinic with gunicorn (pre-forked worker processes, threads in each) and WhiteNoise "
@@ -22,6 +59,20 @@ class Command(BaseCommand):
             help="worker processes (default: one per CPU, so every core runs Python)",
         )
         parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+        parser.add_argument(
+            "--production",
+            action="store_true",
+            help=(
+                "refuse to start unless the configuration is fit for production: "
+                "KETACLINIC_DEPLOY=true, KETACLINIC_DEBUG off, a secret key and allowed hosts "
+                "from the environment (or *_FILE paths), and 'check --deploy' clean"
+            ),
+        )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="with --production: check the configuration and exit (for ExecStartPre)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
@@ -30,6 +81,13 @@ class Command(BaseCommand):
 
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be 1 or more")
+        if options["production"]:
+            production_problems_raise()
+            if options["check"]:
+                self.stdout.write("ketaclinic: the production configuration is fit to serve")
+                return
+        elif options["check"]:
+            raise CommandError("--check goes with --production")
 
         class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
             def load_config(self) -> None:
