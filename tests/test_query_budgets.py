@@ -69,11 +69,12 @@ BUDGETS: list[tuple[str, Page, int]] = [
     ("clinic_admin", "home", 5),
     ("nurse", "patients:list", 8),
     ("nurse", lambda o: reverse("patients:detail", kwargs={"pk": o["patient"].pk}), 17),
-    ("nurse", lambda o: reverse("treatment:session", kwargs={"session_id": o["session"].pk}), 35),
+    # +1: the ledger's "Record the draw from stock" tag (inventory) asks whether the dose is drawn.
+    ("nurse", lambda o: reverse("treatment:session", kwargs={"session_id": o["session"].pk}), 36),
     ("nurse", "treatment:board", 12),
     ("nurse", "treatment:board_rows", 12),
     ("nurse", "alerts:list", 2),
-    ("inventory_manager", "inventory:stock", 5),
+    ("inventory_manager", "inventory:stock", 6),  # +1: today's undrawn doses
     ("clinic_admin", "audit:list", 4),
     ("prescriber", "scales:outcomes", 5),
     ("researcher", "research:cohort", 11),

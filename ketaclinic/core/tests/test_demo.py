@@ -29,7 +29,8 @@ def test_the_demo_clinic_has_every_role_and_forty_patients_with_histories(db) ->
     assert Patient.objects.filter(clinic=clinic).count() == 45
     assert Diagnosis.objects.filter(patient__clinic=clinic).count() >= 40
     assert Medication.objects.filter(patient__clinic=clinic, is_benzodiazepine=True).exists()
-    assert WeightMeasurement.objects.filter(patient__clinic=clinic).count() == 120
+    # Three weights for each of the 40 history patients, one for the surveillance demo patient.
+    assert WeightMeasurement.objects.filter(patient__clinic=clinic).count() == 121
     assert DEMO_PASSWORD in output
     for user in User.objects.filter(memberships__clinic=clinic):
         assert user.username in output

@@ -23,7 +23,10 @@ def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("KETACLINIC_") and k != "DATABASE_URL"
+        # The browser tests' worker sets DJANGO_ALLOW_ASYNC_UNSAFE in this process; a real
+        # deployment never has it (check --deploy refuses it), so the command runs without.
+        if not k.startswith("KETACLINIC_")
+        and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     clean["KETACLINIC_VAR_DIR"] = str(tmp_path)
     clean.update(env)
