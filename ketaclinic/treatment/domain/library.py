@@ -38,6 +38,7 @@ from ketaclinic.treatment.domain.library_parts import (
     RACEMIC_DISCHARGE,
     SOURCES_ESKETAMINE_COMMON,
     THRESHOLDS,
+    checks_at,
 )
 from ketaclinic.treatment.domain.protocol import (
     DoseBasis,
@@ -370,14 +371,12 @@ IM_RACEMIC_DEPRESSION = Protocol(
     ),
     monitoring=(
         *PREDOSE_VITALS,
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 20),
-        PlannedMeasurement(Measure.SPO2, AT, 20),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 20),
-        PlannedMeasurement(Measure.MOAA_S, AT, 20),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 40),
-        PlannedMeasurement(Measure.SPO2, AT, 40),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 40),
-        PlannedMeasurement(Measure.CADSS, AT, 40),
+        *checks_at(
+            20, Measure.BLOOD_PRESSURE, Measure.SPO2, Measure.RESPIRATORY_RATE, Measure.MOAA_S
+        ),
+        *checks_at(
+            40, Measure.BLOOD_PRESSURE, Measure.SPO2, Measure.RESPIRATORY_RATE, Measure.CADSS
+        ),
         *BEFORE_DISCHARGE_VITALS,
     ),
     thresholds=THRESHOLDS,
@@ -423,11 +422,14 @@ ORAL_RACEMIC_DEPRESSION = Protocol(
     monitoring=(
         *PREDOSE_VITALS,
         PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 30),
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 60),
-        PlannedMeasurement(Measure.SPO2, AT, 60),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 60),
-        PlannedMeasurement(Measure.MOAA_S, AT, 60),
-        PlannedMeasurement(Measure.CADSS, AT, 60),
+        *checks_at(
+            60,
+            Measure.BLOOD_PRESSURE,
+            Measure.SPO2,
+            Measure.RESPIRATORY_RATE,
+            Measure.MOAA_S,
+            Measure.CADSS,
+        ),
         *BEFORE_DISCHARGE_VITALS,
     ),
     thresholds=THRESHOLDS,

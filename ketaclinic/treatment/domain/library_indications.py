@@ -15,6 +15,7 @@ from ketaclinic.treatment.domain.library_parts import (
     PREDOSE_VITALS,
     RACEMIC_DISCHARGE,
     THRESHOLDS,
+    checks_at,
 )
 from ketaclinic.treatment.domain.protocol import (
     DeviceRule,
@@ -187,12 +188,15 @@ SC_RACEMIC_ANXIETY = Protocol(
     monitoring=(
         *PREDOSE_VITALS,
         # BP rose ~10 mmHg at 30 min (Glue 2017): BP at 30 min; the rest PROJECT DEFAULTS.
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 30),
-        PlannedMeasurement(Measure.HEART_RATE, AT, 30),
-        PlannedMeasurement(Measure.SPO2, AT, 30),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 30),
-        PlannedMeasurement(Measure.MOAA_S, AT, 30),
-        PlannedMeasurement(Measure.CADSS, AT, 30),
+        *checks_at(
+            30,
+            Measure.BLOOD_PRESSURE,
+            Measure.HEART_RATE,
+            Measure.SPO2,
+            Measure.RESPIRATORY_RATE,
+            Measure.MOAA_S,
+            Measure.CADSS,
+        ),
         PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 60),
         *BEFORE_DISCHARGE_VITALS,
     ),
@@ -257,11 +261,14 @@ IN_RACEMIC_DEPRESSION = Protocol(
     monitoring=(
         *PREDOSE_VITALS,
         # Minutes as for the esketamine devices (BP ~40 min after dosing [HCP]): PROJECT DEFAULT.
-        PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 40),
-        PlannedMeasurement(Measure.SPO2, AT, 40),
-        PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 40),
-        PlannedMeasurement(Measure.MOAA_S, AT, 40),
-        PlannedMeasurement(Measure.CADSS, AT, 40),
+        *checks_at(
+            40,
+            Measure.BLOOD_PRESSURE,
+            Measure.SPO2,
+            Measure.RESPIRATORY_RATE,
+            Measure.MOAA_S,
+            Measure.CADSS,
+        ),
         *BEFORE_DISCHARGE_VITALS,
     ),
     thresholds=THRESHOLDS,

@@ -24,6 +24,12 @@ PRE = Anchor.PRE_DOSE
 AT = Anchor.DOSE_START
 END = Anchor.BEFORE_DISCHARGE
 
+
+def checks_at(minute: int, *measures: Measure) -> tuple[PlannedMeasurement, ...]:
+    """The planned measurements taken together ``minute`` minutes after the dose starts."""
+    return tuple(PlannedMeasurement(m, AT, minute) for m in measures)
+
+
 # Every session assesses these before dosing and before discharge, whatever the drug: blood
 # pressure [HCP], SpO2 and respiratory rate (respiratory status, clinical.md 12: the boxed warning
 # and the REMS goal), MOAA/S (sedation); heart rate before dosing. One tuple, so that a new rule
@@ -91,11 +97,14 @@ RACEMIC_DISCHARGE = (
 #: defaults: clinical.md gives no rating minutes.
 ESKETAMINE_MONITORING = (
     *PREDOSE_VITALS,
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 40),
-    PlannedMeasurement(Measure.SPO2, AT, 40),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 40),
-    PlannedMeasurement(Measure.MOAA_S, AT, 40),
-    PlannedMeasurement(Measure.CADSS, AT, 40),
+    *checks_at(
+        40,
+        Measure.BLOOD_PRESSURE,
+        Measure.SPO2,
+        Measure.RESPIRATORY_RATE,
+        Measure.MOAA_S,
+        Measure.CADSS,
+    ),
     *BEFORE_DISCHARGE_VITALS,
     PlannedMeasurement(Measure.CADSS, END),
 )
@@ -129,16 +138,18 @@ SOURCES_ESKETAMINE_COMMON = (
 IV_MONITORING = (
     *PREDOSE_VITALS,
     PlannedMeasurement(Measure.IV_SITE, AT, 0),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 20),
-    PlannedMeasurement(Measure.HEART_RATE, AT, 20),
-    PlannedMeasurement(Measure.SPO2, AT, 20),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 20),
-    PlannedMeasurement(Measure.BLOOD_PRESSURE, AT, 40),
-    PlannedMeasurement(Measure.HEART_RATE, AT, 40),
-    PlannedMeasurement(Measure.SPO2, AT, 40),
-    PlannedMeasurement(Measure.RESPIRATORY_RATE, AT, 40),
-    PlannedMeasurement(Measure.MOAA_S, AT, 40),
-    PlannedMeasurement(Measure.CADSS, AT, 40),
-    PlannedMeasurement(Measure.IV_SITE, AT, 40),
+    *checks_at(
+        20, Measure.BLOOD_PRESSURE, Measure.HEART_RATE, Measure.SPO2, Measure.RESPIRATORY_RATE
+    ),
+    *checks_at(
+        40,
+        Measure.BLOOD_PRESSURE,
+        Measure.HEART_RATE,
+        Measure.SPO2,
+        Measure.RESPIRATORY_RATE,
+        Measure.MOAA_S,
+        Measure.CADSS,
+        Measure.IV_SITE,
+    ),
     *BEFORE_DISCHARGE_VITALS,
 )
