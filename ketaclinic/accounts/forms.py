@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -178,6 +179,15 @@ class ClinicSettingsForm(forms.Form):
         label="Time zone",
         max_length=64,
         help_text="An IANA name such as America/New_York; times are shown in this zone.",
+    )
+    country = forms.ChoiceField(
+        label="Country (for phone numbers)",
+        choices=[
+            (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+            for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+        ],
+        help_text="Phone numbers typed without + and a country code are read as numbers of this "
+        "country (ISO 3166-1 two-letter code, e.g. US, CA, GB).",
     )
     dea_number = forms.CharField(
         label="DEA registration number",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
@@ -179,7 +180,15 @@ REAUTH_REFUSED = (
 # --------------------------------------------------------------------------------------------------
 # Account management by a clinic admin, and by each user for their own account.
 
-CLINIC_FIELDS = ("name", "address", "time_zone", "dea_number", "rems_setting_id", "opening_days")
+CLINIC_FIELDS = (
+    "name",
+    "address",
+    "time_zone",
+    "country",
+    "dea_number",
+    "rems_setting_id",
+    "opening_days",
+)
 
 
 def _require_admin(by: Membership, member: Membership | None = None) -> None:
@@ -507,6 +516,8 @@ def clinic_update(*, by: Membership, reason: str, **fields: Any) -> Clinic:
     unknown = set(fields) - set(CLINIC_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown clinic fields: {', '.join(sorted(unknown))}")
+    if "country" in fields and fields["country"] not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError({"country": "Choose a two-letter country code such as US."})
     clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
     changes = {f: (getattr(clinic, f), v) for f, v in fields.items() if getattr(clinic, f) != v}
     if not changes:

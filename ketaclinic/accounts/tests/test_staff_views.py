@@ -322,6 +322,7 @@ CLINIC_FORM = {
     "name": "North Clinic",
     "address": "1 Pine St",
     "time_zone": "America/Chicago",
+    "country": "US",
     "dea_number": "ab1234563",
     "rems_setting_id": "REMS-42",
     "opening_days": ["0", "1", "3"],
@@ -363,6 +364,25 @@ def test_invalid_clinic_settings_are_refused_with_messages_naming_the_field(
     response = client.post(reverse("accounts:clinic_settings"), data)
     assert "Choose at least one opening day." in response.context["form"].errors["opening_days"]
     assert Clinic.objects.get(pk=clinic_admin.clinic_id).time_zone == "America/New_York"
+
+
+def test_the_clinics_country_is_edited_and_then_reads_phone_numbers_without_a_country_code(
+    clinic_admin, login, make_patient
+) -> None:
+    client = login(clinic_admin)
+    page = client.get(reverse("accounts:clinic_settings")).content.decode()
+    assert "Country (for phone numbers)" in page
+    assert 'value="GB"' in page
+    response = client.post(reverse("accounts:clinic_settings"), {**CLINIC_FORM, "country": "XX"})
+    assert "Select a valid choice" in response.context["form"].errors["country"][0]
+    assert Clinic.objects.get(pk=clinic_admin.clinic_id).country == "US"
+    client.post(reverse("accounts:clinic_settings"), {**CLINIC_FORM, "country": "GB"})
+    assert Clinic.objects.get(pk=clinic_admin.clinic_id).country == "GB"
+    event = AuditEvent.objects.filter(event_type=EventType.CLINIC_UPDATED).latest("id")
+    assert event.extra["changes"]["country"] == {"old": "US", "new": "GB"}
+    clinic_admin.clinic.refresh_from_db()
+    patient = make_patient(clinic_admin, phone="020 7946 0018")
+    assert patient.phone == "+442079460018"  # a London number, read as British
 
 
 # -- navigation ------------------------------------------------------------------------------------
