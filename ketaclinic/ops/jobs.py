@@ -15,6 +15,7 @@ from ketaclinic.audit.report import audit_report, report_text
 from ketaclinic.inventory.services import inventory_alerts
 from ketaclinic.ops.models import FormToken, JobRun
 from ketaclinic.ops.registry import Job, register
+from ketaclinic.surveillance.reminders import surveillance_due_alerts
 from ketaclinic.treatment.services import rems_deadline_alerts
 
 
@@ -37,6 +38,14 @@ def _rems(run: JobRun) -> str:
 def _inventory(run: JobRun) -> str:
     result = inventory_alerts()
     return f"{result.checked_clinics} clinic(s) checked; {result.raised} new alert(s)"
+
+
+def _surveillance(run: JobRun) -> str:
+    result = surveillance_due_alerts()
+    return (
+        f"{result.clinics} clinic(s) checked; {result.overdue} overdue item(s); "
+        f"{result.raised} new alert(s)"
+    )
 
 
 def _anchor(run: JobRun) -> str:
@@ -76,6 +85,14 @@ REMS_DEADLINES = register(
 )
 INVENTORY_ALERTS = register(
     Job(name="inventory_alerts", label="Stock alerts", run=_inventory, every="hour")
+)
+SURVEILLANCE_DUE = register(
+    Job(
+        name="surveillance_due",
+        label="Overdue safety-surveillance reminders",
+        run=_surveillance,
+        every="day",
+    )
 )
 AUDIT_ANCHOR = register(
     Job(
