@@ -49,14 +49,6 @@ def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_public_counter() -> None:
-    """The self-report page's in-process request counter starts empty in every test."""
-    from ketaclinic.scales.services import _PUBLIC_COUNTER
-
-    _PUBLIC_COUNTER.reset()
-
-
 @pytest.fixture
 def make_clinic(db):
     return testing.make_clinic
