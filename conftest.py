@@ -18,6 +18,9 @@ from django.test import Client
 from ketaclinic import testing
 from ketaclinic.testing import sign_in
 
+# Fails the run if a log line carries patient data, a password, a token or a TOTP secret.
+pytest_plugins = ["tests.log_scan"]
+
 # Set by .ci/run: every test that would be skipped for want of PostgreSQL or Chromium fails instead.
 REQUIRE_ALL = os.environ.get("KETACLINIC_REQUIRE_ALL_TESTS", "") == "1"
 
