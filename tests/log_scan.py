@@ -13,15 +13,19 @@ would write it, and its text is kept. What counts as a secret is gathered while 
 
 At the end of the run the kept text is searched once, and every hit fails the run as a report
 named ``log-scan``, naming the logger and the kind of secret, never the secret itself.
-Cost: one handler call per record, and a few short queries after each database test.
+Cost: one handler call per record, and a few short queries after each database test; with
+``KETACLINIC_LOG_SCAN_STATS=<file>`` each process appends its counts and CPU seconds there.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
+import os
 import re
+import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +51,7 @@ _DB_FIXTURES = {
 class Scan:
     lines: list[tuple[str, str]] = field(default_factory=list)  # (logger, text)
     secrets: dict[str, str] = field(default_factory=dict)  # value -> kind
+    cost: dict[str, float] = field(default_factory=lambda: {"emit": 0.0, "rows": 0.0, "scan": 0.0})
     digests: dict[str, str] = field(default_factory=dict)  # sha256 hex -> kind
 
     def add(self, value: object, kind: str) -> None:
@@ -79,6 +84,7 @@ class _Capture(logging.Handler):
         self.addFilter(ScrubFilter())  # what the configured handler would write
 
     def emit(self, record: logging.LogRecord) -> None:
+        started = time.process_time()
         try:
             text = record.getMessage()
         except Exception:
@@ -88,6 +94,7 @@ class _Capture(logging.Handler):
         if record.exc_text:
             text += "\n" + record.exc_text
         self.scan.lines.append((record.name, text))
+        self.scan.cost["emit"] += time.process_time() - started
 
 
 def _collect_rows(scan: Scan) -> None:
@@ -143,17 +150,26 @@ class LogScanPlugin:
         finally:
             uses_db = _DB_FIXTURES & set(getattr(item, "fixturenames", ()))
             if uses_db or item.get_closest_marker("django_db"):
+                started = time.process_time()
                 try:
                     _collect_rows(self.scan)
                 except Exception:  # noqa: S110 - a test that broke its transaction
                     pass
+                self.scan.cost["rows"] += time.process_time() - started
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
         result = yield
         if self.handler is not None:
             logging.getLogger().removeHandler(self.handler)
+        started = time.process_time()
         leaks = self.scan.leaks()
+        self.scan.cost["scan"] = time.process_time() - started
+        stats = os.environ.get("KETACLINIC_LOG_SCAN_STATS")  # a file: one line per process
+        if stats:
+            with open(stats, "a") as f:
+                line = {"records": len(self.scan.lines), "secrets": len(self.scan.secrets)}
+                f.write(json.dumps({**line, **self.scan.cost}) + "\n")
         if hasattr(session.config, "workerinput"):  # an xdist worker: the controller reports
             session.config.workeroutput["log_scan_leaks"] = leaks  # type: ignore[attr-defined]
         elif leaks:
