@@ -143,11 +143,23 @@ class LogScanPlugin:
 
         AbstractBaseUser.set_password = set_password  # type: ignore[method-assign]  # observes, then calls the original
 
+    def _attached(self) -> None:
+        """Back on the root logger if a ``django.setup()`` in a test re-ran the logging
+        configuration (dictConfig replaces the root's handlers)."""
+        root = logging.getLogger()
+        if self.handler is not None and self.handler not in root.handlers:
+            root.addHandler(self.handler)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._attached()
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         try:
             return (yield)
         finally:
+            self._attached()
             uses_db = _DB_FIXTURES & set(getattr(item, "fixturenames", ()))
             if uses_db or item.get_closest_marker("django_db"):
                 started = time.process_time()
