@@ -18,6 +18,9 @@ from django.test import Client
 from ketaclinic import testing
 from ketaclinic.testing import sign_in
 
+# Fails the run if a log line carries patient data, a password, a token or a TOTP secret.
+pytest_plugins = ["tests.log_scan"]
+
 # Set by .ci/run: every test that would be skipped for want of PostgreSQL or Chromium fails instead.
 REQUIRE_ALL = os.environ.get("KETACLINIC_REQUIRE_ALL_TESTS", "") == "1"
 
@@ -47,14 +50,6 @@ def _fast_password_hashing(request: pytest.FixtureRequest, settings) -> None:
     ):
         return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_public_counter() -> None:
-    """The self-report page's in-process request counter starts empty in every test."""
-    from ketaclinic.scales.services import _PUBLIC_COUNTER
-
-    _PUBLIC_COUNTER.reset()
 
 
 @pytest.fixture

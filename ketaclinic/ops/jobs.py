@@ -13,7 +13,7 @@ from django.utils import timezone
 from ketaclinic.audit.anchor import anchor_append
 from ketaclinic.audit.report import audit_report, report_text
 from ketaclinic.inventory.services import inventory_alerts
-from ketaclinic.ops.models import FormToken, JobRun
+from ketaclinic.ops.models import FormToken, JobRun, WindowCount
 from ketaclinic.ops.registry import Job, register
 from ketaclinic.surveillance.reminders import surveillance_due_alerts
 from ketaclinic.treatment.services import rems_deadline_alerts
@@ -55,10 +55,13 @@ def _anchor(run: JobRun) -> str:
 
 def _prune_form_tokens(run: JobRun) -> str:
     """One-time form tokens older than a day guard nothing any more (a resend comes within
-    seconds); they hold no clinical data."""
-    cutoff = timezone.now() - dt.timedelta(days=1)
-    deleted, _ = FormToken.objects.filter(created_at__lt=cutoff).delete()
-    return f"{deleted} used form token(s) pruned"
+    seconds); they hold no clinical data. The rate-limit counters of windows that ended more than
+    an hour ago count nothing any more either (the longest window is 10 minutes)."""
+    now = timezone.now()
+    deleted, _ = FormToken.objects.filter(created_at__lt=now - dt.timedelta(days=1)).delete()
+    hour_ago = int(now.timestamp()) - 3600
+    counters, _ = WindowCount.objects.filter(window_start__lt=hour_ago).delete()
+    return f"{deleted} used form token(s) pruned; {counters} old rate-limit counter(s) pruned"
 
 
 def _report(run: JobRun) -> str:

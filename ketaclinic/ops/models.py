@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from ketaclinic.lib import ratelimit
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Waiting"
@@ -72,3 +74,23 @@ class FormToken(models.Model):
 
     def __str__(self) -> str:
         return f"form {self.path} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WindowCount(models.Model):
+    """Requests counted for one client key in one fixed window (``lib.ratelimit``): the self-report
+    page's per-address limit, shared by every application server. ``key`` is a digest, never an
+    address. Incremented only by ``lib.ratelimit.window_hit``'s atomic upsert; rows of past
+    windows are pruned daily."""
+
+    key = models.CharField(max_length=64)
+    window_start = models.BigIntegerField(db_index=True)  # Unix seconds
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = ratelimit.TABLE
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ops_window_count_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"window from {self.window_start}: {self.count}"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.lib.ratelimit import WindowCounter
+from ketaclinic.lib.ratelimit import window_hit
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales import ScaleInputError, get_definition, score
 from ketaclinic.scales.models import (
@@ -342,16 +342,19 @@ def self_report_attempt(*, link: SelfReportLink) -> bool:
     return count <= SUBMIT_LIMIT_PER_LINK
 
 
-_PUBLIC_COUNTER = WindowCounter(
-    limit=PUBLIC_LIMIT_PER_IP, window_seconds=int(PUBLIC_WINDOW.total_seconds())
-)
-
-
 def public_request_allowed(*, client_ip: str | None) -> bool:
     """Count one request to the public page from this client; False past the per-window limit.
-    In-process, with no database write (``lib.ratelimit`` explains the bound across processes);
+    The count is a row in the database (``lib.ratelimit``), shared by every process and server;
     the durable per-link limit (``self_report_attempt``) counts only posts through a real link."""
-    return _PUBLIC_COUNTER.hit(client_ip or "unknown")
+    with transaction.atomic(), connection.cursor() as cursor:
+        return window_hit(
+            cursor,
+            scope="self-report",
+            client=client_ip or "unknown",
+            limit=PUBLIC_LIMIT_PER_IP,
+            window_seconds=int(PUBLIC_WINDOW.total_seconds()),
+            now=timezone.now(),
+        )
 
 
 @transaction.atomic
