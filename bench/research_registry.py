@@ -54,20 +54,18 @@ AE_TYPES = ("dissociation", "nausea_vomiting", "dizziness", "headache", "hyperte
 
 
 @lru_cache(maxsize=4096)
-def _scored(code: str, answers: tuple[int, ...]) -> tuple[float, str, str, str]:
+def _response(code: str, total: int, items: int) -> tuple[str, float, str, str, str]:
+    """(answers JSON, total, band, subscores JSON, flags JSON) of item answers summing to about
+    ``total``, scored by the app's own scoring (the last item, PHQ-9 item 9, stays 0)."""
     from ketaclinic.scales import score
 
-    result = score(code, list(answers))
+    target = max(0, min(total, 3 * (items - 1)))
+    per, extra = divmod(target, items - 1)
+    answers = [min(3, per + (1 if i < extra else 0)) for i in range(items - 1)] + [0]
+    result = score(code, answers)
     flags = json.dumps(list(getattr(result, "flags", []) or []))
     subscores = json.dumps(dict(getattr(result, "subscores", {}) or {}))
-    return float(result.total or 0), result.band or "", subscores, flags
-
-
-def _answers(total: float, items: int, top: int = 3) -> tuple[int, ...]:
-    """Item answers summing to about ``total`` (item 9 of the PHQ-9 stays 0: no alerts)."""
-    target = max(0, min(int(round(total)), top * (items - 1)))
-    per, extra = divmod(target, items - 1)
-    return tuple([min(top, per + (1 if i < extra else 0)) for i in range(items - 1)] + [0])
+    return json.dumps(answers), float(result.total or 0), result.band or "", subscores, flags
 
 
 class _Writer:
@@ -103,10 +101,12 @@ class _Writer:
             names = ", ".join(f'"{c}"' for c in self.columns + self.rest)
             with connection.cursor() as cursor:
                 raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+                tail = self.tail
+                # COPY text format: no value here holds a tab, newline or backslash, and no text
+                # is "None" but a missing value (written \N, SQL NULL).
+                lines = ["\t".join(map(str, row + tail)) for row in self.rows]
                 with raw.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    tail = self.tail
-                    for row in self.rows:
-                        copy.write_row(row + tail)
+                    copy.write("\n".join(lines).replace("None", "\\N") + "\n")
         else:
             self.model.objects.bulk_create(
                 [self.model(**dict(zip(self.columns, row, strict=True))) for row in self.rows],
@@ -179,7 +179,7 @@ def _schedule(code: str) -> Iterator[tuple[int, int, str, float]]:
         yield course, k + 1, "acute", 60 * course + 3.5 * k
 
 
-def generate(
+def generate(  # noqa: PLR0912  (one loop writing seven related tables)
     patients: int, seed: int = 13, *, progress: Callable[[str], None] | None = None
 ) -> tuple[object, float]:
     """Fill the (migrated, empty) database; returns the largest clinic's researcher membership
@@ -245,9 +245,6 @@ def generate(
         ids[writer] += 1
         return ids[writer] - 1
 
-    def j(value: Any) -> Any:
-        return json.dumps(value) if copy else value
-
     if copy:  # FK triggers off for the load (superuser, scratch database): checked after it
         from django.db import connection
 
@@ -262,7 +259,9 @@ def generate(
                 clinic, _, admin_id, nurse_id, versions = rng.choices(sites, clinic_weights)[0]
                 pid = uuid.UUID(int=rng.getrandbits(128), version=4)
                 born = dt.date(1936, 1, 1) + dt.timedelta(days=rng.randrange(0, 70 * 365))
-                sex = rng.choice(("female", "female", "female", "male", "male", "intersex", "unknown"))
+                sex = rng.choice(
+                    ("female", "female", "female", "male", "male", "intersex", "unknown")
+                )
                 w_patient.add((pid, clinic.pk, f"R{i:07d}", "Synth", f"Person{i}", born, sex,
                                "MA", f"{rng.randrange(1000, 99999):05d}", f"synth person{i}",
                                now, now))  # fmt: skip
@@ -309,12 +308,14 @@ def generate(
                     taken = at - dt.timedelta(minutes=10)
                     for code, start, items in (("phq9", phq, 9), ("gad7", gad, 7)):
                         total = start * (1 - min(progress_, fall)) + rng.gauss(0, 2)
-                        answers = _answers(total, items)
-                        score_total, band, subscores, flags = _scored(code, answers)
-                        w_resp.add((nid(w_resp), pid, clinic.pk, code, "1", j(list(answers)),
-                                    score_total, band, subscores if copy else json.loads(subscores),
-                                    flags if copy else json.loads(flags), taken, taken, nurse_id,
-                                    "clinic", "final"))  # fmt: skip
+                        answers, score_total, band, subscores, flags = _response(
+                            code, round(total), items
+                        )
+                        if not copy:
+                            answers, subscores, flags = map(json.loads, (answers, subscores, flags))
+                        w_resp.add((nid(w_resp), pid, clinic.pk, code, "1", answers, score_total,
+                                    band, subscores, flags, taken, taken, nurse_id, "clinic",
+                                    "final"))  # fmt: skip
                     if rng.random() < AE_RATE:
                         w_ae.add((nid(w_ae), sid, rng.choice(AE_TYPES), dosed, "mild", False,
                                   "Observed; resolved in the chair", "resolved", nurse_id,
@@ -345,13 +346,17 @@ def main() -> None:
     parser.add_argument("--server", help="postgres://user@host:port (default: SQLite)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", help="time the page on this kept database (no generation)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each query")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     os.environ.setdefault("KETACLINIC_VAR_DIR", str(folder / "var"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
-    name = f"registry_bench_{os.getpid()}"
-    if args.server:
+    name = args.reuse or f"registry_bench_{os.getpid()}"
+    if args.reuse:
+        args.keep = True
+        os.environ["DATABASE_URL"] = f"{args.server}/{name}"
+    elif args.server:
         import psycopg
 
         with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
@@ -405,7 +410,12 @@ def run(args: argparse.Namespace) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared), "
         f"Python {platform.python_version()}, {engine}; load average {os.getloadavg()}"
     )
-    researcher, took = generate(args.patients, progress=lambda line: print(f"  ... {line}"))
+    if args.reuse:
+        from ketaclinic.accounts.models import Membership
+
+        researcher, took = Membership.objects.get(user__username="bench-research"), 0.0
+    else:
+        researcher, took = generate(args.patients, progress=lambda line: print(f"  ... {line}"))
     counts = {}
     with connection.cursor() as cursor:
         for table in ("patients_patient", "treatment_course", "treatment_treatmentsession",
@@ -413,7 +423,7 @@ def run(args: argparse.Namespace) -> None:
                       "scales_scaleresponse", "treatment_adverseevent"):  # fmt: skip
             cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608
             counts[table] = cursor.fetchone()[0]
-        if engine == "PostgreSQL":
+        if engine == "PostgreSQL" and not args.reuse:
             cursor.execute("VACUUM ANALYZE")
     print(f"generated in {took:.1f} s; load average {os.getloadavg()}")
     for table, count in counts.items():
