@@ -402,6 +402,7 @@ def run(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from ketaclinic import testing
+    from ketaclinic.research.analytics import WORK_MEM
 
     setup_test_environment()  # the test client records each page's context
     call_command("migrate", verbosity=0)
@@ -468,7 +469,9 @@ def run(args: argparse.Namespace) -> None:
                 if not text.lstrip().upper().startswith(("SELECT", "WITH")):
                     continue
                 with connection.cursor() as cursor:
+                    cursor.execute(f"SET work_mem = '{WORK_MEM}'")  # as the page's transaction
                     cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text)
+                    cursor.execute("RESET work_mem")
                     plan = cursor.fetchone()[0]
                     plan = json.loads(plan) if isinstance(plan, str) else plan
                 ms = plan[0]["Execution Time"] + plan[0].get("Planning Time", 0)

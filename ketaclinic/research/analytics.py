@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.models import Membership
@@ -53,6 +53,9 @@ MIN_CELL = 11
 # (totals of the outcome scales are whole numbers, at most 80: kept exactly).
 _PACK = 100_000
 _EPOCH_SHIFT = 3_000_000_000
+#: PostgreSQL memory per sort or hash of the two statements (the default 4MB spills the as-of sort
+#: of a large clinic to disk).
+WORK_MEM = "64MB"
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,9 @@ def cohort(membership: Membership, f: Filters, today: date) -> Cohort:
         f"WHEN {pk} THEN '{drugs.index(facts[1])}'" for pk, facts in sorted(versions.items())
     )
     drug_case = f"CASE s.protocol_version_id {whens} END" if whens else "NULL"
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if pg:  # for this transaction only: the as-of sort and hashes stay in memory, not on disk
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(_exposure_sql(courses_sql, drug_case), list(courses_params))
         exposure_rows = cursor.fetchall()
         ae: list[tuple[str, int]] = []
