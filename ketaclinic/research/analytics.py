@@ -55,7 +55,7 @@ _PACK = 100_000
 _EPOCH_SHIFT = 3_000_000_000
 #: PostgreSQL memory per sort or hash of the two statements (the default 4MB spills the as-of sort
 #: of a large clinic to disk).
-WORK_MEM = "64MB"
+WORK_MEM = "256MB"
 
 
 @dataclass(frozen=True)
@@ -330,6 +330,8 @@ def cohort(membership: Membership, f: Filters, today: date) -> Cohort:
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:  # for this transaction only: the as-of sort and hashes stay in memory, not on disk
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            # Compiling these plans (JIT) costs seconds and saves less than it costs.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(_exposure_sql(courses_sql, drug_case), list(courses_params))
         exposure_rows = cursor.fetchall()
         ae: list[tuple[str, int]] = []
