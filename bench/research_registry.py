@@ -474,9 +474,9 @@ def run(args: argparse.Namespace) -> None:
                     cursor.execute(f"SET work_mem = '{WORK_MEM}'")  # as the page's transaction
                     cursor.execute("SET jit = off")
                     cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text)
+                    plan = cursor.fetchone()[0]
                     cursor.execute("RESET work_mem")
                     cursor.execute("RESET jit")
-                    plan = cursor.fetchone()[0]
                     plan = json.loads(plan) if isinstance(plan, str) else plan
                 ms = plan[0]["Execution Time"] + plan[0].get("Planning Time", 0)
                 if ms >= 5:
