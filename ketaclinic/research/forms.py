@@ -19,18 +19,24 @@ class CohortForm(forms.Form):
     route = forms.ChoiceField(required=False)
     age_band = forms.ChoiceField(label="Age (today)", required=False)
     sex = forms.ChoiceField(required=False)
-    start_from = forms.DateField(label="Course started on or after", required=False, widget=DATE)
-    start_to = forms.DateField(label="Course started on or before", required=False, widget=DATE)
+    start_from = forms.DateField(
+        label="Period: course started on or after", required=False, widget=DATE
+    )
+    start_to = forms.DateField(
+        label="Period: course started on or before", required=False, widget=DATE
+    )
 
-    def __init__(self, *args: Any, choices: dict[str, list[str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, choices: dict[str, list[tuple[str, str]]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         any_ = [("", "Any")]
         self.fields["scale"].choices = [(c, get_definition(c).name) for c in OUTCOME_SCALES]  # type: ignore[attr-defined]
         for name in ("indication", "protocol", "drug", "route"):
-            self.fields[name].choices = any_ + [  # type: ignore[attr-defined]
-                (v, v.replace("_", " ")) for v in choices[name]
-            ]
-        self.fields["age_band"].choices = any_ + [(b, b) for b in AGE_BANDS]  # type: ignore[attr-defined]
+            self.fields[name].choices = any_ + choices[name]  # type: ignore[attr-defined]
+        self.fields["age_band"].choices = any_ + [  # type: ignore[attr-defined]
+            (b, "90 or older" if b == "90+" else b.replace("-", " to ")) for b in AGE_BANDS
+        ]
         self.fields["sex"].choices = any_ + list(Sex.choices)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

@@ -80,5 +80,11 @@ def cohort_page(request: ClinicRequest) -> HttpResponse:
         "result": result,
         "scale_name": get_definition(filters.scale).name,
         "min_cell": MIN_CELL,
+        "suppressed_sections": (
+            "Exposure",
+            "Response and remission by session number",
+            "Response and remission by week",
+            "Adverse events",
+        ),
     }
     return render(request, "research/cohort.html", context)

@@ -24,7 +24,7 @@ def test_the_cohort_page_fits_and_is_reached_from_home(
     page.goto("/")
     page.get_by_role("main").get_by_role("link", name="Cohort analytics").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cohort analytics")
-    expect(page.get_by_label("Drug")).to_contain_text("esketamine")
+    expect(page.get_by_label("Drug")).to_contain_text("Esketamine")
     page.get_by_label("Sex").select_option("female")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="Adverse events")).to_be_visible()

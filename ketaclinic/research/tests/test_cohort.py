@@ -1,44 +1,12 @@
-"""The cohort page: researchers and clinic admins only, aggregates only; the outcome arithmetic."""
+"""The cohort page: researchers and clinic admins only, aggregates only (figures:
+test_cohort_figures.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
 from django.urls import reverse
-
-from ketaclinic.research.analytics import Cohort, _outcomes
-from ketaclinic.scales import get_definition
-
-T0 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
-
-
-def _rows(courses: int, totals: list[float | None]) -> list[tuple[Any, ...]]:
-    """Each course: sessions 1..len(totals), twice a week, with these pre-dose scores."""
-    rows = []
-    for c in range(courses):
-        for i, total in enumerate(totals):
-            rows.append((c, i + 1, T0 + dt.timedelta(days=3.5 * i), total))
-    return rows
-
-
-def test_response_and_remission_follow_the_phq9_rule_by_session_and_week() -> None:
-    rule = get_definition("phq9").outcome_rule
-    result = Cohort()
-    # Baseline 20; session 2: 12 (no response), 3: 10 (response: 50 % fall), 4: 4 (remission).
-    _outcomes(result, _rows(12, [20, 12, 10, 4]), rule)
-    by_session = {p.label: (p.n, p.responders, p.remitters) for p in result.by_session}
-    assert by_session == {2: (12, 0, 0), 3: (12, 12, 0), 4: (12, 12, 12)}
-    by_week = {p.label: (p.n, p.responders, p.remitters) for p in result.by_week}
-    assert by_week == {1: (12, 0, 0), 2: (24, 24, 12)}  # days 3.5 | 7 and 10.5
-
-
-def test_a_course_without_baseline_counts_nowhere_and_a_missing_score_is_not_a_zero() -> None:
-    rule = get_definition("phq9").outcome_rule
-    result = Cohort()
-    _outcomes(result, [*_rows(3, [None, 2, 2]), (99, 1, T0, 20.0), (99, 2, T0, None)], rule)
-    assert result.by_session == [] and result.by_week == []
 
 
 def test_the_researcher_sees_the_cohort_page_and_no_patient(
@@ -48,7 +16,7 @@ def test_the_researcher_sees_the_cohort_page_and_no_patient(
     page = client.get(reverse("research:cohort"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Cohort analytics" in text and "Dosed sessions" in text
+    assert "Cohort analytics" in text and "Fewer than 11 patients match" in text
     for identifier in ("Zebulonia", "Quixotely", "MRN-7771234", str(registry["old"].pk)):
         assert identifier not in text
     assert client.get(reverse("patients:detail", args=[registry["old"].pk])).status_code in {
