@@ -112,9 +112,42 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run([KETACLINIC, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603
 
 
-def seed(clients: int) -> tuple[list[str], list[int]]:
+@dataclass
+class StockDesk:
+    """The ledger writer: an inventory manager's signed-in session, a product and a location to
+    receive into, and witnesses (username, TOTP device) who each sign at most once per 30 s."""
+
+    cookie: str
+    product_id: int
+    location_id: int
+    witnesses: list[tuple[str, Any]]
+
+
+def _session_for(membership: Any) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ketaclinic.accounts.middleware import AUTH_TIME_KEY, CLINIC_KEY
+    from ketaclinic.accounts.sessions import SessionStore
+
+    user = membership.user
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+    store[AUTH_TIME_KEY] = time.time()
+    store[CLINIC_KEY] = membership.clinic_id
+    store.set_expiry(3600)
+    store.create()
+    return str(store.session_key)
+
+
+def seed(clients: int, witnesses: int = 0) -> tuple[list[str], list[int], StockDesk | None]:
     """One clinic, a nurse per chair with a signed-in session, a dosed esketamine session per
-    chair (so each reading runs the alert rules). Returns the session cookies and session ids."""
+    chair (so each reading runs the alert rules), and with ``witnesses`` a stock desk. Returns
+    the session cookies, the treatment session ids and the stock desk."""
     import datetime as dt
     from decimal import Decimal
 
@@ -187,10 +220,29 @@ def seed(clients: int) -> tuple[list[str], list[int]]:
         store.create()
         cookies.append(str(store.session_key))
         session_ids.append(s.pk)
+    desk = None
+    if witnesses:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from ketaclinic.inventory import services as stock
+
+        manager = member("faults-kim", Role.INVENTORY_MANAGER)
+        products = stock.catalogue_install(by=manager)
+        location = stock.location_create(by=manager, name="Safe", serves_sessions=True)
+        signers = [member(f"faults-witness-{k}", Role.NURSE) for k in range(witnesses)]
+        desk = StockDesk(
+            cookie=_session_for(manager),
+            product_id=products[0].pk,
+            location_id=location.pk,
+            witnesses=[
+                (w.user.username, TOTPDevice.objects.get(user=w.user, confirmed=True))
+                for w in signers
+            ],
+        )
     from django.db import connections
 
     connections.close_all()
-    return cookies, session_ids
+    return cookies, session_ids, desk
 
 
 class Server:
@@ -310,6 +362,126 @@ def post_note(  # noqa: PLR0917 - one call site per script
     except OSError:
         return Outcome(0, time.perf_counter() - t0)
     return Outcome(response.status, time.perf_counter() - t0, data)
+
+
+class WitnessPool:
+    """Hands out a witness whose code has not been used in the current 30-s step (a TOTP code
+    is accepted once), with that code; waits for the next step when all have signed."""
+
+    def __init__(self, witnesses: list[tuple[str, Any]]) -> None:
+        self.witnesses = witnesses
+        self.used: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def take(self, stop: threading.Event) -> tuple[str, str] | None:
+        from ketaclinic.accounts.totp import current_code
+
+        while not stop.is_set():
+            now = time.time()
+            step = int(now // 30)
+            with self.lock:
+                for username, device in self.witnesses:
+                    if self.used.get(username, -1) < step:
+                        self.used[username] = step
+                        return username, current_code(device, at=now)
+            time.sleep(0.5)
+        return None
+
+
+def receive_form(port: int, cookie: str) -> tuple[str, str] | None:
+    """The receive page's CSRF form token and cookie (as ``csrf_for``), or None."""
+    from django.conf import settings
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}", "Host": "127.0.0.1"}
+        conn.request("GET", "/stock/receive/", headers=headers)
+        page = conn.getresponse()
+        body = page.read().decode()
+        conn.close()
+    except OSError:
+        return None
+    csrf_cookie = ""
+    for name, value in page.getheaders():
+        if name.lower() == "set-cookie" and "csrftoken=" in value:
+            csrf_cookie = value.split("csrftoken=", 1)[1].split(";", 1)[0]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if page.status != 200 or match is None or not csrf_cookie:
+        return None
+    return match.group(1), csrf_cookie
+
+
+def post_receipt(  # noqa: PLR0917 - one call site per script
+    port: int,
+    desk: StockDesk,
+    csrf: tuple[str, str],
+    token: str,
+    witness: tuple[str, str],
+    timeout: float,
+) -> Outcome:
+    """One witnessed stock receipt of two vials (two ledger entries) whose invoice number is
+    ``token``, sent with ``token`` as its form token."""
+    import datetime as dt
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+
+    today = dt.datetime.now(dt.UTC).date()
+    fields = {
+        "csrfmiddlewaretoken": csrf[0],
+        "form_token": token,
+        "product": desk.product_id,
+        "location": desk.location_id,
+        "lot_number": "FAULTS",
+        "expiry_date": (today + dt.timedelta(days=300)).isoformat(),
+        "container_count": 2,
+        "supplier_name": "Synthetic Supply",
+        "supplier_address": "1 Test Road",
+        "supplier_dea_number": "RB1234563",
+        "invoice_number": token,
+        "received_on": today.isoformat(),
+        "witness_username": witness[0],
+        "witness_password": PASSWORD,
+        "witness_token": witness[1],
+    }
+    headers = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={desk.cookie}; csrftoken={csrf[1]}",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Referer": f"http://127.0.0.1:{port}/stock/receive/",
+        "Host": "127.0.0.1",
+    }
+    t0 = time.perf_counter()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.request("POST", "/stock/receive/", urlencode(fields), headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+    except OSError:
+        return Outcome(0, time.perf_counter() - t0)
+    return Outcome(response.status, time.perf_counter() - t0, data)
+
+
+def receipts_by_invoice(prefix: str) -> dict[str, tuple[int, int]]:
+    """Per invoice number starting with ``prefix``: (receipts, ledger entries of them)."""
+    from django.db import connections
+    from django.db.models import Count
+
+    from ketaclinic.inventory.models import LedgerEntry, Receipt
+
+    connections.close_all()
+    receipts = Receipt.objects.filter(invoice_number__startswith=prefix)
+    counts = {
+        r["invoice_number"]: r["n"]
+        for r in receipts.values("invoice_number").annotate(n=Count("id"))
+    }
+    entries: dict[str, int] = {}
+    for row in LedgerEntry.objects.filter(container__receipt__in=receipts).values(
+        "container__receipt__invoice_number"
+    ):
+        key = row["container__receipt__invoice_number"]
+        entries[key] = entries.get(key, 0) + 1
+    return {k: (n, entries.get(k, 0)) for k, n in counts.items()}
 
 
 @dataclass
