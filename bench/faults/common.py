@@ -88,11 +88,40 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def _pids(self) -> list[int]:
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = [
+            int(d.name)
+            for d in Path("/proc").iterdir()
+            if d.name.isdigit() and _parent_of(d) == postmaster
+        ]
+        return [postmaster, *children]
+
+    def freeze(self) -> None:
+        """SIGSTOP the server and every backend: a host that stopped answering (a hung VM, a
+        network partition) rather than one that refuses connections."""
+        for pid in self._pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in self._pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def remove(self) -> None:
         self._run(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop", check=False
         )
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _parent_of(proc: Path) -> int:
+    try:
+        stat = (proc / "stat").read_text()
+    except OSError:
+        return -1
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def environment(database_url: str, var_dir: Path) -> dict[str, str]:
@@ -334,6 +363,7 @@ class Outcome:
     status: int  # 0: no answer (connection refused, reset or timed out)
     seconds: float
     body: bytes = b""
+    retry_after: str = ""
 
 
 def post_note(  # noqa: PLR0917 - one call site per script
@@ -361,7 +391,8 @@ def post_note(  # noqa: PLR0917 - one call site per script
         conn.close()
     except OSError:
         return Outcome(0, time.perf_counter() - t0)
-    return Outcome(response.status, time.perf_counter() - t0, data)
+    elapsed = time.perf_counter() - t0
+    return Outcome(response.status, elapsed, data, response.getheader("Retry-After") or "")
 
 
 class WitnessPool:
