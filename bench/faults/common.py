@@ -346,7 +346,7 @@ def csrf_for(port: int, cookie: str, session_id: int) -> tuple[str, str] | None:
         page = conn.getresponse()
         body = page.read().decode()
         conn.close()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return None
     csrf_cookie = ""
     for name, value in page.getheaders():
@@ -389,7 +389,7 @@ def post_note(  # noqa: PLR0917 - one call site per script
         response = conn.getresponse()
         data = response.read()
         conn.close()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return Outcome(0, time.perf_counter() - t0)
     elapsed = time.perf_counter() - t0
     return Outcome(response.status, elapsed, data, response.getheader("Retry-After") or "")
@@ -430,7 +430,7 @@ def receive_form(port: int, cookie: str) -> tuple[str, str] | None:
         page = conn.getresponse()
         body = page.read().decode()
         conn.close()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return None
     csrf_cookie = ""
     for name, value in page.getheaders():
@@ -488,7 +488,7 @@ def post_receipt(  # noqa: PLR0917 - one call site per script
         response = conn.getresponse()
         data = response.read()
         conn.close()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return Outcome(0, time.perf_counter() - t0)
     return Outcome(response.status, time.perf_counter() - t0, data)
 
@@ -565,3 +565,27 @@ def timed() -> Iterator[list[float]]:
         yield box
     finally:
         box.append(time.perf_counter() - t0)
+
+
+def half_written(session_ids: list[int]) -> tuple[int, int]:
+    """Notes without their audit event, and note events without their observation."""
+    from django.db import connections
+
+    from ketaclinic.audit.models import AuditEvent, EventType
+    from ketaclinic.treatment.models import Observation
+
+    connections.close_all()
+    notes = {
+        str(pk)
+        for pk in Observation.objects.filter(session_id__in=session_ids, code="note").values_list(
+            "pk", flat=True
+        )
+    }
+    events: dict[str, int] = {}
+    for object_id in AuditEvent.objects.filter(
+        event_type=EventType.OBSERVATION_RECORDED, extra__code="note"
+    ).values_list("object_id", flat=True):
+        events[object_id] = events.get(object_id, 0) + 1
+    without_event = sum(1 for pk in notes if events.get(pk, 0) != 1)
+    without_row = sum(1 for pk in events if pk not in notes)
+    return without_event, without_row
