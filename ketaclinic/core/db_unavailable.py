@@ -125,8 +125,9 @@ class _RequestState:
             conn = context["connection"]
             if not conn.in_atomic_block:
                 self.committed = True
-            else:
-                # Runs once the outermost transaction commits; dropped if it rolls back.
+            elif not any(entry[1] == self._mark for entry in conn.run_on_commit):
+                # Runs once the outermost transaction commits; dropped with a savepoint or a
+                # transaction that rolls back (and registered again by the next write).
                 transaction.on_commit(self._mark, using=conn.alias)
         return result
 
