@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ketaclinic.core.middleware.RequestContextMiddleware",
+    "ketaclinic.core.db_unavailable.DatabaseUnavailableMiddleware",  # a 503 when the database is down
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -186,6 +187,9 @@ def _database(url: str) -> dict[str, Any]:
         }
     else:
         config.setdefault("OPTIONS", {})
+        # Give up on an unreachable server after 3 s (a URL's ?connect_timeout= wins): requests
+        # then fail fast with the 503 page of core/db_unavailable.py instead of hanging.
+        config["OPTIONS"].setdefault("connect_timeout", 3)
         # Keep connections between requests: opening one costs a PostgreSQL backend process
         # (several milliseconds, more than the rest of a small write).
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
