@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -251,8 +251,21 @@ def _conditions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
         )
 
 
-def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[str, int]:
-    """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file."""
+#: Resources written between two calls of ``update`` (and of the progress bar).
+BATCH = 1000
+
+
+def write_fhir(
+    ctx: ExportContext,
+    folder: Path,
+    *,
+    show: bool = False,
+    update: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file.
+
+    ``update``, if given, is called after each batch of resources with the number written in that
+    batch (as ``tqdm.update``: increments, whose sum is the total written so far)."""
     out = _Out(ctx)
     counts: dict[str, int] = {}
     files = {
@@ -261,10 +274,19 @@ def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[
     try:
         with tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar:
             observation_count = [0]
+            pending = [0]
+
+            def tick(n: int) -> None:
+                pending[0] += n
+                if pending[0] >= BATCH:
+                    bar.update(pending[0])
+                    if update is not None:
+                        update(pending[0])
+                    pending[0] = 0
 
             def tick_observation(n: int) -> None:
                 observation_count[0] += n
-                bar.update(n)
+                tick(n)
 
             sources: list[tuple[str, Iterator[dict[str, Any]]]] = [
                 ("Patient", _patients(out, ctx)),
@@ -283,7 +305,11 @@ def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[
                 for resource in resources:
                     handle.write(json.dumps(resource, separators=(",", ":")) + "\n")
                     counts[kind] = counts.get(kind, 0) + 1
-                    bar.update(1)
+                    tick(1)
+            if pending[0]:
+                bar.update(pending[0])
+                if update is not None:
+                    update(pending[0])
             counts["Observation"] = counts.get("Observation", 0) + observation_count[0]
     finally:
         for handle in files.values():

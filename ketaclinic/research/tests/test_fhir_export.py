@@ -16,6 +16,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.research.export import ExportError, export_deidentified, export_identified_fhir
+from ketaclinic.research.export.context import build_context
+from ketaclinic.research.export.fhir_writer import write_fhir
 from ketaclinic.research.tests.conftest import OLD
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.treatment.models import AdverseEvent, DoseAdministration, TreatmentSession
@@ -103,3 +105,15 @@ def test_the_identified_command_names_what_is_wrong(
         "--by", clinic_admin.user.username,
     )  # fmt: skip
     assert len(_resources(tmp_path / "c")["Patient"]) == 2
+
+
+def test_the_fhir_writer_reports_progress_that_adds_up_to_what_it_wrote(
+    registry: dict[str, Any], tmp_path: Path
+) -> None:
+    context = build_context(clinic_ids=[registry["old"].clinic_id], identified=False)
+    reported: list[int] = []
+    counts = write_fhir(context, tmp_path, update=reported.append)
+    assert reported and all(n > 0 for n in reported)
+    assert (
+        sum(reported) == sum(counts.values()) == sum(len(v) for v in _resources(tmp_path).values())
+    )
