@@ -1,4 +1,7 @@
-"""FHIR R4 NDJSON export: one file per resource type, one validated resource per line.
+"""FHIR R4 NDJSON export: one file per resource type, one validated resource per line (as
+``research.fhir.validate`` says: by default each distinct shape with the full fhir.resources model
+and every record's values with the model's own field validators; ``validate="all"``, or an
+enclosing ``validation("all")`` block, gives every resource to the full model).
 
 De-identified (the default): patients under their study id, resources under per-export keys,
 every date reduced to its year, no free text. Identified (``identified=True``, for moving a
@@ -30,6 +33,7 @@ from ketaclinic.research.fhir import (
     questionnaire_response,
     vital_observation,
 )
+from ketaclinic.research.fhir.validate import validation
 from ketaclinic.scales import score
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.treatment.models import (
@@ -149,17 +153,15 @@ def _responses(
     for pk, patient_id, code, answers, status, when in query.iterator(chunk_size=CHUNK):
         key = out.key("response", pk)
         subject = f"Patient/{out.patient(patient_id)}"
-        yield _deid_year(
-            questionnaire_response(
-                code,
-                answers,
-                subject=subject,
-                authored=when,
-                resource_id=key,
-                status="completed" if status == "final" else "amended",
-            ),
-            "authored",
-            out.when(when),
+        written = out.when(when)
+        yield questionnaire_response(
+            code,
+            answers,
+            subject=subject,
+            authored=when,
+            resource_id=key,
+            status="completed" if status == "final" else "amended",
+            written_as=written,
         )
         for observation in observations(
             code,
@@ -168,16 +170,10 @@ def _responses(
             subject=subject,
             authored=when,
             questionnaire_response_ref=f"QuestionnaireResponse/{key}",
+            written_as=written,
         ):
-            _deid_year(observation, "effectiveDateTime", out.when(when))
             observation_file.write(json.dumps(observation, separators=(",", ":")) + "\n")
             tick(1)
-
-
-def _deid_year(resource: dict[str, Any], field: str, value: str | None) -> dict[str, Any]:
-    if value is not None:
-        resource[field] = value
-    return resource
 
 
 def _doses(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
@@ -261,18 +257,23 @@ def write_fhir(
     *,
     show: bool = False,
     update: Callable[[int], None] | None = None,
+    validate: str | None = None,
 ) -> dict[str, int]:
     """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file.
 
     ``update``, if given, is called after each batch of resources with the number written in that
-    batch (as ``tqdm.update``: increments, whose sum is the total written so far)."""
+    batch (as ``tqdm.update``: increments, whose sum is the total written so far). ``validate``:
+    "shapes" or "all" (default: an enclosing ``validation`` block's mode, else "shapes")."""
     out = _Out(ctx)
     counts: dict[str, int] = {}
     files = {
         kind: (folder / f"{kind}.ndjson").open("w", encoding="utf-8") for kind in RESOURCE_TYPES
     }
     try:
-        with tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar:
+        with (
+            validation(validate),
+            tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar,
+        ):
             observation_count = [0]
             pending = [0]
 

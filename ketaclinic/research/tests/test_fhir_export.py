@@ -3,6 +3,7 @@ de-identified files carry no identifier and only years, the identified export is
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -117,3 +118,22 @@ def test_the_fhir_writer_reports_progress_that_adds_up_to_what_it_wrote(
     assert (
         sum(reported) == sum(counts.values()) == sum(len(v) for v in _resources(tmp_path).values())
     )
+
+
+def test_the_command_says_how_the_fhir_resources_were_validated(
+    registry: dict[str, Any], tmp_path: Path
+) -> None:
+    code = registry["old"].clinic.code
+    for mode in ("shapes", "all"):
+        out = io.StringIO()
+        call_command(
+            "export", "deidentified", "--format", "fhir", "--clinic", code,
+            "--out", str(tmp_path / mode), "--validate", mode, stdout=out,
+        )  # fmt: skip
+        found = re.search(
+            r"validated (\d+) FHIR resources .*: (\d+) with the full model", out.getvalue()
+        )
+        assert found is not None, out.getvalue()
+        total = sum(len(v) for v in _resources(tmp_path / mode).values())
+        assert int(found[1]) == total
+        assert (int(found[2]) == total) == (mode == "all")
