@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ketaclinic.patients.models import Diagnosis, Patient, RecordStatus
 from ketaclinic.research.deid import age_at
-from ketaclinic.research.export.context import CHUNK, ExportContext
+from ketaclinic.research.export.context import ExportContext, stream
 from ketaclinic.research.fhir import (
     adverse_event,
     condition,
@@ -78,7 +78,7 @@ class _Out:
 def _patients(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
     fields = ("id", "date_of_birth", "sex", "state", *_IDENTIFIERS)
     query = Patient.objects.filter(clinic_id__in=ctx.clinic_ids, **ctx.patient_filter)
-    for row in query.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
+    for row in stream(query.order_by("pk").values(*fields)):
         born = row["date_of_birth"]
         if ctx.identified:
             birth: str | None = born.isoformat()
@@ -98,9 +98,9 @@ def _sessions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
     query = TreatmentSession.objects.filter(
         clinic_id__in=ctx.clinic_ids, **ctx.related_filter
     ).order_by("pk")
-    for pk, patient_id, phase, start, end in query.values_list(
-        "pk", "patient_id", "phase", "dose_started_at", "discharged_at"
-    ).iterator(chunk_size=CHUNK):
+    for pk, patient_id, phase, start, end in stream(
+        query.values_list("pk", "patient_id", "phase", "dose_started_at", "discharged_at")
+    ):
         yield encounter(
             out.key("session", pk),
             patient_key=out.patient(patient_id),
@@ -122,9 +122,7 @@ def _vitals(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "diastolic_mmhg", "measured_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, code, value, systolic, diastolic, measured in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for pk, session, patient_id, code, value, systolic, diastolic, measured in stream(query):
         unit, loinc = OBSERVATION_CODING.get(code, ("", ""))
         yield vital_observation(
             out.key("observation", pk),
@@ -150,7 +148,7 @@ def _responses(
             "pk", "patient_id", "code", "answers", "status", "effective_at"
         )
     )  # fmt: skip
-    for pk, patient_id, code, answers, status, when in query.iterator(chunk_size=CHUNK):
+    for pk, patient_id, code, answers, status, when in stream(query):
         key = out.key("response", pk)
         subject = f"Patient/{out.patient(patient_id)}"
         written = out.when(when)
@@ -187,7 +185,7 @@ def _doses(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "started_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, version, mg, started in query.iterator(chunk_size=CHUNK):
+    for pk, session, patient_id, version, mg, started in stream(query):
         facts = ctx.versions[version]
         yield medication_administration(
             out.key("dose", pk),
@@ -211,9 +209,7 @@ def _adverse_events(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "outcome", "onset_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, kind, severity, serious, outcome, onset in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for pk, session, patient_id, kind, severity, serious, outcome, onset in stream(query):
         yield adverse_event(
             out.key("adverse-event", pk),
             patient_key=out.patient(patient_id),
@@ -236,7 +232,7 @@ def _conditions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
         .order_by("pk")
         .values_list("pk", "patient_id", "icd10_code", "text", "diagnosed_on", "resolved_on")
     )
-    for pk, patient_id, icd10, text, onset, resolved in query.iterator(chunk_size=CHUNK):
+    for pk, patient_id, icd10, text, onset, resolved in stream(query):
         yield condition(
             out.key("condition", pk),
             patient_key=out.patient(patient_id),
