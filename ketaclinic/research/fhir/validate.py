@@ -137,7 +137,7 @@ class Validator:
     def __call__(self, resource: JSON) -> JSON:
         self.resources += 1
         kind = resource.get("resourceType")
-        if self.mode == "all" or kind not in SLOTS:
+        if self.mode == "all" or not isinstance(kind, str) or kind not in SLOTS:
             self.full += 1
             _full(resource)
             return resource
