@@ -1,4 +1,7 @@
-"""FHIR R4 NDJSON export: one file per resource type, one validated resource per line.
+"""FHIR R4 NDJSON export: one file per resource type, one validated resource per line (as
+``research.fhir.validate`` says: by default each distinct shape with the full fhir.resources model
+and every record's values with the model's own field validators; ``validate="all"``, or an
+enclosing ``validation("all")`` block, gives every resource to the full model).
 
 De-identified (the default): patients under their study id, resources under per-export keys,
 every date reduced to its year, no free text. Identified (``identified=True``, for moving a
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -19,7 +22,7 @@ from tqdm import tqdm
 
 from ketaclinic.patients.models import Diagnosis, Patient, RecordStatus
 from ketaclinic.research.deid import age_at
-from ketaclinic.research.export.context import CHUNK, ExportContext
+from ketaclinic.research.export.context import ExportContext, stream
 from ketaclinic.research.fhir import (
     adverse_event,
     condition,
@@ -30,6 +33,7 @@ from ketaclinic.research.fhir import (
     questionnaire_response,
     vital_observation,
 )
+from ketaclinic.research.fhir.validate import validation
 from ketaclinic.scales import score
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.treatment.models import (
@@ -74,7 +78,7 @@ class _Out:
 def _patients(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
     fields = ("id", "date_of_birth", "sex", "state", *_IDENTIFIERS)
     query = Patient.objects.filter(clinic_id__in=ctx.clinic_ids, **ctx.patient_filter)
-    for row in query.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
+    for row in stream(query.order_by("pk").values(*fields)):
         born = row["date_of_birth"]
         if ctx.identified:
             birth: str | None = born.isoformat()
@@ -94,9 +98,9 @@ def _sessions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
     query = TreatmentSession.objects.filter(
         clinic_id__in=ctx.clinic_ids, **ctx.related_filter
     ).order_by("pk")
-    for pk, patient_id, phase, start, end in query.values_list(
-        "pk", "patient_id", "phase", "dose_started_at", "discharged_at"
-    ).iterator(chunk_size=CHUNK):
+    for pk, patient_id, phase, start, end in stream(
+        query.values_list("pk", "patient_id", "phase", "dose_started_at", "discharged_at")
+    ):
         yield encounter(
             out.key("session", pk),
             patient_key=out.patient(patient_id),
@@ -118,9 +122,7 @@ def _vitals(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "diastolic_mmhg", "measured_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, code, value, systolic, diastolic, measured in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for pk, session, patient_id, code, value, systolic, diastolic, measured in stream(query):
         unit, loinc = OBSERVATION_CODING.get(code, ("", ""))
         yield vital_observation(
             out.key("observation", pk),
@@ -146,20 +148,18 @@ def _responses(
             "pk", "patient_id", "code", "answers", "status", "effective_at"
         )
     )  # fmt: skip
-    for pk, patient_id, code, answers, status, when in query.iterator(chunk_size=CHUNK):
+    for pk, patient_id, code, answers, status, when in stream(query):
         key = out.key("response", pk)
         subject = f"Patient/{out.patient(patient_id)}"
-        yield _deid_year(
-            questionnaire_response(
-                code,
-                answers,
-                subject=subject,
-                authored=when,
-                resource_id=key,
-                status="completed" if status == "final" else "amended",
-            ),
-            "authored",
-            out.when(when),
+        written = out.when(when)
+        yield questionnaire_response(
+            code,
+            answers,
+            subject=subject,
+            authored=when,
+            resource_id=key,
+            status="completed" if status == "final" else "amended",
+            written_as=written,
         )
         for observation in observations(
             code,
@@ -168,16 +168,10 @@ def _responses(
             subject=subject,
             authored=when,
             questionnaire_response_ref=f"QuestionnaireResponse/{key}",
+            written_as=written,
         ):
-            _deid_year(observation, "effectiveDateTime", out.when(when))
             observation_file.write(json.dumps(observation, separators=(",", ":")) + "\n")
             tick(1)
-
-
-def _deid_year(resource: dict[str, Any], field: str, value: str | None) -> dict[str, Any]:
-    if value is not None:
-        resource[field] = value
-    return resource
 
 
 def _doses(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
@@ -191,7 +185,7 @@ def _doses(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "started_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, version, mg, started in query.iterator(chunk_size=CHUNK):
+    for pk, session, patient_id, version, mg, started in stream(query):
         facts = ctx.versions[version]
         yield medication_administration(
             out.key("dose", pk),
@@ -215,9 +209,7 @@ def _adverse_events(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
             "outcome", "onset_at",
         )
     )  # fmt: skip
-    for pk, session, patient_id, kind, severity, serious, outcome, onset in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for pk, session, patient_id, kind, severity, serious, outcome, onset in stream(query):
         yield adverse_event(
             out.key("adverse-event", pk),
             patient_key=out.patient(patient_id),
@@ -240,7 +232,7 @@ def _conditions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
         .order_by("pk")
         .values_list("pk", "patient_id", "icd10_code", "text", "diagnosed_on", "resolved_on")
     )
-    for pk, patient_id, icd10, text, onset, resolved in query.iterator(chunk_size=CHUNK):
+    for pk, patient_id, icd10, text, onset, resolved in stream(query):
         yield condition(
             out.key("condition", pk),
             patient_key=out.patient(patient_id),
@@ -251,20 +243,47 @@ def _conditions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
         )
 
 
-def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[str, int]:
-    """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file."""
+#: Resources written between two calls of ``update`` (and of the progress bar).
+BATCH = 1000
+
+
+def write_fhir(
+    ctx: ExportContext,
+    folder: Path,
+    *,
+    show: bool = False,
+    update: Callable[[int], None] | None = None,
+    validate: str | None = None,
+) -> dict[str, int]:
+    """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file.
+
+    ``update``, if given, is called after each batch of resources with the number written in that
+    batch (as ``tqdm.update``: increments, whose sum is the total written so far). ``validate``:
+    "shapes" or "all" (default: an enclosing ``validation`` block's mode, else "shapes")."""
     out = _Out(ctx)
     counts: dict[str, int] = {}
     files = {
         kind: (folder / f"{kind}.ndjson").open("w", encoding="utf-8") for kind in RESOURCE_TYPES
     }
     try:
-        with tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar:
+        with (
+            validation(validate),
+            tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar,
+        ):
             observation_count = [0]
+            pending = [0]
+
+            def tick(n: int) -> None:
+                pending[0] += n
+                if pending[0] >= BATCH:
+                    bar.update(pending[0])
+                    if update is not None:
+                        update(pending[0])
+                    pending[0] = 0
 
             def tick_observation(n: int) -> None:
                 observation_count[0] += n
-                bar.update(n)
+                tick(n)
 
             sources: list[tuple[str, Iterator[dict[str, Any]]]] = [
                 ("Patient", _patients(out, ctx)),
@@ -283,7 +302,11 @@ def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[
                 for resource in resources:
                     handle.write(json.dumps(resource, separators=(",", ":")) + "\n")
                     counts[kind] = counts.get(kind, 0) + 1
-                    bar.update(1)
+                    tick(1)
+            if pending[0]:
+                bar.update(pending[0])
+                if update is not None:
+                    update(pending[0])
             counts["Observation"] = counts.get("Observation", 0) + observation_count[0]
     finally:
         for handle in files.values():

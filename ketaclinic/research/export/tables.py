@@ -3,7 +3,8 @@
 
 Only listed columns leave the database (an allow-list): free text (notes, descriptions, escort,
 reasons), names, contact details, street, city, MRN, lot numbers, database ids and every full date
-stay behind. Each table is read with one query per chunk (``iterator``), never one per row.
+stay behind. Each table is read with one query, streamed a chunk at a time (``context.stream``), never one
+per row.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from ketaclinic.patients.models import Patient
 from ketaclinic.research.deid import age_at, age_label, zip3
-from ketaclinic.research.export.context import CHUNK, ExportContext
+from ketaclinic.research.export.context import ExportContext, stream
 from ketaclinic.scales import get_definition
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.screening.models import EligibilityDecision
@@ -65,7 +68,7 @@ def _patients(ctx: ExportContext) -> Iterator[Row]:
         .order_by("pk")
         .values_list("id", "date_of_birth", "sex", "state", "postal_code", "hepatic_impairment")
     )
-    for pk, born, sex, state, postal, hepatic in query.iterator(chunk_size=CHUNK):
+    for pk, born, sex, state, postal, hepatic in stream(query):
         index = ctx.index_dates[pk]
         yield [
             ctx.study_ids[pk],
@@ -104,7 +107,7 @@ def _courses(ctx: ExportContext) -> Iterator[Row]:
             "pk", "patient_id", "protocol_version_id", "indication", "status", "start_date"
         )
     )
-    for pk, patient, version, indication, status, start in query.iterator(chunk_size=CHUNK):
+    for pk, patient, version, indication, status, start in stream(query):
         facts = ctx.versions[version]
         yield [
             ctx.record_key("course", pk),
@@ -164,7 +167,7 @@ def _sessions(ctx: ExportContext) -> Iterator[Row]:
         scheduled,
         dosed,
         discharged,
-    ) in query.iterator(chunk_size=CHUNK):
+    ) in stream(query):
         minutes = None
         if dosed is not None and discharged is not None:
             minutes = int((discharged - dosed).total_seconds() // 60)
@@ -217,9 +220,7 @@ def _doses(ctx: ExportContext) -> Iterator[Row]:
             "started_at",
         )
     )
-    for session, patient, version, mg, mg_kg, kg, devices, minutes, started in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for session, patient, version, mg, mg_kg, kg, devices, minutes, started in stream(query):
         yield [
             ctx.record_key("session", session),
             ctx.study_ids[patient],
@@ -269,9 +270,7 @@ def _vitals(ctx: ExportContext) -> Iterator[Row]:
             "measured_at",
         )
     )
-    for session, patient, code, value, systolic, diastolic, since, measured in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for session, patient, code, value, systolic, diastolic, since, measured in stream(query):
         unit, loinc = OBSERVATION_CODING.get(code, ("", ""))
         yield [
             ctx.record_key("session", session),
@@ -317,9 +316,7 @@ def _adverse_events(ctx: ExportContext) -> Iterator[Row]:
             "onset_at",
         )
     )  # fmt: skip
-    for session, patient, kind, severity, serious, outcome, onset in query.iterator(
-        chunk_size=CHUNK
-    ):
+    for session, patient, kind, severity, serious, outcome, onset in stream(query):
         yield [
             ctx.record_key("session", session),
             ctx.study_ids[patient],
@@ -349,21 +346,16 @@ ADVERSE_EVENTS = Table(
 RESPONSE_KEY = Column("response_key", "string", "Key of the scale response within this export")
 
 
-def _responses_query(ctx: ExportContext) -> Any:
-    return (
-        ScaleResponse.objects.filter(clinic_id__in=ctx.clinic_ids)
-        .order_by("pk")
-        .values_list(
-            "pk", "patient_id", "code", "scale_version", "total", "band", "source", "status",
-            "effective_at", "answers",
-        )
-    )  # fmt: skip
+def _responses_query(ctx: ExportContext) -> QuerySet[ScaleResponse]:
+    return ScaleResponse.objects.filter(clinic_id__in=ctx.clinic_ids).order_by("pk")
 
 
 def _responses(ctx: ExportContext) -> Iterator[Row]:
-    for pk, patient, code, version, total, band, source, status, when, _answers in _responses_query(
-        ctx
-    ).iterator(chunk_size=CHUNK):
+    query = _responses_query(ctx).values_list(
+        "pk", "patient_id", "code", "scale_version", "total", "band", "source", "status",
+        "effective_at",
+    )  # fmt: skip
+    for pk, patient, code, version, total, band, source, status, when in stream(query):
         yield [
             ctx.record_key("response", pk),
             ctx.study_ids[patient],
@@ -397,9 +389,7 @@ SCALE_RESPONSES = Table(
 
 def _items(ctx: ExportContext) -> Iterator[Row]:
     item_ids: dict[str, list[str]] = {}
-    for pk, _p, code, _v, _t, _b, _s, _st, _w, answers in _responses_query(ctx).iterator(
-        chunk_size=CHUNK
-    ):
+    for pk, code, answers in stream(_responses_query(ctx).values_list("pk", "code", "answers")):
         if code not in item_ids:
             item_ids[code] = [item.id for item in get_definition(code).items]
         key = ctx.record_key("response", pk)
@@ -439,7 +429,7 @@ def _decisions(ctx: ExportContext) -> Iterator[Row]:
         findings,
         overridden,
         decided,
-    ) in query.iterator(chunk_size=CHUNK):
+    ) in stream(query):
         rules = sorted({str(f.get("rule_id", "")) for f in findings if isinstance(f, dict)})
         yield [
             ctx.study_ids[patient],

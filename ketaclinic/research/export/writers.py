@@ -1,7 +1,8 @@
-"""Writing a table's rows to CSV or Parquet, chunk by chunk (constant memory)."""
+"""Writing a table's rows to CSV or Parquet, a batch at a time (constant memory)."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -11,9 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ketaclinic.lib import csvsafe
+from ketaclinic.lib.csvsafe import FORMULA_PREFIXES
 from ketaclinic.research.export.tables import Row, Table
 
 BATCH = 20_000
+CSV_BATCH = 1000
 _ARROW = {
     "string": pa.string(),
     "integer": pa.int64(),
@@ -22,37 +25,44 @@ _ARROW = {
 }
 
 
+def safe_row(row: Row) -> list[Any]:
+    """``row`` as ``csvsafe.row`` writes it, with ints and blanks passed through untouched (the csv
+    module writes them exactly as ``csvsafe.cell`` would) and text neutralised inline: the same
+    bytes in the file, without a function call per cell."""
+    return [
+        value
+        if value is None or (kind := type(value)) is int
+        else (("'" + value) if value.startswith(FORMULA_PREFIXES) else value)
+        if kind is str
+        else csvsafe.cell(value)
+        for value in row
+    ]
+
+
 def write_csv(table: Table, rows: Iterator[Row], path: Path, tick: Any = None) -> int:
+    """Every cell quoted and neutralised as ``csvsafe.writer`` does; rows written a batch at a
+    time."""
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csvsafe.writer(handle, lineterminator="\n")
-        writer.writerow(table.header)
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-            if tick is not None and count % 1000 == 0:
-                tick(1000)
-    if tick is not None:
-        tick(count % 1000)
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(csvsafe.row(table.header))
+        while batch := list(islice(rows, CSV_BATCH)):
+            writer.writerows([safe_row(row) for row in batch])
+            count += len(batch)
+            if tick is not None:
+                tick(len(batch))
     return count
-
-
-def _convert(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "decimal":
-        return float(value)
-    return value
 
 
 def write_parquet(table: Table, rows: Iterator[Row], path: Path, tick: Any = None) -> int:
     schema = pa.schema([(c.name, _ARROW[c.kind]) for c in table.columns])
+    decimals = [c.kind == "decimal" for c in table.columns]
     count = 0
     with pq.ParquetWriter(str(path), schema) as writer:
         while batch := list(islice(rows, BATCH)):
             columns = [
-                [_convert(column.kind, row[i]) for row in batch]
-                for i, column in enumerate(table.columns)
+                [None if v is None else float(v) for v in column] if decimal else list(column)
+                for column, decimal in zip(zip(*batch, strict=True), decimals, strict=True)
             ]
             writer.write_table(pa.Table.from_arrays(columns, schema=schema))
             count += len(batch)

@@ -11,11 +11,19 @@ from ketaclinic.research.fhir.resources import (
     vital_observation,
 )
 from ketaclinic.research.fhir.scales import observations, questionnaire_response
-from ketaclinic.research.fhir.validate import FhirValidationError, validated
+from ketaclinic.research.fhir.validate import (
+    VALIDATION_MODES,
+    FhirValidationError,
+    Validator,
+    validated,
+    validation,
+)
 
 __all__ = [
     "RXNORM",
+    "VALIDATION_MODES",
     "FhirValidationError",
+    "Validator",
     "adverse_event",
     "condition",
     "encounter",
@@ -24,5 +32,6 @@ __all__ = [
     "patient",
     "questionnaire_response",
     "validated",
+    "validation",
     "vital_observation",
 ]

@@ -79,8 +79,12 @@ def questionnaire_response(
     authored: datetime,
     resource_id: str | None = None,
     status: str = "completed",
+    written_as: str | None = None,
 ) -> JSON:
-    """A FHIR R4 QuestionnaireResponse for ``answers`` (validated by scoring them)."""
+    """A FHIR R4 QuestionnaireResponse for ``answers`` (validated by scoring them).
+
+    ``written_as`` replaces the instant written for ``authored`` (the de-identified export writes
+    the year only); the resource is validated as written."""
     definition = get_definition(code)
     score(code, answers)  # raises ScaleInputError on bad answers
     if status not in _STATUSES:
@@ -98,7 +102,7 @@ def questionnaire_response(
         "questionnaire": questionnaire_url(definition),
         "status": status,
         "subject": _reference(subject, "subject"),
-        "authored": _instant(authored),
+        "authored": _instant(authored) if written_as is None else written_as,
         "item": items,
     }
     if resource_id is not None:
@@ -147,13 +151,15 @@ def observations(
     subject: str,
     authored: datetime,
     questionnaire_response_ref: str | None = None,
+    written_as: str | None = None,
 ) -> list[JSON]:
-    """Coded Observations for a scored response: total, subscores, flagged items."""
+    """Coded Observations for a scored response: total, subscores, flagged items (``written_as``
+    as in ``questionnaire_response``)."""
     definition = get_definition(code)
     if score(code, answers) != result:
         raise ScaleInputError(f"{code} result does not match the answers it is exported with")
     subject_ref = _reference(subject, "subject")
-    effective = _instant(authored)
+    effective = _instant(authored) if written_as is None else written_as
     common: dict[str, Any] = {
         "subject": subject_ref,
         "effective": effective,

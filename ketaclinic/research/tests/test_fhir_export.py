@@ -3,6 +3,7 @@ de-identified files carry no identifier and only years, the identified export is
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.research.export import ExportError, export_deidentified, export_identified_fhir
+from ketaclinic.research.export.context import build_context
+from ketaclinic.research.export.fhir_writer import write_fhir
 from ketaclinic.research.tests.conftest import OLD
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.treatment.models import AdverseEvent, DoseAdministration, TreatmentSession
@@ -103,3 +106,34 @@ def test_the_identified_command_names_what_is_wrong(
         "--by", clinic_admin.user.username,
     )  # fmt: skip
     assert len(_resources(tmp_path / "c")["Patient"]) == 2
+
+
+def test_the_fhir_writer_reports_progress_that_adds_up_to_what_it_wrote(
+    registry: dict[str, Any], tmp_path: Path
+) -> None:
+    context = build_context(clinic_ids=[registry["old"].clinic_id], identified=False)
+    reported: list[int] = []
+    counts = write_fhir(context, tmp_path, update=reported.append)
+    assert reported and all(n > 0 for n in reported)
+    assert (
+        sum(reported) == sum(counts.values()) == sum(len(v) for v in _resources(tmp_path).values())
+    )
+
+
+def test_the_command_says_how_the_fhir_resources_were_validated(
+    registry: dict[str, Any], tmp_path: Path
+) -> None:
+    code = registry["old"].clinic.code
+    for mode in ("shapes", "all"):
+        out = io.StringIO()
+        call_command(
+            "export", "deidentified", "--format", "fhir", "--clinic", code,
+            "--out", str(tmp_path / mode), "--validate", mode, stdout=out,
+        )  # fmt: skip
+        found = re.search(
+            r"validated (\d+) FHIR resources .*: (\d+) with the full model", out.getvalue()
+        )
+        assert found is not None, out.getvalue()
+        total = sum(len(v) for v in _resources(tmp_path / mode).values())
+        assert int(found[1]) == total
+        assert (int(found[2]) == total) == (mode == "all")

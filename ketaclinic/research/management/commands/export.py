@@ -1,4 +1,5 @@
-"""``ketaclinic export deidentified --out DIR [--format csv|parquet|fhir] [--clinic CODE]``,
+"""``ketaclinic export deidentified --out DIR [--format csv|parquet|fhir] [--clinic CODE]
+[--validate shapes|all]``,
 ``ketaclinic export identified --out DIR --clinic CODE --by USERNAME [--patient MRN ...]`` (FHIR,
 clinic admins only) and ``ketaclinic export dictionary [--out FILE]``."""
 
@@ -17,6 +18,7 @@ from ketaclinic.research.export import (
     export_deidentified,
     export_identified_fhir,
 )
+from ketaclinic.research.fhir import VALIDATION_MODES, Validator, validation
 
 DICTIONARY = Path(__file__).resolve().parents[4] / "docs" / "data-dictionary.md"
 
@@ -40,6 +42,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--patient", action="append", default=[], help="identified: an MRN (repeatable)"
         )
+        parser.add_argument(
+            "--validate",
+            choices=VALIDATION_MODES,
+            default="shapes",
+            help="FHIR: validate each distinct resource shape fully and every value (shapes), or "
+            "every resource fully (all)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "dictionary":
@@ -60,14 +69,26 @@ class Command(BaseCommand):
                 codes = ", ".join(Clinic.objects.order_by("code").values_list("code", flat=True))
                 raise CommandError(f"--clinic: no clinic {options['clinic']!r} (known: {codes})")
         try:
-            counts = export_deidentified(
-                clinic_ids=list(clinics.values_list("pk", flat=True)), out=out, fmt=options["fmt"]
-            )
+            with validation(options["validate"]) as checker:
+                counts = export_deidentified(
+                    clinic_ids=list(clinics.values_list("pk", flat=True)),
+                    out=out,
+                    fmt=options["fmt"],
+                )
         except ExportError as exc:
             raise CommandError(str(exc)) from None
         for name, count in counts.items():
             self.stdout.write(f"{name}: {count} rows")
+        self._validation(checker)
         self.stdout.write(f"export written to {out}")
+
+    def _validation(self, checker: Validator) -> None:
+        if checker.resources:
+            self.stdout.write(
+                f"validated {checker.resources} FHIR resources with fhir.resources R4B: "
+                f"{checker.full} with the full model ({checker.mode}; {checker.shapes} shapes), "
+                "every value with its field's validator"
+            )
 
     def _identified(self, out: Path, options: dict[str, Any]) -> None:
         if not options["clinic"] or not options["by"]:
@@ -82,9 +103,11 @@ class Command(BaseCommand):
                 f"--by: {options['by']!r} is not an active member of clinic {options['clinic']!r}"
             )
         try:
-            counts = export_identified_fhir(by=membership, out=out, mrns=options["patient"])
+            with validation(options["validate"]) as checker:
+                counts = export_identified_fhir(by=membership, out=out, mrns=options["patient"])
         except ExportError as exc:
             raise CommandError(str(exc)) from None
         for name, count in counts.items():
             self.stdout.write(f"{name}: {count} resources")
+        self._validation(checker)
         self.stdout.write(f"identified export written to {out}")
