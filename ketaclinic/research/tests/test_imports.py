@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +84,62 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_rejects(
     path = _file(tmp_path, [GOOD, bad])
     _run("patients", path, prescriber, "--skip-invalid")
     assert list(Patient.objects.values_list("mrn", flat=True)) == ["A1"]
-    rejects = list(csv.DictReader((tmp_path / "in.rejects.csv").open(encoding="utf-8")))
-    assert [r["row"] for r in rejects] == ["3"]
-    assert "given_name" in rejects[0]["errors"] and "birth_date" in rejects[0]["errors"]
+    rejects_path = tmp_path / "in.rejects.csv"
+    rejects = list(csv.DictReader(rejects_path.open(encoding="utf-8")))
+    assert list(rejects[0]) == [*HEADER, "error"]  # the original columns, then the error
+    assert [r["mrn"] for r in rejects] == ["A3"]
+    error = rejects[0]["error"]
+    assert error.startswith("row 3: ") and "given_name: required" in error
+    assert "birth_date: a real calendar date as YYYY-MM-DD" in error
+    # The data manager corrects the rejects file and imports it as it is.
+    rows = rejects_path.read_text(encoding="utf-8").replace(
+        '"","Moss","1980-02-30"', '"Cy","Moss","1980-02-03"'
+    )
+    rejects_path.write_text(rows, encoding="utf-8")
+    _run("patients", rejects_path, prescriber)
+    assert sorted(Patient.objects.values_list("mrn", flat=True)) == ["A1", "A3"]
+
+
+def test_phones_are_kept_in_international_form_and_names_searchable(
+    prescriber: Any, tmp_path: Path
+) -> None:
+    row = ["A5", "Élodie", "Dürr", "1990-01-31", "Female", "", "(617) 555-0100", "", "", "", "", ""]
+    import_patients(by=prescriber, path=_file(tmp_path, [row]))
+    patient = Patient.objects.get(mrn="A5")
+    assert (patient.phone, patient.sex, patient.search_name) == (
+        "+16175550100",
+        "female",
+        "elodie durr",
+    )
+    assert patient.hepatic_impairment == "unknown"
+
+
+def test_a_likely_duplicate_needs_different_person_and_a_taken_mrn_is_refused(
+    prescriber: Any, make_patient: Any, tmp_path: Path
+) -> None:
+    make_patient(
+        prescriber, mrn="M1", given_name="Ana", family_name="Lind", date_of_birth=date(1980, 2, 1)
+    )
+    namesake = ["N1", "ANA", "Lind", "1980-02-01", "female", "", "", "", "", "", "", ""]
+    taken = ["M1", "Zed", "Other", "1970-01-01", "male", "", "", "", "", "", "", ""]
+    same = ["M1", "Ana", "Lind", "1980-02-01", "female", "", "", "", "", "", "", ""]
+    result = import_patients(by=prescriber, path=_file(tmp_path, [namesake, taken]))
+    assert [(p.row, p.column) for p in result.problems] == [(2, "different_person"), (3, "mrn")]
+    assert (
+        "MRN M1" in result.problems[0].message and "another patient" in result.problems[1].message
+    )
+    assert result.imported == 0
+    confirmed = _file(tmp_path, [[*namesake, "yes"], same], header=[*HEADER, "different_person"])
+    again = import_patients(by=prescriber, path=confirmed)
+    assert (again.imported, again.already_there, again.problems) == (1, 1, [])
+    assert Patient.objects.filter(clinic=prescriber.clinic, family_name="Lind").count() == 2
+
+
+def test_progress_is_shown_on_a_terminal_only(prescriber: Any, tmp_path: Path, capsys: Any) -> None:
+    _run("patients", _file(tmp_path, [GOOD]), prescriber)
+    out = capsys.readouterr()
+    assert "imported 1, already imported 0, already in the clinic 0, rejected 0" in out.out
+    assert "checking" not in out.err and "importing" not in out.err  # not a terminal: no bar
 
 
 def test_a_file_without_the_columns_or_with_unknown_ones_is_refused(
@@ -143,7 +197,8 @@ def test_bad_responses_name_row_and_column(
     with pytest.raises(CommandError, match="5 invalid row"):
         _run("responses", _file(tmp_path, rows, RESP_HEADER), prescriber)
     err = capsys.readouterr().err
-    assert "row 2, column mrn" in err and "row 3, column scale" in err
+    assert "row 2, column mrn: no patient with MRN R9 in this clinic" in err
+    assert "row 3, column scale: one of bpi_sf, bprs," in err
     assert "row 4, column taken_at" in err and "row 6, column taken_at" in err
     assert "row 5, column items" in err
     assert not ScaleResponse.objects.exists()
