@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -76,8 +76,7 @@ def _text_rules() -> tuple[_Text, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
-class CheckedPatient:
+class CheckedPatient(NamedTuple):
     number: int
     fields: dict[str, Any]  # Patient field -> value, ready for Patient(**fields)
     weight_kg: Decimal | None

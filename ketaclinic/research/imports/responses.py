@@ -20,10 +20,9 @@ progress per chunk, the chunk's keys looked up again inside it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import transaction
@@ -84,7 +83,11 @@ def _taken_at(text: str, tz: tzinfo) -> datetime | None:
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
-def _answers(number: int, row: dict[str, str], n: int) -> tuple[list[int | None], list[RowProblem]]:
+def _answers(
+    number: int, row: dict[str, str], n: int, columns: tuple[tuple[str, int], ...] | None = None
+) -> tuple[list[int | None], list[RowProblem]]:
+    """The ``n`` answers of a row and the problems of its item cells. ``columns``: the file's
+    item columns with their numbers (found from the row when not given)."""
     answers: list[int | None] = []
     problems = []
     for i in range(1, n + 1):
@@ -96,17 +99,23 @@ def _answers(number: int, row: dict[str, str], n: int) -> tuple[list[int | None]
         else:
             answers.append(None)
             problems.append(RowProblem(number, f"item_{i}", f"a whole number, not {cell!r}"))
-    extra = [
-        k
-        for k, v in row.items()
-        if k.startswith("item_") and v and k[5:].isascii() and k[5:].isdigit() and int(k[5:]) > n
-    ]
-    problems.extend(RowProblem(number, k, f"this scale has only {n} items") for k in extra)
+    if columns is None:
+        columns = _item_columns(list(row))
+    problems.extend(
+        RowProblem(number, c, f"this scale has only {n} items")
+        for c, i in columns
+        if i > n and row.get(c)
+    )
     return answers, problems
 
 
-@dataclass(frozen=True)
-class CheckedResponse:
+def _item_columns(header: list[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (c, int(m.group(1))) for c in header if (m := _ITEM.fullmatch(c)) and m.group(1).isascii()
+    )
+
+
+class CheckedResponse(NamedTuple):
     number: int
     patient_id: UUID
     code: str
@@ -124,6 +133,8 @@ def _check_row(
     patient: tuple[UUID, date] | None,
     now: datetime,
     tz: tzinfo,
+    *,
+    columns: tuple[tuple[str, int], ...],
 ) -> tuple[CheckedResponse | None, list[RowProblem]]:
     """The checked response of one row, or the row's problems (each naming its column)."""
     problems: list[RowProblem] = []
@@ -149,7 +160,7 @@ def _check_row(
     if code is None or when is None:
         return None, problems
     definition = get_definition(code)
-    answers, item_problems = _answers(number, row, len(definition.items))
+    answers, item_problems = _answers(number, row, len(definition.items), columns)
     problems.extend(item_problems)
     if item_problems:
         return None, problems
@@ -183,6 +194,7 @@ def import_responses(
     bad = [c for c in header if c.startswith("item_") and not _ITEM.fullmatch(c)]
     if bad:
         raise ImportFileError(f"{path.name}: unknown column(s) {', '.join(bad)}")
+    columns = _item_columns(header)
     sha256 = file_sha256(path)
     resumed_after, resumed_from = resume_point(by=by, kind=ImportKind.RESPONSES, sha256=sha256)
     now = timezone.now()
@@ -199,7 +211,8 @@ def import_responses(
     seen: dict[tuple[UUID, str, datetime], int] = {}
     progress.start("checking", None)
     for number, row in rows:
-        checked, problems = _check_row(number, row, patients.get(row.get("mrn", "")), now, tz)
+        patient = patients.get(row.get("mrn", ""))
+        checked, problems = _check_row(number, row, patient, now, tz, columns=columns)
         if checked is not None:
             key = (checked.patient_id, checked.code, checked.effective_at)
             first = seen.setdefault(key, number)

@@ -15,6 +15,7 @@ such as a UUID must be given per row; ``auto_now_add``/``auto_now`` fields must 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -40,7 +41,14 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
-_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+def _sqlite_json(value: Any) -> str | None:
+    # Django's SQLite ``adapt_json_value``: ``json.dumps(value, cls=field.encoder)``.
+    return None if value is None else json.dumps(value)
+
+
+_AS_IS = (
+    models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.FloatField,
+)  # fmt: skip
 
 
 class Inserter:
@@ -85,6 +93,10 @@ class Inserter:
             return _uuid_hex
         if isinstance(field, models.DateTimeField) and sqlite and settings.USE_TZ:
             return _sqlite_datetime
+        if isinstance(field, models.JSONField) and sqlite and field.encoder is None:
+            return _sqlite_json
+        if isinstance(field, models.ForeignKey):
+            return self._adapter(field.target_field)
         memo: dict[Any, Any] = {}
 
         def adapt(value: Any) -> Any:
