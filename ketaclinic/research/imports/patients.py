@@ -88,7 +88,7 @@ class _AgainstClinic:
         """Adds the row's problems; True when the row is a new patient to write."""
         first = self.seen_mrn.setdefault(mrn, number)
         if mrn and first != number:
-            problems.append(RowProblem(number, "mrn", f"MRN {mrn} is also on row {first}"))
+            problems.append(RowProblem(number, "mrn", f"the same MRN is also on row {first}"))
         if checked is None or problems:
             return False
         person = (checked.name_key, checked.fields["date_of_birth"])
@@ -99,7 +99,7 @@ class _AgainstClinic:
                     RowProblem(
                         number,
                         "mrn",
-                        f"MRN {mrn} belongs to another patient of this clinic "
+                        "this MRN belongs to another patient of this clinic "
                         "(a different name or date of birth)",
                     )
                 )
@@ -112,12 +112,12 @@ class _AgainstClinic:
         first_row = self.seen_person.setdefault(person, number)
         if checked.different_person or not (earlier or first_row != number):
             return True
-        where = f"MRN {earlier}" if earlier else f"row {first_row}"
+        where = "a patient of this clinic" if earlier else f"row {first_row}"
         problems.append(
             RowProblem(
                 number,
                 "different_person",
-                f"a patient with the same name and date of birth is already there ({where}); "
+                f"the same name and date of birth as {where}; "
                 "if this is another person, put yes in a different_person column",
             )
         )

@@ -142,7 +142,7 @@ def _check_row(
         problems.append(RowProblem(number, WHOLE_ROW, row[WHOLE_ROW]))
     if patient is None:
         mrn = row.get("mrn", "")
-        message = f"no patient with MRN {mrn} in this clinic" if mrn else "required; empty"
+        message = "no patient of this clinic has this MRN" if mrn else "required; the cell is empty"
         problems.append(RowProblem(number, "mrn", message))
     text = row.get("scale", "")
     code = _scale_code(text)
