@@ -13,7 +13,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.models import Clinic, Membership
 from ketaclinic.lib import csvsafe
 from ketaclinic.research.models import ImportBatch
 
@@ -192,6 +192,13 @@ def keep_rejects(
     if rejected:
         result.rejects_file = rejects or path.with_name(path.stem + ".rejects.csv")
         write_rejects(result.rejects_file, header, rejected, result.problems)
+
+
+def lock_clinic_imports(clinic_id: int) -> None:
+    """Inside a chunk's transaction: one chunk of one clinic at a time (the clinic's row locked on
+    PostgreSQL; SQLite's immediate transactions already write one at a time), so two imports of
+    the same file run at once cannot both find a row new and both write it."""
+    Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk").first()
 
 
 def open_batch(*, by: Membership, kind: str, sha256: str) -> tuple[ImportBatch, bool]:

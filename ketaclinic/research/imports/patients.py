@@ -47,6 +47,7 @@ from ketaclinic.research.imports.common import (
     file_sha256,
     finish_batch,
     keep_rejects,
+    lock_clinic_imports,
     open_batch,
     read_rows,
     resume_point,
@@ -186,6 +187,7 @@ def _write_chunk(
     by: Membership, batch: ImportBatch, chunk: list[CheckedPatient]
 ) -> tuple[int, int]:
     """Writes the chunk's patients that are still new; (written, found registered meanwhile)."""
+    lock_clinic_imports(by.clinic_id)
     now = timezone.now()
     taken = set(
         Patient.objects.filter(

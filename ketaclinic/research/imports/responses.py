@@ -46,6 +46,7 @@ from ketaclinic.research.imports.common import (
     file_sha256,
     finish_batch,
     keep_rejects,
+    lock_clinic_imports,
     open_batch,
     read_rows,
     resume_point,
@@ -257,6 +258,7 @@ def _write_chunk(
     by: Membership, batch: ImportBatch, chunk: list[CheckedResponse], now: datetime
 ) -> tuple[int, list[int]]:
     """Writes the chunk's responses not yet in the clinic; (written, row numbers already there)."""
+    lock_clinic_imports(by.clinic_id)
     existing = set(
         ScaleResponse.objects.filter(
             clinic_id=by.clinic_id,
