@@ -24,6 +24,7 @@ import datetime as dt
 import os
 import platform
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -225,6 +226,7 @@ def main() -> None:
         )
         report("import responses (checked and scored per row, audit per chunk)", args.responses,
                responses, base_responses)  # fmt: skip
+    shutil.rmtree(folder)
     target = max(patients.wall, responses.wall)
     print(f"target: each under 30 s at 100,000 rows; slowest here {target:.1f} s")
 

@@ -260,9 +260,11 @@ def _write_chunk(
     """Writes the chunk's responses not yet in the clinic; (written, row numbers already there)."""
     lock_clinic_imports(by.clinic_id)
     existing = set(
+        # By the patient index (patient, code, time): the patients are this clinic's already, and
+        # a clinic_id condition would make SQLite walk the clinic's whole outcome index per chunk.
         ScaleResponse.objects.filter(
-            clinic_id=by.clinic_id,
             patient_id__in={c.patient_id for c in chunk},
+            code__in={c.code for c in chunk},
             effective_at__in={c.effective_at for c in chunk},
         ).values_list("patient_id", "code", "effective_at")
     )
