@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.patients.models import Patient, WeightMeasurement
+from ketaclinic.patients.services import patient_create
 from ketaclinic.research.imports import import_patients, import_responses
 from ketaclinic.research.imports.responses import _answers
 from ketaclinic.research.models import ImportedResponse
@@ -221,3 +223,46 @@ def test_item_cells_become_answers_or_a_named_problem(cells: list[str]) -> None:
             assert answers[i] == int(cell)
         else:
             assert f"item_{i + 1}" in named
+
+
+PARITY = [
+    ("given_name", "", "given_name"),
+    ("given_name", "x" * 101, "given_name"),
+    ("email", "ana@", "email"),
+    ("phone", "555", "phone"),
+    ("birth_date", "2999-01-01", "date_of_birth"),
+    ("birth_date", "1890-01-01", "date_of_birth"),
+    ("postal_code", "1" * 17, "postal_code"),
+    ("sex", "robot", "sex"),
+    ("mrn", "M" * 33, "mrn"),
+    (None, "", None),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "field"), PARITY)
+def test_an_import_row_is_refused_exactly_when_the_registration_service_refuses_it(
+    prescriber: Any, tmp_path: Path, column: str | None, value: str, field: str | None
+) -> None:
+    row = dict(
+        zip(
+            HEADER,
+            ["P1", "Ana", "Lind", "1980-02-01", "female", "", "", "", "", "", "", ""],
+            strict=True,
+        )
+    )
+    if column is not None:
+        row[column] = value
+    fields = {
+        ("date_of_birth" if k == "birth_date" else k): v for k, v in row.items() if k != "weight_kg"
+    }
+    if fields["date_of_birth"][:1].isdigit():
+        fields["date_of_birth"] = date.fromisoformat(fields["date_of_birth"])
+    try:
+        patient_create(by=prescriber, different_person=True, **fields)
+        refused: set[str] = set()
+    except ValidationError as error:
+        refused = set(error.message_dict)
+    # (the valid row is then already there: the same person with the same MRN)
+    result = import_patients(by=prescriber, path=_file(tmp_path, [list(row.values())]))
+    assert {p.column for p in result.problems} == ({column} if column else set())
+    assert refused == ({field} if field else set())
