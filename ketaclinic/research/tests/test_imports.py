@@ -252,7 +252,7 @@ def test_an_import_row_is_refused_exactly_when_the_registration_service_refuses_
     )
     if column is not None:
         row[column] = value
-    fields = {
+    fields: dict[str, Any] = {
         ("date_of_birth" if k == "birth_date" else k): v for k, v in row.items() if k != "weight_kg"
     }
     if fields["date_of_birth"][:1].isdigit():
