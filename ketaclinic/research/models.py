@@ -31,7 +31,12 @@ class ImportKind(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    """One run of ``ketaclinic import``: who, when, what and how many rows (no row content)."""
+    """One import of one file into one clinic: who, when, what and how many rows (no row content).
+
+    Keyed by the file's SHA-256: an interrupted import of the same file (``finished_at`` empty) is
+    resumed by the next run, which continues this batch after ``last_row`` (the last row of the
+    file written by a committed chunk); a row at or before it is reported as already imported.
+    """
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
@@ -42,6 +47,14 @@ class ImportBatch(models.Model):
     rows_imported = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)  # already in the clinic (a re-run)
     rows_rejected = models.PositiveIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    last_row = models.PositiveIntegerField(default=0)  # of the file, the header being row 1
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "kind", "file_sha256"], name="importbatch_file_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.pk}"

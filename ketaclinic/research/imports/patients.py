@@ -1,25 +1,33 @@
 """``ketaclinic import patients FILE.csv --clinic CODE --by USERNAME [--skip-invalid]``.
 
-Every row passes the patients app's own rules (``PatientForm``: types, choices, lengths, e-mail and
-whatever the form checks, such as telephone numbers; ``rules.date_of_birth_problem``;
-``rules.weight_problem`` for the optional ``weight_kg``), so an imported patient meets the same
-rules as one registered on the page. MRNs are unique per clinic: a row whose MRN is already in the
-clinic is skipped (a re-run imports nothing twice); a MRN twice in the file is an error.
+Every row passes the registry's rules (``patient_rules``). Across rows and against the clinic:
 
-Without ``--skip-invalid`` nothing is imported while any row is invalid. Rows are written with
-``bulk_create`` in chunks, each chunk in one transaction with one audit event listing the new
-patient ids (ids only: audit/policy.py).
+- an MRN twice in the file is an error on the second row;
+- a row whose MRN is already in the clinic for the same person (same name, in any case and with or
+  without accents, and the same date of birth) is not imported again: "already imported" when an
+  interrupted run of this file wrote it, "already in the clinic" otherwise; for another person it
+  is an error (the MRN belongs to someone else);
+- a new MRN with the name and date of birth of a patient already in the clinic, or of an earlier
+  row, is a likely duplicate (as on the registration page) and an error unless the optional
+  ``different_person`` column says ``yes``.
+
+Without ``--skip-invalid`` nothing is imported while any row is invalid. Then the valid rows are
+written in chunks of ``CHUNK``: each chunk is one transaction with one ``bulk_create`` of the
+patients, one of their weights, one audit event listing the new patient ids (ids only:
+audit/policy.py) and the batch's progress (``ImportBatch.last_row``), so a run killed between or
+inside chunks leaves whole chunks only, and the next run of the same file resumes the batch. The
+MRNs of each chunk are looked up again inside its transaction (one query), so a patient registered
+meanwhile is skipped, never duplicated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from decimal import Decimal, InvalidOperation
+import uuid
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
@@ -27,73 +35,94 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients import rules
-from ketaclinic.patients.forms import PatientForm
 from ketaclinic.patients.models import Patient, WeightMeasurement
 from ketaclinic.research.imports.common import (
     CHUNK,
+    AfterChunk,
     ImportFileError,
     ImportResult,
+    NoProgress,
+    Progress,
     RowProblem,
+    file_sha256,
+    finish_batch,
+    keep_rejects,
+    lock_clinic_imports,
+    open_batch,
     read_rows,
-    write_rejects,
+    resume_point,
 )
+from ketaclinic.research.imports.patient_rules import (
+    COLUMNS,
+    OPTIONAL,
+    WRITTEN,
+    CheckedPatient,
+    PatientRowRules,
+)
+from ketaclinic.research.imports.rows import Inserter
 from ketaclinic.research.models import ImportBatch, ImportKind
 
-COLUMNS = (
-    "mrn", "given_name", "family_name", "birth_date", "sex", "email", "phone", "address_line",
-    "city", "state", "postal_code",
-)  # fmt: skip
-OPTIONAL = ("weight_kg",)
-_FORM_FIELD = {"birth_date": "date_of_birth"}
-_COLUMN = {v: k for k, v in _FORM_FIELD.items()}
+# A person in the clinic: (name key, date of birth) -> MRN.
+_Person = tuple[str, Any]
 
 
-class _RowForm:
-    """One ``PatientForm`` re-bound to each row: building a form deep-copies every field (about
-    3 ms a row on the benchmark machine, most of the import's time), while re-binding runs the
-    same field checks and ``clean_*`` hooks. ``_errors = None`` is how Django marks a form as not
-    yet cleaned (``BaseForm.errors`` then calls ``full_clean``)."""
+class _AgainstClinic:
+    """The checks across rows and against the clinic's patients (loaded in one query)."""
 
-    def __init__(self) -> None:
-        self.form = PatientForm(data={})
+    def __init__(self, clinic_id: int, resumed_after: int, result: ImportResult) -> None:
+        self.resumed_after = resumed_after
+        self.result = result
+        self.by_mrn: dict[str, _Person] = {}
+        self.by_person: dict[_Person, str] = {}
+        for mrn, given, family, born in Patient.objects.filter(clinic_id=clinic_id).values_list(
+            "mrn", "given_name", "family_name", "date_of_birth"
+        ):
+            person = (rules.search_key(given, family), born)
+            self.by_mrn[mrn] = person
+            self.by_person.setdefault(person, mrn)
+        self.seen_mrn: dict[str, int] = {}
+        self.seen_person: dict[_Person, int] = {}
 
-    def bind(self, data: dict[str, str]) -> PatientForm:
-        self.form.data = data
-        self.form._errors = None  # type: ignore[attr-defined]  # Django's "not yet cleaned" mark
-        return self.form
-
-
-def _validate(
-    number: int, row: dict[str, str], today: date, forms: _RowForm
-) -> tuple[dict[str, Any] | None, Decimal | None, list[RowProblem]]:
-    data = {_FORM_FIELD.get(k, k): v for k, v in row.items() if k in COLUMNS}
-    form = forms.bind(data)
-    problems: list[RowProblem] = []
-    if not form.is_valid():
-        for name, messages in form.errors.items():
-            problems.append(
-                RowProblem(number, _COLUMN.get(name, name), " ".join(map(str, messages)))
+    def check(
+        self, number: int, mrn: str, checked: CheckedPatient | None, problems: list[RowProblem]
+    ) -> bool:
+        """Adds the row's problems; True when the row is a new patient to write."""
+        first = self.seen_mrn.setdefault(mrn, number)
+        if mrn and first != number:
+            problems.append(RowProblem(number, "mrn", f"the same MRN is also on row {first}"))
+        if checked is None or problems:
+            return False
+        person = (checked.name_key, checked.fields["date_of_birth"])
+        known = self.by_mrn.get(mrn)
+        if known is not None:
+            if known != person:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "mrn",
+                        "this MRN belongs to another patient of this clinic "
+                        "(a different name or date of birth)",
+                    )
+                )
+            elif number <= self.resumed_after:
+                self.result.already_imported += 1
+            else:
+                self.result.already_there += 1
+            return False
+        earlier = self.by_person.get(person)
+        first_row = self.seen_person.setdefault(person, number)
+        if checked.different_person or not (earlier or first_row != number):
+            return True
+        where = "a patient of this clinic" if earlier else f"row {first_row}"
+        problems.append(
+            RowProblem(
+                number,
+                "different_person",
+                f"the same name and date of birth as {where}; "
+                "if this is another person, put yes in a different_person column",
             )
-    cleaned = form.cleaned_data
-    born = cleaned.get("date_of_birth")
-    if born is not None:
-        problem = rules.date_of_birth_problem(born, today)
-        if problem:
-            problems.append(RowProblem(number, "birth_date", problem))
-    weight: Decimal | None = None
-    if row.get("weight_kg"):
-        try:
-            weight = Decimal(row["weight_kg"])
-            problem = rules.weight_problem(weight) if weight.is_finite() else "Not a number."
-        except InvalidOperation:
-            problem = f"Enter a weight in kg such as 72.5, not {row['weight_kg']!r}."
-        if problem:
-            problems.append(RowProblem(number, "weight_kg", problem))
-    if problems:
-        return None, None, problems
-    fields = {f: cleaned[f] for f in list(cleaned) if f in {_FORM_FIELD.get(c, c) for c in COLUMNS}}
-    fields["hepatic_impairment"] = cleaned.get("hepatic_impairment") or "unknown"
-    return fields, weight, []
+        )
+        return False
 
 
 def import_patients(
@@ -102,75 +131,92 @@ def import_patients(
     path: Path,
     skip_invalid: bool = False,
     rejects: Path | None = None,
-    tick: Callable[[int], Any] | None = None,
+    progress: Progress | None = None,
+    after_chunk: AfterChunk | None = None,
+    chunk_size: int = CHUNK,
 ) -> ImportResult:
     if not by.can(Perm.PATIENT_REGISTER):
         raise ImportFileError("importing patients needs a role that registers patients")
+    progress = progress or NoProgress()
     header, rows = read_rows(path, COLUMNS, OPTIONAL)
-    today = timezone.now().astimezone(by.clinic.tzinfo).date()
-    known = set(Patient.objects.filter(clinic_id=by.clinic_id).values_list("mrn", flat=True))
-    result = ImportResult()
-    valid: list[tuple[dict[str, Any], Decimal | None]] = []
+    sha256 = file_sha256(path)
+    resumed_after, resumed_from = resume_point(by=by, kind=ImportKind.PATIENTS, sha256=sha256)
+    result = ImportResult(resumed_from=resumed_from)
+    clinic = by.clinic
+    checker = PatientRowRules(
+        today=timezone.now().astimezone(clinic.tzinfo).date(), country=clinic.country
+    )
+    against = _AgainstClinic(by.clinic_id, resumed_after, result)
+    valid: list[CheckedPatient] = []
     rejected: list[tuple[int, dict[str, str]]] = []
-    seen: dict[str, int] = {}
-    forms = _RowForm()
+    progress.start("checking", None)
     for number, row in rows:
-        fields, weight, problems = _validate(number, row, today, forms)
-        mrn = row.get("mrn", "")
-        if mrn and mrn in seen:
-            problems.append(RowProblem(number, "mrn", f"MRN {mrn} is also on row {seen[mrn]}."))
-        seen.setdefault(mrn, number)
+        checked, problems = checker.check(number, row)
+        if against.check(number, row.get("mrn", ""), checked, problems) and checked:
+            valid.append(checked)
         if problems:
             result.problems.extend(problems)
             rejected.append((number, row))
-        elif mrn in known:
-            result.skipped += 1
-        elif fields is not None:
-            valid.append((fields, weight))
-        if tick is not None:
-            tick(1)
+        progress.advance(1)
     if result.problems and not skip_invalid:
         return result
-    if rejected:
-        result.rejects_file = rejects or path.with_name(path.stem + ".rejects.csv")
-        write_rejects(result.rejects_file, header, rejected, result.problems)
-    batch = ImportBatch.objects.create(
-        clinic_id=by.clinic_id,
-        kind=ImportKind.PATIENTS,
-        imported_by_id=by.user_id,
-        started_at=timezone.now(),
-        rows_skipped=result.skipped,
-        rows_rejected=len(rejected),
-    )
-    for start in range(0, len(valid), CHUNK):
-        result.imported += _write_chunk(by, valid[start : start + CHUNK])
-    batch.rows_imported = result.imported
-    batch.save(update_fields=["rows_imported"])
+    keep_rejects(result, path=path, rejects=rejects, header=header, rejected=rejected)
+    batch, _ = open_batch(by=by, kind=ImportKind.PATIENTS, sha256=sha256)
+    progress.start("importing", len(valid))
+    for start in range(0, len(valid), chunk_size):
+        chunk = valid[start : start + chunk_size]
+        imported, raced = _write_chunk(by, batch, chunk)
+        result.imported += imported
+        result.already_there += raced
+        progress.advance(len(chunk))
+        if after_chunk is not None:
+            after_chunk(chunk[-1].number)
+    finish_batch(batch, skipped=result.skipped, rejected=len(rejected))
     return result
 
 
+_PATIENT_GIVEN = ("id", "clinic_id", "created_at", "updated_at", *WRITTEN)
+_WEIGHT_GIVEN = (
+    "patient_id", "recorded_by_id", "recorded_at", "measured_at", "weight_kg", "entered_value",
+    "entered_unit",
+)  # fmt: skip
+
+
 @transaction.atomic
-def _write_chunk(by: Membership, chunk: list[tuple[dict[str, Any], Decimal | None]]) -> int:
+def _write_chunk(
+    by: Membership, batch: ImportBatch, chunk: list[CheckedPatient]
+) -> tuple[int, int]:
+    """Writes the chunk's patients that are still new; (written, found registered meanwhile)."""
+    lock_clinic_imports(by.clinic_id)
     now = timezone.now()
-    patients = [Patient(clinic_id=by.clinic_id, **fields) for fields, _ in chunk]
-    Patient.objects.bulk_create(patients)
-    weights = [
-        WeightMeasurement(
-            patient=patient,
-            measured_at=now,
-            weight_kg=weight,
-            entered_value=weight,
-            entered_unit="kg",
-            recorded_by_id=by.user_id,
-        )
-        for patient, (_, weight) in zip(patients, chunk, strict=True)
-        if weight is not None
-    ]
-    WeightMeasurement.objects.bulk_create(weights)
-    audit_record(
-        event_type=EventType.PATIENT_CREATED,
-        actor=by,
-        reason="Imported from a CSV file",
-        extra={"patient_ids": [str(p.pk) for p in patients]},
+    taken = set(
+        Patient.objects.filter(
+            clinic_id=by.clinic_id, mrn__in=[c.fields["mrn"] for c in chunk]
+        ).values_list("mrn", flat=True)
     )
-    return len(patients)
+    new = [c for c in chunk if c.fields["mrn"] not in taken]
+    ids = [uuid.uuid4() for _ in new]
+    Inserter(Patient, _PATIENT_GIVEN).insert(
+        [
+            (pk, by.clinic_id, now, now, *(c.fields[f] for f in WRITTEN))
+            for pk, c in zip(ids, new, strict=True)
+        ]
+    )
+    Inserter(WeightMeasurement, _WEIGHT_GIVEN).insert(
+        [
+            (pk, by.user_id, now, now, c.weight_kg, c.weight_kg, "kg")
+            for pk, c in zip(ids, new, strict=True)
+            if c.weight_kg is not None
+        ]
+    )
+    if ids:
+        audit_record(
+            event_type=EventType.PATIENT_CREATED,
+            actor=by,
+            reason="Imported from a CSV file",
+            extra={"patient_ids": [str(pk) for pk in ids], "batch_id": batch.pk},
+        )
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        last_row=chunk[-1].number, rows_imported=F("rows_imported") + len(ids)
+    )
+    return len(ids), len(chunk) - len(ids)

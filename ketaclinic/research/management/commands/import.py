@@ -14,6 +14,30 @@ from tqdm import tqdm
 from ketaclinic.accounts.models import Membership
 from ketaclinic.research.imports import ImportFileError, import_patients, import_responses
 
+
+class _Bar:
+    """A tqdm bar per phase ("checking", then "importing" with its total), on a terminal only."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self.bar: tqdm[Any] | None = None
+
+    def start(self, phase: str, total: int | None) -> None:
+        self.close()
+        self.bar = tqdm(
+            desc=phase, total=total, unit=" rows", disable=not self.show, file=sys.stderr
+        )
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 MAX_LISTED = 50
 
 
@@ -21,9 +45,11 @@ class Command(BaseCommand):
     help = (
         "Import a CSV file into one clinic. `patients FILE.csv` (columns mrn, given_name, "
         "family_name, birth_date, sex, email, phone, address_line, city, state, postal_code and "
-        "optionally weight_kg) or `responses FILE.csv` (mrn, scale, taken_at, item_1 ... item_n). "
+        "optionally weight_kg and different_person) or `responses FILE.csv` (mrn, scale, taken_at, item_1 ... item_n). "
         "Every row is checked first; nothing is imported while a row is invalid unless "
-        "--skip-invalid, which imports the valid rows and writes the rejects to a file."
+        "--skip-invalid, which imports the valid rows and writes the rejects to a file (the "
+        "original columns and an error column). An interrupted import is resumed by running "
+        "the same command again: rows already written are not imported twice."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,18 +71,23 @@ class Command(BaseCommand):
                 f"--by: {options['by']!r} is not an active member of clinic {options['clinic']!r}"
             )
         run = import_patients if options["kind"] == "patients" else import_responses
-        show = sys.stderr.isatty()
+        bar = _Bar(sys.stderr.isatty())
         try:
-            with tqdm(desc="checking", unit=" rows", disable=not show, file=sys.stderr) as bar:
-                result = run(
-                    by=membership,
-                    path=options["file"],
-                    skip_invalid=options["skip_invalid"],
-                    rejects=options["rejects"],
-                    tick=bar.update,
-                )
+            result = run(
+                by=membership,
+                path=options["file"],
+                skip_invalid=options["skip_invalid"],
+                rejects=options["rejects"],
+                progress=bar,
+            )
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+        if result.resumed_from is not None:
+            self.stdout.write(
+                f"resumed the interrupted import of this file started {result.resumed_from:%Y-%m-%d %H:%M} UTC"
+            )
         for problem in result.problems[:MAX_LISTED]:
             self.stderr.write(str(problem))
         if len(result.problems) > MAX_LISTED:
@@ -67,8 +98,8 @@ class Command(BaseCommand):
                 "--skip-invalid to import the valid rows and write the rejects to a file."
             )
         self.stdout.write(
-            f"imported {result.imported}, already there {result.skipped}, "
-            f"rejected {result.rejected_rows}"
+            f"imported {result.imported}, already imported {result.already_imported}, "
+            f"already in the clinic {result.already_there}, rejected {result.rejected_rows}"
         )
         if result.rejects_file is not None:
             self.stdout.write(f"rejects written to {result.rejects_file}")
