@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -49,6 +49,7 @@ RESOURCE_TYPES = (
     "AdverseEvent",
     "Condition",
 )
+UPDATE_BATCH = 1000  # resources between two calls of ``update``
 _IDENTIFIERS = (
     "mrn", "given_name", "family_name", "email", "phone", "address_line", "city", "postal_code",
 )  # fmt: skip
@@ -251,7 +252,13 @@ def _conditions(out: _Out, ctx: ExportContext) -> Iterator[dict[str, Any]]:
         )
 
 
-def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[str, int]:
+def write_fhir(
+    ctx: ExportContext,
+    folder: Path,
+    *,
+    show: bool = False,
+    update: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """Write ``<ResourceType>.ndjson`` files into ``folder``; the count of resources per file."""
     out = _Out(ctx)
     counts: dict[str, int] = {}
@@ -261,10 +268,18 @@ def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[
     try:
         with tqdm(desc="FHIR", unit=" resources", disable=not show, file=sys.stderr) as bar:
             observation_count = [0]
+            done, told = [0], [0]  # resources written; of which ``update`` has heard
+
+            def advance(n: int) -> None:
+                bar.update(n)
+                done[0] += n
+                if update is not None and done[0] - told[0] >= UPDATE_BATCH:
+                    update(done[0] - told[0])
+                    told[0] = done[0]
 
             def tick_observation(n: int) -> None:
                 observation_count[0] += n
-                bar.update(n)
+                advance(n)
 
             sources: list[tuple[str, Iterator[dict[str, Any]]]] = [
                 ("Patient", _patients(out, ctx)),
@@ -283,7 +298,9 @@ def write_fhir(ctx: ExportContext, folder: Path, *, show: bool = False) -> dict[
                 for resource in resources:
                     handle.write(json.dumps(resource, separators=(",", ":")) + "\n")
                     counts[kind] = counts.get(kind, 0) + 1
-                    bar.update(1)
+                    advance(1)
+            if update is not None:
+                update(done[0] - told[0])
             counts["Observation"] = counts.get("Observation", 0) + observation_count[0]
     finally:
         for handle in files.values():
