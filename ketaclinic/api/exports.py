@@ -31,7 +31,6 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.api.export_jobs import JOB_NAME
 from ketaclinic.api.models import ApiExport, ExportKind, ExportStatus
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
@@ -39,7 +38,7 @@ from ketaclinic.ops.models import JobRun, RunStatus
 from ketaclinic.ops.runner import job_enqueue
 from ketaclinic.research.export import FORMATS, export_deidentified, export_identified_fhir
 
-EXPORT_JOB = JOB_NAME
+EXPORT_JOB = "research_export"  # registered by api.export_jobs
 PROGRESS_SECONDS = 2.0
 RECENT = 20
 FORMAT_LABELS = dict(ExportKind.choices)

@@ -93,8 +93,3 @@ class ApiExport(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
-
-
-# The export job is registered with the worker when the app loads (as ``ops.jobs`` is, from
-# ``ops.apps``); imported last, since it names this module's models.
-from ketaclinic.api import export_jobs  # noqa: E402, F401
