@@ -25,6 +25,7 @@ from ketaclinic.api.exports import (
     get_export_for_user,
     recent_exports,
 )
+from ketaclinic.ops.idempotency import once_per_form
 
 IDENTIFIED_LABEL = "Identified FHIR export (to move patients to another clinic's system)"
 
@@ -47,6 +48,7 @@ def _rows_context(membership: Membership) -> dict[str, object]:
     return {"exports": exports, "polling": any(e.active for e in exports)}
 
 
+@once_per_form  # a double click starts one export
 def exports_page(request: ClinicRequest) -> HttpResponse:
     membership = membership_of(request)
     context = _rows_context(membership)  # refuses (403) a role without research access

@@ -166,3 +166,11 @@ def test_the_researchers_home_leads_to_cohorts_and_exports_never_a_chart(
     assert f'href="{reverse("research:exports")}"' in home
     assert reverse("patients:list") not in home
     assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 403
+
+
+def test_a_double_click_starts_one_export(researcher: Any, login: Any, var: Path) -> None:
+    client = login(researcher)
+    form = {"action": "start", "kind": "csv", "form_token": "one-rendered-form-0001"}
+    assert client.post(PAGE, form).status_code == 302
+    assert client.post(PAGE, form).status_code == 302  # the repeat lands on the same page
+    assert ApiExport.objects.count() == 1

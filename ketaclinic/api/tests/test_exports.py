@@ -262,3 +262,20 @@ def test_a_member_who_lost_research_access_gets_no_export(
     assert export.status == ExportStatus.FAILED
     assert "no longer has research access" in export.error
     assert not service.export_zip(export).exists()
+
+
+def test_an_export_whose_last_worker_died_is_shown_as_failed(
+    researcher: Any, patients: list[Any], var: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.JOBS_MAX_ATTEMPTS = 1
+    state: dict[str, Any] = {"tables": 0, "kill": True, "kill_with": _WorkerKilled}
+    _kill_on_third_table(monkeypatch, state)
+    export = export_start(by=researcher, kind="csv")
+    with pytest.raises(_WorkerKilled):
+        execute(_run_of(export).pk)
+    requeue_expired(timezone.now() + dt.timedelta(hours=1))
+    assert _run_of(export).status == RunStatus.FAILED
+    shown = service.get_export_for_user(membership=researcher, pk=export.pk)
+    assert shown.status == ExportStatus.FAILED
+    assert "worker stopped" in shown.error
+    assert [e.status for e in service.recent_exports(membership=researcher)] == ["failed"]
