@@ -174,3 +174,24 @@ def test_a_double_click_starts_one_export(researcher: Any, login: Any, var: Path
     assert client.post(PAGE, form).status_code == 302
     assert client.post(PAGE, form).status_code == 302  # the repeat lands on the same page
     assert ApiExport.objects.count() == 1
+
+
+def test_the_list_takes_the_same_few_queries_however_many_exports(
+    researcher: Any, login: Any, var: Path
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.api.exports import export_start
+
+    client = login(researcher)
+    client.get("/")  # the first request renews the session: not counted
+    counts = []
+    for _ in range(2):
+        for _ in range(3):
+            export_start(by=researcher, kind="csv")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(ROWS).status_code == 200
+        counts.append(len(captured.captured_queries))
+    # the session + membership, the exports with who started them, their jobs' state
+    assert counts[0] == counts[1] <= 3, counts

@@ -22,6 +22,7 @@ from ketaclinic.ops import registry
 from ketaclinic.ops.models import JobRun, RunStatus
 from ketaclinic.ops.runner import execute, requeue_expired
 from ketaclinic.research.export import run as export_run
+from ketaclinic.research.export.writers import write_csv
 from ketaclinic.scales.services import scale_response_record
 
 PHQ9 = [1, 1, 1, 1, 1, 1, 2, 1, 1]
@@ -150,7 +151,7 @@ def test_progress_is_written_while_the_export_runs(
 ) -> None:
     export = export_start(by=researcher, kind="csv")
     seen: list[tuple[str, int, int | None]] = []
-    real_writer = export_run.write_csv
+    real_writer = write_csv
 
     def watching(table: Any, rows: Any, path: Path, tick: Any = None) -> int:
         row = ApiExport.objects.get(pk=export.pk)
@@ -171,7 +172,7 @@ def test_progress_is_written_while_the_export_runs(
 
 
 def _kill_on_third_table(monkeypatch: pytest.MonkeyPatch, state: dict[str, int]) -> None:
-    real_writer = export_run.write_csv
+    real_writer = write_csv
 
     def dying(table: Any, rows: Any, path: Path, tick: Any = None) -> int:
         state["tables"] += 1
