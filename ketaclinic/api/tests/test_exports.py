@@ -280,3 +280,16 @@ def test_an_export_whose_last_worker_died_is_shown_as_failed(
     assert shown.status == ExportStatus.FAILED
     assert "worker stopped" in shown.error
     assert [e.status for e in service.recent_exports(membership=researcher)] == ["failed"]
+
+
+def test_the_openapi_document_describes_the_background_export(client: Any, db: Any) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    start = document["paths"]["/api/v1/exports"]["post"]
+    assert "202" in start["responses"]
+    assert "201" not in start["responses"]
+    status = document["paths"]["/api/v1/exports/{export_id}"]["get"]
+    schema = status["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    fields = document["components"]["schemas"][schema.rsplit("/", 1)[1]]["properties"]
+    assert {"status", "progress", "download_url", "size_bytes"} <= set(fields)
+    download = document["paths"]["/api/v1/exports/{export_id}/download"]["get"]
+    assert "409" in download["responses"]
