@@ -35,12 +35,18 @@ class ExportStartForm(forms.Form):
         label="Format",
         choices=list(FORMAT_LABELS.items()),
         initial="csv",
-        widget=forms.RadioSelect,
+        help_text="CSV or Parquet: one table per file. FHIR NDJSON: one resource type per file.",
     )
 
 
 class IdentifiedExportForm(ReasonForm):
     """The reason, the admin's own password and a current code (as every account change)."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        help_text="Why the records leave the clinic, and for which clinic; kept in the audit trail.",
+    )
 
 
 def _rows_context(membership: Membership) -> dict[str, object]:

@@ -32,7 +32,7 @@ def test_a_researcher_starts_an_export_and_downloads_it_when_ready(
     page = sign_in_through_ui(new_page(viewport={"width": 390, "height": 844}), researcher)
     page.get_by_role("main").get_by_role("link", name="Exports").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
-    page.get_by_label("Parquet tables").check()
+    page.get_by_label("Format").select_option("parquet")
     page.get_by_role("button", name="Start the de-identified export").click()
     rows = page.locator("#export-rows")
     expect(rows).to_contain_text("Waiting to start")
