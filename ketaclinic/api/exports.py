@@ -217,6 +217,7 @@ def _zip(export: ApiExport) -> int:
     partial = shutil.make_archive(
         str(target.with_name(f".{target.name}.partial")), "zip", root_dir=_folder(export)
     )
+    Path(partial).chmod(0o600)  # the server's own user only: identified exports hold PHI
     Path(partial).replace(target)
     shutil.rmtree(_folder(export))
     return target.stat().st_size

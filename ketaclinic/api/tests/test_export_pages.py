@@ -138,7 +138,9 @@ def test_a_clinic_admin_prepares_an_identified_export_with_a_reason_and_the_step
     _run(export)
     export.refresh_from_db()
     assert export.status == ExportStatus.DONE
-    archive = zipfile.ZipFile(var / "api-exports" / f"{export.pk}.zip")
+    path = var / "api-exports" / f"{export.pk}.zip"
+    assert path.stat().st_mode & 0o077 == 0  # readable by the server's user only
+    archive = zipfile.ZipFile(path)
     assert patient.mrn.encode() in archive.read("Patient.ndjson")
     prepared = AuditEvent.objects.get(event_type=EventType.EXPORT_IDENTIFIED)
     assert prepared.reason == "Patient moves to Lakeside Clinic"
