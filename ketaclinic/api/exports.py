@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -35,7 +36,7 @@ from ketaclinic.api.models import ApiExport, ExportKind, ExportStatus
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.ops.models import JobRun, RunStatus
-from ketaclinic.ops.runner import job_enqueue
+from ketaclinic.ops.runner import LeaseLostError, job_enqueue
 from ketaclinic.research.export import FORMATS, export_deidentified, export_identified_fhir
 
 EXPORT_JOB = "research_export"  # registered by api.export_jobs
@@ -186,10 +187,12 @@ def export_download(*, by: Membership, export: ApiExport) -> Path:
 
 class _ProgressWriter:
     """``on_progress`` for the research export: writes at most every ``PROGRESS_SECONDS`` (the
-    first call always), each write an UPDATE committed on its own."""
+    first call always), each write an UPDATE committed on its own, and then calls ``heartbeat``
+    (the job extends its lease, so that a long export is not taken for a dead one)."""
 
-    def __init__(self, pk: UUID) -> None:
+    def __init__(self, pk: UUID, heartbeat: Callable[[], None] | None = None) -> None:
         self.pk = pk
+        self.heartbeat = heartbeat
         self.last = -math.inf
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -200,6 +203,8 @@ class _ProgressWriter:
         ApiExport.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
             rows_done=done, rows_total=total, progress_at=timezone.now()
         )
+        if self.heartbeat is not None:
+            self.heartbeat()
 
 
 def _clear(export: ApiExport) -> None:
@@ -239,9 +244,16 @@ def _refuse(export: ApiExport, message: str) -> str:
     return "refused: the member may no longer make this export"
 
 
-def export_prepare(export_id: UUID, *, attempt: int = 1, attempts: int = 1) -> str:
+def export_prepare(
+    export_id: UUID,
+    *,
+    attempt: int = 1,
+    attempts: int = 1,
+    heartbeat: Callable[[], None] | None = None,
+) -> str:
     """The job: prepare one export (attempt ``attempt`` of ``attempts``); returns a summary with
-    counts only. Raises on an error, after noting it on the record, so the runner retries."""
+    counts only. Raises on an error, after noting it on the record, so the runner retries.
+    ``heartbeat`` is called with every progress write; it raises when the attempt must stop."""
     export = ApiExport.objects.select_related("membership").get(pk=export_id)
     if export.status == ExportStatus.DONE:
         return "already prepared"
@@ -256,7 +268,7 @@ def export_prepare(export_id: UUID, *, attempt: int = 1, attempts: int = 1) -> s
     export.status = ExportStatus.RUNNING
     try:
         _clear(export)
-        out, on_progress = _folder(export), _ProgressWriter(export.pk)
+        out, on_progress = _folder(export), _ProgressWriter(export.pk, heartbeat)
         if export.identified:
             files = export_identified_fhir(
                 by=member, out=out, progress=False, on_progress=on_progress
@@ -270,6 +282,8 @@ def export_prepare(export_id: UUID, *, attempt: int = 1, attempts: int = 1) -> s
                 on_progress=on_progress,
             )
         size = _zip(export)
+    except LeaseLostError:
+        raise  # another attempt owns the run (and the record) now
     except Exception as exc:
         last = attempt >= attempts
         ApiExport.objects.filter(pk=export.pk).update(

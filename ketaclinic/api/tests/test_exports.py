@@ -293,3 +293,40 @@ def test_the_openapi_document_describes_the_background_export(client: Any, db: A
     assert {"status", "progress", "download_url", "size_bytes"} <= set(fields)
     download = document["paths"]["/api/v1/exports/{export_id}/download"]["get"]
     assert "409" in download["responses"]
+
+
+def test_a_long_export_keeps_its_lease_and_stops_when_another_attempt_took_it(
+    researcher: Any, patients: list[Any], var: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "PROGRESS_SECONDS", 0.0)
+    export = export_start(by=researcher, kind="csv")
+    run = _run_of(export)
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    JobRun.objects.filter(pk=run.pk).update(not_before=long_ago)  # queued two hours ago
+    leases: list[Any] = []
+
+    def watching(table: Any, rows: Any, path: Path, tick: Any = None) -> int:
+        leases.append(JobRun.objects.get(pk=run.pk).lease_until)
+        return write_csv(table, rows, path, tick)
+
+    monkeypatch.setattr(export_run, "write_csv", watching)
+    execute(run.pk, now=long_ago)  # claimed two hours ago: its first lease has long passed
+    assert leases
+    assert all(lease > timezone.now() for lease in leases)  # extended while it ran
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE
+
+    # Another attempt took the run over: this one stops and leaves the record to it.
+    second = export_start(by=researcher, kind="csv")
+    second_run = _run_of(second)
+
+    def taken_over(table: Any, rows: Any, path: Path, tick: Any = None) -> int:
+        JobRun.objects.filter(pk=second_run.pk).update(attempts=2)  # as a requeue and claim do
+        ApiExport.objects.filter(pk=second.pk).update(error="owned by attempt 2")
+        return write_csv(table, rows, path, tick)
+
+    monkeypatch.setattr(export_run, "write_csv", taken_over)
+    assert execute(second_run.pk) == "failed: LeaseLostError"
+    second.refresh_from_db()
+    assert second.error == "owned by attempt 2"  # untouched by the stopped attempt
+    assert not service.export_zip(second).exists()
