@@ -101,12 +101,14 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         row = ApiExport.objects.get(pk=export.pk)
         if row.progress_at and (not samples or samples[-1][1] != row.rows_done):
             samples.append((row.progress_at.timestamp(), row.rows_done))
-        if row.rows_done > rows // 4:
+        if row.rows_done > 0:  # the first progress past the start: kill it mid-export
             break
         time.sleep(0.2)
     first.send_signal(signal.SIGKILL)
     first.wait()
     killed = ApiExport.objects.get(pk=export.pk)
+    if killed.status == "done":
+        raise SystemExit("the export finished before the kill: rerun with more --patients")
     hidden = sorted(p.name for p in (folder / "var" / "api-exports").glob(".*"))
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(samples)]
     print(
