@@ -78,6 +78,7 @@ BUDGETS: list[tuple[str, Page, int]] = [
     ("clinic_admin", "audit:list", 4),
     ("prescriber", "scales:outcomes", 5),
     ("researcher", "research:cohort", 11),
+    ("researcher", "research:exports", 3),
 ]
 
 

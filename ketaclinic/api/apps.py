@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = "REST API"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketaclinic.api import export_jobs  # noqa: F401  (registers the export job)

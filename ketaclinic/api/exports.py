@@ -1,10 +1,26 @@
-"""De-identified exports started through the API: the research app's ``export_deidentified`` run
-synchronously into ``VAR_DIR/api-exports/<id>/`` (this project has no background task runner yet),
-then zipped for download. Researchers and clinic admins (``RESEARCH_VIEW``), their own clinic only."""
+"""Exports of a clinic's data, started through the API or the exports page and prepared by the
+background worker (``api.export_jobs``, on ``ops``' task runner).
+
+- ``export_start`` creates the record (waiting to start) and enqueues one job keyed by its id, in
+  one transaction: the record and its job are committed together or not at all.
+- ``export_prepare`` is the job's body. It writes into ``VAR_DIR/api-exports/<id>/`` through the
+  research app's hidden work folder, zips it, and marks the record ready with its counts. An
+  attempt that dies (an error, or a worker killed mid-export) is retried by the runner; the retry
+  throws away whatever the dead attempt left and starts afresh, so the result is one export.
+- Progress (rows or resources written and the estimated total) is written at most every
+  ``PROGRESS_SECONDS``, each write a short transaction of its own, so that the page can show it.
+
+De-identified exports: researchers and clinic admins (``RESEARCH_VIEW``). Identified FHIR (to move
+patients to another clinic's system): clinic admins only, with a reason and the step-up (checked
+by the page). The audit events carry ids and counts, never a file path or patient data."""
 
 from __future__ import annotations
 
+import math
 import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -16,10 +32,21 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.api.models import ApiExport, ExportStatus
+from ketaclinic.api.models import ApiExport, ExportKind, ExportStatus
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
-from ketaclinic.research.export import FORMATS, ExportError, export_deidentified
+from ketaclinic.ops.models import JobRun, RunStatus
+from ketaclinic.ops.runner import LeaseLostError, job_enqueue
+from ketaclinic.research.export import FORMATS, export_deidentified, export_identified_fhir
+
+EXPORT_JOB = "research_export"  # registered by api.export_jobs
+PROGRESS_SECONDS = 2.0
+RECENT = 20
+FORMAT_LABELS = dict(ExportKind.choices)
+
+
+class ExportNotReadyError(Exception):
+    """The export is not ready to download (still being prepared, or failed)."""
 
 
 def export_root() -> Path:
@@ -30,46 +57,268 @@ def export_zip(export: ApiExport) -> Path:
     return export_root() / f"{export.pk}.zip"
 
 
-def export_start(*, by: Membership, kind: str) -> ApiExport:
+def _folder(export: ApiExport) -> Path:
+    return export_root() / str(export.pk)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reads: every export is fetched through these, checking the clinic and the role.
+
+
+def _may_see(membership: Membership, export: ApiExport) -> bool:
+    return not export.identified or membership.can(Perm.CLINIC_MANAGE)
+
+
+def get_export_for_user(*, membership: Membership, pk: UUID) -> ApiExport:
+    """Another clinic's export is a 404; a role without research access, or a researcher asking
+    for an identified export, a 403."""
+    export = (
+        ApiExport.objects.select_related("membership__user")
+        .filter(pk=pk, clinic_id=membership.clinic_id)
+        .first()
+    )
+    if export is None:
+        raise Http404
+    if not membership.can(Perm.RESEARCH_VIEW) or not _may_see(membership, export):
+        raise PermissionDenied
+    _note_dead_worker([export])
+    return export
+
+
+def recent_exports(*, membership: Membership, limit: int = RECENT) -> list[ApiExport]:
+    """The clinic's latest exports this member may see (identified ones: clinic admins only)."""
+    if not membership.can(Perm.RESEARCH_VIEW):
+        raise PermissionDenied
+    query = ApiExport.objects.filter(clinic_id=membership.clinic_id)
+    if not membership.can(Perm.CLINIC_MANAGE):
+        query = query.filter(identified=False)
+    exports = list(query.select_related("membership__user").order_by("-started_at")[:limit])
+    _note_dead_worker(exports)
+    return exports
+
+
+def _note_dead_worker(exports: list[ApiExport]) -> None:
+    """An export whose job has no attempts left (its last worker was killed mid-export) can never
+    finish: shown as failed (not saved; the record keeps what the worker last wrote)."""
+    active = {str(e.pk): e for e in exports if e.active}
+    if not active:
+        return
+    dead = JobRun.objects.filter(
+        job=EXPORT_JOB, period__in=list(active), status=RunStatus.FAILED
+    ).values_list("period", flat=True)
+    for key in dead:
+        active[key].status = ExportStatus.FAILED
+        active[key].error = "The worker stopped while preparing it, on its last attempt."
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the page and the API say about a running export."""
+
+    done: int
+    total: int | None
+    percent: int | None  # 0-99 while running (the total is an estimate)
+
+
+def progress_of(export: ApiExport) -> Progress:
+    total = export.rows_total
+    percent = None
+    if total:
+        percent = min(99, math.floor(100 * export.rows_done / total))
+    return Progress(done=export.rows_done, total=total, percent=percent)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writes.
+
+
+@transaction.atomic
+def export_start(
+    *, by: Membership, kind: str, identified: bool = False, reason: str = ""
+) -> ApiExport:
+    """Ask for an export; the worker prepares it. Identified: FHIR only, clinic admins only, with
+    a reason (the caller has checked the step-up)."""
     if not by.can(Perm.RESEARCH_VIEW):
         raise PermissionDenied
     if kind not in FORMATS:
         raise ValidationError({"kind": f"Choose one of {', '.join(FORMATS)}, not {kind!r}."})
+    reason = reason.strip()
+    if identified:
+        if not by.can(Perm.CLINIC_MANAGE):
+            raise PermissionDenied
+        errors = {}
+        if kind != "fhir":
+            errors["kind"] = "An identified export is FHIR NDJSON only."
+        if len(reason) < 10:
+            errors["reason"] = "Say why the identified records leave the clinic (10+ characters)."
+        if errors:
+            raise ValidationError(errors)
+    export = ApiExport.objects.create(
+        clinic_id=by.clinic_id,
+        membership=by,
+        kind=kind,
+        identified=identified,
+        reason=reason if identified else "",
+        status=ExportStatus.QUEUED,
+        started_at=timezone.now(),
+    )
+    job_enqueue(name=EXPORT_JOB, key=str(export.pk), clinic_id=by.clinic_id)
+    return export
+
+
+def export_download(*, by: Membership, export: ApiExport) -> Path:
+    """The zip of a ready export (fetched with ``get_export_for_user``); the download is audited."""
+    if export.status != ExportStatus.DONE:
+        raise ExportNotReadyError(export.get_status_display())
     with transaction.atomic():
-        export = ApiExport.objects.create(
-            clinic_id=by.clinic_id,
-            membership=by,
-            kind=kind,
-            status=ExportStatus.RUNNING,
-            started_at=timezone.now(),
-        )
         audit_record(
-            event_type=EventType.RECORDS_VIEWED,
+            event_type=EventType.EXPORT_DOWNLOADED,
             actor=by,
             obj=export,
-            extra={"api_export_id": str(export.pk), "format": kind, "deidentified": True},
+            extra={
+                "api_export_id": str(export.pk),
+                "format": export.kind,
+                "identified": export.identified,
+                "size_bytes": export.size_bytes,
+            },
         )
-    out = export_root() / str(export.pk)
+    return export_zip(export)
+
+
+class _ProgressWriter:
+    """``on_progress`` for the research export: writes at most every ``PROGRESS_SECONDS`` (the
+    first call always), each write an UPDATE committed on its own, and then calls ``heartbeat``
+    (the job extends its lease, so that a long export is not taken for a dead one)."""
+
+    def __init__(self, pk: UUID, heartbeat: Callable[[], None] | None = None) -> None:
+        self.pk = pk
+        self.heartbeat = heartbeat
+        self.last = -math.inf
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_SECONDS:
+            return
+        self.last = now
+        ApiExport.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
+            rows_done=done, rows_total=total, progress_at=timezone.now()
+        )
+        if self.heartbeat is not None:
+            self.heartbeat()
+
+
+def _clear(export: ApiExport) -> None:
+    """Whatever an earlier attempt left (a finished folder, a half-written zip): start afresh."""
+    folder, target = _folder(export), export_zip(export)
+    if folder.exists():
+        shutil.rmtree(folder)
+    for stale in (target, target.with_name(f".{target.name}.partial.zip")):
+        stale.unlink(missing_ok=True)
+
+
+def _zip(export: ApiExport) -> int:
+    """Zip the folder under a hidden name, then rename it: a download never sees half a zip."""
+    target = export_zip(export)
+    partial = shutil.make_archive(
+        str(target.with_name(f".{target.name}.partial")), "zip", root_dir=_folder(export)
+    )
+    Path(partial).chmod(0o600)  # the server's own user only: identified exports hold PHI
+    Path(partial).replace(target)
+    shutil.rmtree(_folder(export))
+    return target.stat().st_size
+
+
+def _failure_words(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return (
+            "The export could not be written: the server's disk may be full or its export "
+            "folder not writable. Tell your administrator, then start it again."
+        )
+    return "The export stopped with an error. Start it again; if it fails again, tell your administrator."
+
+
+def _refuse(export: ApiExport, message: str) -> str:
+    ApiExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.FAILED, error=message, finished_at=timezone.now()
+    )
+    return "refused: the member may no longer make this export"
+
+
+def export_prepare(
+    export_id: UUID,
+    *,
+    attempt: int = 1,
+    attempts: int = 1,
+    heartbeat: Callable[[], None] | None = None,
+) -> str:
+    """The job: prepare one export (attempt ``attempt`` of ``attempts``); returns a summary with
+    counts only. Raises on an error, after noting it on the record, so the runner retries.
+    ``heartbeat`` is called with every progress write; it raises when the attempt must stop."""
+    export = ApiExport.objects.select_related("membership").get(pk=export_id)
+    if export.status == ExportStatus.DONE:
+        return "already prepared"
+    member = export.membership
+    if not member.is_active or not member.can(Perm.RESEARCH_VIEW):
+        return _refuse(export, "The member who asked for it no longer has research access.")
+    if export.identified and not member.can(Perm.CLINIC_MANAGE):
+        return _refuse(export, "Only a clinic admin may prepare an identified export.")
+    ApiExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, rows_done=0, rows_total=None, progress_at=None, error=""
+    )
+    export.status = ExportStatus.RUNNING
     try:
-        files = export_deidentified(clinic_ids=[by.clinic_id], out=out, fmt=kind, progress=False)
-        shutil.make_archive(str(out), "zip", root_dir=out)
-    except (ExportError, OSError) as exc:
-        export.status = ExportStatus.FAILED
-        export.error = str(exc).replace(str(export_root()), "the export folder")
-        export.finished_at = timezone.now()
-        export.save(update_fields=["status", "error", "finished_at"])
-        return export
-    export.status = ExportStatus.DONE
-    export.files = files
-    export.finished_at = timezone.now()
-    export.save(update_fields=["status", "files", "finished_at"])
-    return export
-
-
-def get_export_for_user(*, membership: Membership, pk: UUID) -> ApiExport:
-    export = ApiExport.objects.filter(pk=pk, clinic_id=membership.clinic_id).first()
-    if export is None:
-        raise Http404
-    if not membership.can(Perm.RESEARCH_VIEW):
-        raise PermissionDenied
-    return export
+        _clear(export)
+        out, on_progress = _folder(export), _ProgressWriter(export.pk, heartbeat)
+        if export.identified:
+            files = export_identified_fhir(
+                by=member, out=out, progress=False, on_progress=on_progress
+            )
+        else:
+            files = export_deidentified(
+                clinic_ids=[export.clinic_id],
+                out=out,
+                fmt=export.kind,
+                progress=False,
+                on_progress=on_progress,
+            )
+        size = _zip(export)
+    except LeaseLostError:
+        raise  # another attempt owns the run (and the record) now
+    except Exception as exc:
+        last = attempt >= attempts
+        ApiExport.objects.filter(pk=export.pk).update(
+            status=ExportStatus.FAILED if last else ExportStatus.QUEUED,
+            error=_failure_words(exc)
+            if last
+            else f"Attempt {attempt} of {attempts} stopped with an error; it will be tried again.",
+            finished_at=timezone.now() if last else None,
+        )
+        raise
+    rows = sum(files.values())
+    with transaction.atomic():
+        ApiExport.objects.filter(pk=export.pk).update(
+            status=ExportStatus.DONE,
+            files=files,
+            size_bytes=size,
+            rows_done=rows,
+            rows_total=rows,
+            progress_at=timezone.now(),
+            finished_at=timezone.now(),
+            error="",
+        )
+        audit_record(
+            event_type=EventType.EXPORT_IDENTIFIED
+            if export.identified
+            else EventType.EXPORT_DEIDENTIFIED,
+            actor=member,
+            obj=export,
+            reason=export.reason,
+            extra={
+                "api_export_id": str(export.pk),
+                "format": export.kind,
+                "files": len(files),
+                "rows": rows,
+                "size_bytes": size,
+            },
+        )
+    return f"{rows} row(s) in {len(files)} file(s), {size} bytes"

@@ -39,26 +39,57 @@ class ApiToken(models.Model):
         return f"API token {self.pk} ({self.name})"
 
 
+class ExportKind(models.TextChoices):
+    CSV = "csv", "CSV tables"
+    PARQUET = "parquet", "Parquet tables"
+    FHIR = "fhir", "FHIR NDJSON"
+
+
 class ExportStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Being prepared"
+    DONE = "done", "Ready to download"
     FAILED = "failed", "Failed"
 
 
 class ApiExport(models.Model):
-    """A de-identified export started through the API, written into the var directory."""
+    """An export of the clinic's data, started through the API or the exports page and prepared by
+    the background worker (``api.export_jobs``) into the var directory, then zipped for download.
+    De-identified (researchers and clinic admins) or, for moving patients to another clinic's
+    system, identified FHIR (clinic admins only, with a reason)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     membership = models.ForeignKey(
         "accounts.Membership", on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(max_length=16)  # csv, parquet or fhir
+    kind = models.CharField(max_length=16, choices=ExportKind.choices)
+    identified = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True)  # why an identified export was made
     status = models.CharField(max_length=16, choices=ExportStatus.choices)
-    started_at = models.DateTimeField()
+    started_at = models.DateTimeField()  # when it was asked for
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress of the running attempt: rows (or resources) written and the estimated total,
+    # written by the worker at most every couple of seconds in a short transaction of its own.
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
     files = models.JSONField(default=dict, blank=True)  # file name -> rows (or resources)
-    error = models.TextField(blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)  # of the zip
+    error = models.TextField(blank=True)  # in words; never a file path or patient data
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "-started_at"], name="api_export_clinic_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(identified=False) | models.Q(kind="fhir"),
+                name="api_export_identified_is_fhir",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"API export {self.pk} ({self.kind}, {self.status})"
+        return f"Export {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)

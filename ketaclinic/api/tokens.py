@@ -63,10 +63,10 @@ def api_token_create(
         expires_at=now + timedelta(days=days),
     )
     audit_record(
-        event_type=EventType.USER_UPDATED,
+        event_type=EventType.API_TOKEN_CREATED,
         actor=by,
         obj=token,
-        extra={"api_token_id": token.pk, "change": "api_token_created"},
+        extra={"api_token_id": token.pk},
     )
     return NewToken(token=token, secret=secret)
 
@@ -80,10 +80,10 @@ def api_token_revoke(*, by: Membership, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
-            event_type=EventType.USER_UPDATED,
+            event_type=EventType.API_TOKEN_REVOKED,
             actor=by,
             obj=token,
-            extra={"api_token_id": token.pk, "change": "api_token_revoked"},
+            extra={"api_token_id": token.pk},
         )
     return token
 

@@ -113,6 +113,12 @@ class EventType(models.TextChoices):
     USERNAME_UNLOCKED = "auth.username_unlocked", "Sign-in lock lifted by an admin"
     # ---- Production (issue 15): refusals, for the daily audit report.
     ACCESS_DENIED = "auth.access_denied", "Access refused (403)"
+    # ---- Research exports and the REST API (issue 13): ids and counts only, never a file path.
+    API_TOKEN_CREATED = "api.token_created", "API token created"
+    API_TOKEN_REVOKED = "api.token_revoked", "API token revoked"
+    EXPORT_DEIDENTIFIED = "research.export_deidentified", "De-identified export prepared"
+    EXPORT_IDENTIFIED = "research.export_identified", "Identified export prepared"
+    EXPORT_DOWNLOADED = "research.export_downloaded", "Export downloaded"
 
 
 class AuditEvent(models.Model):

@@ -18,6 +18,7 @@ Where a view's check lives (keep the two in step when either changes):
 - Stock: ``inventory.selectors.can_view_stock``
 - Audit: ``audit.views._membership_for_audit``; Staff, Licensed text: CLINIC_MANAGE
 - Cohort analytics: ``research.views.cohort_page`` (RESEARCH_VIEW)
+- Exports: ``api.exports.recent_exports`` (RESEARCH_VIEW)
 - Safety: ``surveillance.views.safety`` (ALERT_VIEW); its settings: CLINIC_MANAGE
 """
 
@@ -55,6 +56,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Outcomes", "scales:outcomes", all_of=(Perm.PATIENT_VIEW, Perm.ALERT_VIEW)),
     NavItem("Stock", "inventory:stock", any_of=(Perm.STOCK_VIEW,)),
     NavItem("Cohort analytics", "research:cohort", any_of=(Perm.RESEARCH_VIEW,)),
+    NavItem("Exports", "research:exports", any_of=(Perm.RESEARCH_VIEW,)),
     NavItem(
         "Protocols",
         "treatment:protocols",
@@ -100,6 +102,8 @@ SUBPAGES: dict[str, str] = {
     "accounts:me": "home",
     "api_tokens:tokens": "home",
     "surveillance:settings": "accounts:staff",
+    "research:export_rows": "research:exports",
+    "research:export_file": "research:exports",
     "accounts:password_change": "home",
     "accounts:sessions_end": "home",
 }

@@ -55,6 +55,13 @@ def home(request: ClinicRequest) -> HttpResponse:
                 "url": "research:cohort",
             }
         )
+        panels.append(
+            {
+                "title": "Exports",
+                "text": "De-identified data for research (CSV, Parquet, FHIR): start, follow, download.",
+                "url": "research:exports",
+            }
+        )
     if membership.can(Perm.CLINIC_MANAGE):
         panels.append(
             {

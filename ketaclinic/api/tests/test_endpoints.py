@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 
 import pytest
 from django.utils import timezone
@@ -179,39 +177,3 @@ def test_sessions_keep_the_webs_roles_and_clinic(
     desk = bearer(front_desk)
     assert client.get(f"/api/v1/sessions/{session.pk}", headers=desk).status_code == 403
     assert client.get("/api/v1/sessions", headers=desk).status_code == 403
-
-
-def test_a_researcher_exports_and_downloads_deidentified_data(
-    client, researcher, nurse, outsider, patient, bearer, settings, tmp_path
-) -> None:
-    settings.VAR_DIR = tmp_path
-    headers = bearer(researcher)
-    started = client.post(
-        "/api/v1/exports", {"kind": "csv"}, content_type="application/json", headers=headers
-    )
-    assert started.status_code == 201, started.content
-    export = started.json()
-    assert export["status"] == "done"
-    status = client.get(f"/api/v1/exports/{export['id']}", headers=headers).json()
-    assert status["files"] == export["files"]
-    download = client.get(f"/api/v1/exports/{export['id']}/download", headers=headers)
-    assert download.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
-    assert "manifest.json" in archive.namelist()
-    everything = b"".join(archive.read(name) for name in archive.namelist())
-    assert patient.family_name.encode() not in everything
-    assert patient.mrn.encode() not in everything
-    assert (
-        client.get(f"/api/v1/exports/{export['id']}", headers=bearer(outsider)).status_code == 404
-    )
-    nurse_headers = bearer(nurse)
-    assert client.get(f"/api/v1/exports/{export['id']}", headers=nurse_headers).status_code == 403
-    refused = client.post(
-        "/api/v1/exports", {"kind": "csv"}, content_type="application/json", headers=nurse_headers
-    )
-    assert refused.status_code == 403
-    bad = client.post(
-        "/api/v1/exports", {"kind": "xlsx"}, content_type="application/json", headers=headers
-    )
-    assert bad.status_code == 422
-    assert "kind" in bad.json()["errors"]

@@ -48,7 +48,7 @@ def test_it_stores_only_the_hash_of_the_secret(nurse) -> None:
     assert token.secret_hash == hashlib.sha256(new.secret.encode()).hexdigest()
     stored = [str(v) for v in ApiToken.objects.values().get().values()]
     assert new.secret not in stored
-    event = AuditEvent.objects.filter(event_type=EventType.USER_UPDATED).latest("seq")
+    event = AuditEvent.objects.filter(event_type=EventType.API_TOKEN_CREATED).latest("seq")
     assert event.extra["api_token_id"] == token.pk
     assert new.secret not in str(event.extra)
 
