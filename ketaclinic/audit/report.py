@@ -65,6 +65,9 @@ SECTIONS: tuple[tuple[str, str, tuple[EventType, ...]], ...] = (
             EventType.STOCK_SETUP_CHANGED,
             EventType.CLOSURE_ADDED,
             EventType.CLOSURE_CANCELLED,
+            EventType.API_TOKEN_CREATED,
+            EventType.API_TOKEN_REVOKED,
+            EventType.EXPORT_IDENTIFIED,
         ),
     ),
 )
