@@ -15,6 +15,7 @@ from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.treatment import repository
 from ketaclinic.treatment.domain import monitoring, timing
 from ketaclinic.treatment.domain.protocol import Measure
 from ketaclinic.treatment.models import (
@@ -27,7 +28,6 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.selectors.predose import baseline_observations
 from ketaclinic.treatment.selectors.timeline import pure_observations
 from ketaclinic.treatment.services._common import (
     _SIGNED_AND_LOCKED,
@@ -111,7 +111,7 @@ def _observation_create(
     minutes = None
     if s.dose_started_at is not None:
         minutes = int((measured_at - s.dose_started_at).total_seconds() // 60)
-    obs = Observation.objects.create(
+    obs = Observation(
         session=s,
         code=measure.value,
         unit=OBSERVATION_CODING[measure.value][0],
@@ -124,10 +124,11 @@ def _observation_create(
         recorded_by_id=by.user_id,
         recorded_at=timezone.now(),
     )
+    repository.observation_insert(obs)
     thresholds = s.protocol_version.protocol.thresholds
     if s.dose_started_at is not None and measured_at >= s.dose_started_at:
         baseline = monitoring.baseline_from(
-            pure_observations(baseline_observations(s)), s.dose_started_at
+            pure_observations(repository.baseline_observations(s)), s.dose_started_at
         )
         alerts = monitoring.alerts_for(pure, baseline=baseline, thresholds=thresholds)
     else:
@@ -196,12 +197,7 @@ def observation_record_by_id(
     ``TREATMENT_ADMINISTER`` a 403. Only the session's own row is locked (``of=self``): a reading
     changes nothing in the clinic, patient, course or protocol rows, and locking them made every
     reading in a clinic wait for every other one."""
-    s = (
-        TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("protocol_version")
-        .filter(pk=session_id, clinic_id=by.clinic_id)
-        .first()
-    )
+    s = repository.session_locked(session_id, by.clinic_id)
     if s is None:
         raise Http404
     _need(by, Perm.TREATMENT_ADMINISTER)
