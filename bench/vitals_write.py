@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -176,7 +177,6 @@ def wrk_run(
 ) -> tuple[int, int, float, float, float, float, float]:
     """The load from wrk (compiled, one connection per thread): requests, errors, seconds,
     p50, p95, p99 and mean latency in ms, as wrk measured them."""
-    import tempfile
 
     from django.conf import settings
 
@@ -422,9 +422,9 @@ def main() -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.path.join(tempfile.gettempdir(), f"{name}.log"), "w"),
         )
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: the machine may be shared and slow
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break

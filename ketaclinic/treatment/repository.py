@@ -27,8 +27,10 @@ _SENTINEL_TIME = dt.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
 
 
 def _session_query(session_id: int, clinic_id: int) -> models.QuerySet[Any]:
-    return TreatmentSession.objects.filter(pk=session_id, clinic_id=clinic_id).values_list(
-        *_SESSION, *(f"protocol_version__{f}" for f in _VERSION)
+    return (
+        TreatmentSession.objects.filter(pk=session_id, clinic_id=clinic_id)
+        .order_by()  # one row: no sort
+        .values_list(*_SESSION, *(f"protocol_version__{f}" for f in _VERSION))
     )
 
 

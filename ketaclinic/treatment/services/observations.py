@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -111,14 +112,27 @@ def _observation_create(
     minutes = None
     if s.dose_started_at is not None:
         minutes = int((measured_at - s.dose_started_at).total_seconds() // 60)
+    # Every check above, the writes below: a failure here rolls the whole transaction back.
+    with transaction.atomic(savepoint=False):
+        return _observation_write(by, s, pure, measure, minutes)
+
+
+def _observation_write(
+    by: Membership,
+    s: TreatmentSession,
+    pure: monitoring.Observation,
+    measure: Measure,
+    minutes: int | None,
+) -> tuple[Observation, list[monitoring.Alert]]:
+    measured_at = pure.taken_at
     obs = Observation(
         session=s,
         code=measure.value,
         unit=OBSERVATION_CODING[measure.value][0],
-        value=value,
-        systolic_mmhg=systolic_mmhg,
-        diastolic_mmhg=diastolic_mmhg,
-        text=text,
+        value=pure.value,
+        systolic_mmhg=pure.systolic_mmhg,
+        diastolic_mmhg=pure.diastolic_mmhg,
+        text=pure.text,
         measured_at=measured_at,
         minutes_since_dose=minutes,
         recorded_by_id=by.user_id,
@@ -178,7 +192,6 @@ def observation_record(
     )
 
 
-@transaction.atomic
 def observation_record_by_id(
     *,
     by: Membership,
@@ -196,23 +209,36 @@ def observation_record_by_id(
     every call: another clinic's (or an unknown) session is a 404, a role without
     ``TREATMENT_ADMINISTER`` a 403. Only the session's own row is locked (``of=self``): a reading
     changes nothing in the clinic, patient, course or protocol rows, and locking them made every
-    reading in a clinic wait for every other one."""
+    reading in a clinic wait for every other one.
+
+    Inside a caller's transaction (the endpoint's one-time form token) no savepoint is taken
+    (issue 15: two statements fewer, one of them while the audit chain head is locked): every
+    check that can refuse the reading runs before its first write, and a failure after that
+    rolls back the caller's whole transaction, the form token with it."""
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "value": value,
+        "systolic_mmhg": systolic_mmhg,
+        "diastolic_mmhg": diastolic_mmhg,
+        "text": text,
+        "measured_at": measured_at,
+    }
+    if transaction.get_connection().in_atomic_block:
+        return _observation_record_by_id(by, session_id, kwargs)
+    with transaction.atomic():
+        return _observation_record_by_id(by, session_id, kwargs)
+
+
+def _observation_record_by_id(
+    by: Membership, session_id: int, kwargs: dict[str, Any]
+) -> tuple[Observation, list[monitoring.Alert]]:
     s = repository.session_locked(session_id, by.clinic_id)
     if s is None:
         raise Http404
     _need(by, Perm.TREATMENT_ADMINISTER)
     if s.signed_at is not None:
         raise ValidationError(_SIGNED_AND_LOCKED)
-    return _observation_record_locked(
-        by,
-        s,
-        code=code,
-        value=value,
-        systolic_mmhg=systolic_mmhg,
-        diastolic_mmhg=diastolic_mmhg,
-        text=text,
-        measured_at=measured_at,
-    )
+    return _observation_record_locked(by, s, **kwargs)
 
 
 def _observation_record_locked(
