@@ -17,6 +17,12 @@ Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--wor
 6. Baseline in the same run: raw single-row INSERTs (autocommit, one row per transaction) into a
    scratch table with one connection, and with --clients connections.
 7. Verifies the audit chain, prints throughput and p50/p95/p99.
+
+``--in-process N`` (issue 15) serves nothing: after steps 1-2 it POSTs N readings through
+``django.test.Client`` in this process and prints the load-independent figures, CPU ms
+(``time.process_time``) and SQL statements per reading, with the statements themselves;
+``--profile FILE`` adds a cProfile of those N requests. The server's stderr goes to
+``$TMPDIR/ketaclinic_bench_<pid>.log``.
 """
 
 from __future__ import annotations
