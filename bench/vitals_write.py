@@ -17,6 +17,12 @@ Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--wor
 6. Baseline in the same run: raw single-row INSERTs (autocommit, one row per transaction) into a
    scratch table with one connection, and with --clients connections.
 7. Verifies the audit chain, prints throughput and p50/p95/p99.
+
+``--in-process N`` (issue 15) serves nothing: after steps 1-2 it POSTs N readings through
+``django.test.Client`` in this process and prints the load-independent figures, CPU ms
+(``time.process_time``) and SQL statements per reading, with the statements themselves;
+``--profile FILE`` adds a cProfile of those N requests. The server's stderr goes to
+``$TMPDIR/ketaclinic_bench_<pid>.log``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -176,7 +183,6 @@ def wrk_run(
 ) -> tuple[int, int, float, float, float, float, float]:
     """The load from wrk (compiled, one connection per thread): requests, errors, seconds,
     p50, p95, p99 and mean latency in ms, as wrk measured them."""
-    import tempfile
 
     from django.conf import settings
 
@@ -294,6 +300,70 @@ def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
     return sum(counts) / seconds
 
 
+def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str) -> None:
+    """N readings through django.test.Client (CSRF enforced, htmx), round robin over the seeded
+    sessions: CPU ms per reading (time.process_time of this process, which runs Django and the
+    client; PostgreSQL's own CPU is not counted) and queries per reading."""
+    import cProfile
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    clients = []
+    for cookie, sid in zip(cookies, session_ids, strict=True):
+        c = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+        c.cookies[settings.SESSION_COOKIE_NAME] = cookie
+        page = c.get(f"/treatment/sessions/{sid}/")
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+        if page.status_code != 200 or match is None:
+            raise SystemExit(f"session page {sid}: {page.status_code}")
+        clients.append((c, sid, match.group(1)))
+
+    def post(i: int) -> int:
+        c, sid, token = clients[i % len(clients)]
+        response = c.post(
+            f"/treatment/sessions/{sid}/observation/",
+            {
+                "csrfmiddlewaretoken": token,
+                "code": "heart_rate",
+                "value": 70 + i % 10,
+                "form_token": f"inproc{sid}x{i:012d}",
+            },
+            HTTP_HX_REQUEST="true",
+            HTTP_REFERER=f"http://127.0.0.1/treatment/sessions/{sid}/",
+        )
+        return int(response.status_code)
+
+    for i in range(len(clients) * 2):  # warm up: imports, template and URL caches, connection
+        post(10**6 + i)
+    queries: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        status = post(2 * 10**6)
+    if status != 201:
+        raise SystemExit(f"POST answered {status}")
+    profiler = cProfile.Profile() if profile else None
+    wall, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
+    statuses = [post(i) for i in range(n)]
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"in process: {n} readings, statuses {sorted(set(statuses))}")
+    print(f"CPU {cpu / n * 1000:.2f} ms/reading, wall {wall / n * 1000:.2f} ms/reading")
+    print(f"queries per reading: {len(queries)}")
+    for sql in queries:
+        print("   ", sql[:160])
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -313,6 +383,15 @@ def main() -> None:
         help="wrk (Debian's compiled load generator; the default) or the Python threads",
     )
     parser.add_argument("--wrk-cpus", default="", help="taskset CPU list for wrk (e.g. 1)")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of serving: N readings through django.test.Client in this process, "
+        "printing CPU ms and queries per reading (load-independent figures)",
+    )
+    parser.add_argument("--profile", default="", help="with --in-process: write a cProfile here")
     args = parser.parse_args()
 
     name = f"ketaclinic_bench_{os.getpid()}"
@@ -332,6 +411,9 @@ def main() -> None:
         ketaclinic = os.path.join(ROOT, ".venv", "bin", "ketaclinic")
         subprocess.run([ketaclinic, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603
         cookies, session_ids = seed(args.clients)
+        if args.in_process:
+            in_process(cookies, session_ids, args.in_process, args.profile)
+            return
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
             [
@@ -346,9 +428,9 @@ def main() -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.path.join(tempfile.gettempdir(), f"{name}.log"), "w"),
         )
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: the machine may be shared and slow
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
@@ -441,7 +523,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a loaded machine: still drop the database
+                server.kill()
+                server.wait()
         from django.db import connections
 
         connections.close_all()

@@ -101,3 +101,27 @@ def test_each_main_page_stays_within_its_query_budget(
     client.get(url)  # warm: a page's first view may record a one-off (a read audit head)
     queries, sql = _count(client, url)
     assert queries <= budget, f"{queries} queries (budget {budget}):\n" + "\n".join(sql)
+
+
+def test_a_reading_posted_at_the_chair_stays_within_its_query_budget(busy_clinic, login, nurse):
+    """The busiest write (issue 15): session + user + second factor + memberships (one query),
+    the one-time form token, the session locked, the reading, the pre-dose readings for the
+    alert rules, the audit chain head locked, the audit event and the head moved (one statement
+    on PostgreSQL, two on SQLite). Was 10 (and 12 before the session's one query). Plus 2 here:
+    inside the test's own transaction, the form token's transaction is a savepoint."""
+    session = busy_clinic["session"]
+    client = login(nurse)
+    client.get(reverse("home"))  # the first request renews the session (one write): not counted
+    url = reverse("treatment:observation", kwargs={"session_id": session.pk})
+    before = session.observations.count()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            url,
+            {"code": "heart_rate", "value": "76", "form_token": "budget-reading-0001"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 201
+    assert session.observations.count() == before + 1
+    sql = [q["sql"] for q in captured.captured_queries]
+    budget = (7 if connection.vendor == "postgresql" else 8) + 2
+    assert len(sql) <= budget, f"{len(sql)} queries (budget {budget}):\n" + "\n".join(sql)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +16,7 @@ from ketaclinic.alerts.models import AlertKind, AlertSource, Severity
 from ketaclinic.alerts.services import alert_raise
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
+from ketaclinic.treatment import repository
 from ketaclinic.treatment.domain import monitoring, timing
 from ketaclinic.treatment.domain.protocol import Measure
 from ketaclinic.treatment.models import (
@@ -27,7 +29,6 @@ from ketaclinic.treatment.models import (
     SessionPhase,
     TreatmentSession,
 )
-from ketaclinic.treatment.selectors.predose import baseline_observations
 from ketaclinic.treatment.selectors.timeline import pure_observations
 from ketaclinic.treatment.services._common import (
     _SIGNED_AND_LOCKED,
@@ -111,23 +112,37 @@ def _observation_create(
     minutes = None
     if s.dose_started_at is not None:
         minutes = int((measured_at - s.dose_started_at).total_seconds() // 60)
-    obs = Observation.objects.create(
+    # Every check above, the writes below: a failure here rolls the whole transaction back.
+    with transaction.atomic(savepoint=False):
+        return _observation_write(by, s, pure, measure, minutes)
+
+
+def _observation_write(
+    by: Membership,
+    s: TreatmentSession,
+    pure: monitoring.Observation,
+    measure: Measure,
+    minutes: int | None,
+) -> tuple[Observation, list[monitoring.Alert]]:
+    measured_at = pure.taken_at
+    obs = Observation(
         session=s,
         code=measure.value,
         unit=OBSERVATION_CODING[measure.value][0],
-        value=value,
-        systolic_mmhg=systolic_mmhg,
-        diastolic_mmhg=diastolic_mmhg,
-        text=text,
+        value=pure.value,
+        systolic_mmhg=pure.systolic_mmhg,
+        diastolic_mmhg=pure.diastolic_mmhg,
+        text=pure.text,
         measured_at=measured_at,
         minutes_since_dose=minutes,
         recorded_by_id=by.user_id,
         recorded_at=timezone.now(),
     )
+    repository.observation_insert(obs)
     thresholds = s.protocol_version.protocol.thresholds
     if s.dose_started_at is not None and measured_at >= s.dose_started_at:
         baseline = monitoring.baseline_from(
-            pure_observations(baseline_observations(s)), s.dose_started_at
+            pure_observations(repository.baseline_observations(s)), s.dose_started_at
         )
         alerts = monitoring.alerts_for(pure, baseline=baseline, thresholds=thresholds)
     else:
@@ -177,7 +192,6 @@ def observation_record(
     )
 
 
-@transaction.atomic
 def observation_record_by_id(
     *,
     by: Membership,
@@ -195,28 +209,36 @@ def observation_record_by_id(
     every call: another clinic's (or an unknown) session is a 404, a role without
     ``TREATMENT_ADMINISTER`` a 403. Only the session's own row is locked (``of=self``): a reading
     changes nothing in the clinic, patient, course or protocol rows, and locking them made every
-    reading in a clinic wait for every other one."""
-    s = (
-        TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("protocol_version")
-        .filter(pk=session_id, clinic_id=by.clinic_id)
-        .first()
-    )
+    reading in a clinic wait for every other one.
+
+    Inside a caller's transaction (the endpoint's one-time form token) no savepoint is taken
+    (issue 15: two statements fewer, one of them while the audit chain head is locked): every
+    check that can refuse the reading runs before its first write, and a failure after that
+    rolls back the caller's whole transaction, the form token with it."""
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "value": value,
+        "systolic_mmhg": systolic_mmhg,
+        "diastolic_mmhg": diastolic_mmhg,
+        "text": text,
+        "measured_at": measured_at,
+    }
+    if transaction.get_connection().in_atomic_block:
+        return _observation_record_by_id(by, session_id, kwargs)
+    with transaction.atomic():
+        return _observation_record_by_id(by, session_id, kwargs)
+
+
+def _observation_record_by_id(
+    by: Membership, session_id: int, kwargs: dict[str, Any]
+) -> tuple[Observation, list[monitoring.Alert]]:
+    s = repository.session_locked(session_id, by.clinic_id)
     if s is None:
         raise Http404
     _need(by, Perm.TREATMENT_ADMINISTER)
     if s.signed_at is not None:
         raise ValidationError(_SIGNED_AND_LOCKED)
-    return _observation_record_locked(
-        by,
-        s,
-        code=code,
-        value=value,
-        systolic_mmhg=systolic_mmhg,
-        diastolic_mmhg=diastolic_mmhg,
-        text=text,
-        measured_at=measured_at,
-    )
+    return _observation_record_locked(by, s, **kwargs)
 
 
 def _observation_record_locked(

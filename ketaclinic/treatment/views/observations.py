@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
@@ -44,7 +45,10 @@ def observation(request: ClinicRequest, session_id: int) -> HttpResponse:
             obs, alerts = result
             obs.recorded_by = m.user  # who recorded it: the signed-in user, already loaded
             if request.htmx:
-                return render(
+                # Rendered by the handler after the view returns, so after the commit of
+                # once_per_form's transaction: the audit chain head's row lock is not held
+                # while the row's template renders (issue 15).
+                return TemplateResponse(
                     request,
                     "treatment/partials/reading.html",
                     {"o": obs, "alerts": alerts},
