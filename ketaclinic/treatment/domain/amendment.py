@@ -200,6 +200,10 @@ def parse_amendment(
     spec = SPECS.get(field)
     if spec is None:
         raise AmendmentError(f"Field: {field[:60]!r} cannot be amended.")
+    if "\x00" in raw:
+        # PostgreSQL cannot store a NUL character in text or jsonb, and no keyboard types one
+        # (Django's form fields refuse it the same way: ProhibitNullCharactersValidator).
+        raise AmendmentError(f"{spec.label}: contains a null character, which is not allowed.")
     text = raw.strip()
     if not text:
         if spec.required:

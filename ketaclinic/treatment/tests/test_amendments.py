@@ -54,6 +54,8 @@ def signed(prescriber, nurse, discharged):
         ("rems.dose", "84 mg", "choose one of 56 mg, 84 mg, Other dose"),
         ("rems.treatment_date", "1950-01-01", "outside the allowed dates"),
         ("rems.sedation_observed", "maybe", "yes or no"),
+        # PostgreSQL can't store NUL; found by the property test below on PostgreSQL (a 500).
+        ("discharge_note", "Home\x00 with escort", "null character"),
     ],
 )
 def test_the_issues_amendments_are_refused_with_the_field_and_allowed_values(

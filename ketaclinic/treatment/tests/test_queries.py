@@ -215,8 +215,8 @@ def test_recording_a_reading_takes_the_same_queries_however_many_readings_the_se
 
     small, large = (post(s) for s in sessions)
     assert large == small
-    # Session + user + TOTP device + memberships (one joined query); the session row locked; the reading; the
-    # pre-dose baseline; the audit chain head, event and head update (plus the transaction's
-    # own statements where the backend logs them); the one-time form token (issue 10: its
-    # insert, and the service's transaction becoming a savepoint inside the token's).
-    assert small <= 12, small
+    # Session + user + TOTP device + memberships (one joined query); the one-time form token; the
+    # session row locked; the pre-dose baseline; the reading; the audit chain head locked, then the
+    # event inserted and the head moved (one statement on PostgreSQL, two on SQLite); plus the
+    # test's own savepoint statements where the backend logs them.
+    assert small <= (9 if connection.vendor == "postgresql" else 10), small
