@@ -348,11 +348,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", help="time the page on this kept database (no generation)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each query")
+    parser.add_argument(
+        "--name", help="name of the scratch database (default registry_bench_<pid>)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     os.environ.setdefault("KETACLINIC_VAR_DIR", str(folder / "var"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
-    name = args.reuse or f"registry_bench_{os.getpid()}"
+    name = args.reuse or args.name or f"registry_bench_{os.getpid()}"
     if args.reuse:
         args.keep = True
         os.environ["DATABASE_URL"] = f"{args.server}/{name}"
