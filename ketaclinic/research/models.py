@@ -84,7 +84,7 @@ class CohortCourseFact(models.Model):
 
     clinic_id = models.BigIntegerField()
     course_id = models.BigIntegerField()
-    patient_id = models.BigIntegerField()
+    patient_id = models.UUIDField()
     protocol_version_id = models.BigIntegerField()
     indication = models.CharField(max_length=64)
     sex = models.CharField(max_length=16)
@@ -112,7 +112,7 @@ class CohortOutcomeFact(models.Model):
     clinic_id = models.BigIntegerField()
     scale = models.CharField(max_length=16)
     course_id = models.BigIntegerField()
-    patient_id = models.BigIntegerField()
+    patient_id = models.UUIDField()
     protocol_version_id = models.BigIntegerField()
     indication = models.CharField(max_length=64)
     sex = models.CharField(max_length=16)
