@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -348,11 +349,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", help="time the page on this kept database (no generation)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each query")
+    parser.add_argument(
+        "--name", help="name of the scratch database (default registry_bench_<pid>)"
+    )
+    parser.add_argument(
+        "--live-repeat", type=int, default=1, help="runs of the live page (baseline) per filter set"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     os.environ.setdefault("KETACLINIC_VAR_DIR", str(folder / "var"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
-    name = args.reuse or f"registry_bench_{os.getpid()}"
+    name = args.reuse or args.name or f"registry_bench_{os.getpid()}"
     if args.reuse:
         args.keep = True
         os.environ["DATABASE_URL"] = f"{args.server}/{name}"
@@ -378,6 +385,32 @@ def main() -> None:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _explain(client: Any, url: str, params: dict[str, str]) -> None:
+    """EXPLAIN ANALYZE each SELECT the page runs, as in the page's transaction."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.research.analytics import WORK_MEM
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, params)
+    for query in captured.captured_queries:
+        text = query["sql"]
+        if not text.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET work_mem = '{WORK_MEM}'")
+            cursor.execute("SET jit = off")
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text)
+            plan = cursor.fetchone()[0]
+            cursor.execute("RESET work_mem")
+            cursor.execute("RESET jit")
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+        ms = plan[0]["Execution Time"] + plan[0].get("Planning Time", 0)
+        if ms >= 5:
+            print(f"    SQL {ms:7.1f} ms  {' '.join(text.split())[:110]}")
+
+
 def _best(repeat: int, call: Callable[[], Any]) -> tuple[float, float, Any]:
     """(best wall seconds, CPU seconds of this process in that run, result)."""
     best, cpu, result = float("inf"), 0.0, None
@@ -397,12 +430,12 @@ def run(args: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
     from django.urls import reverse
     from django.utils import timezone
 
     from ketaclinic import testing
-    from ketaclinic.research.analytics import WORK_MEM
+    from ketaclinic.research.models import CohortRefresh
 
     setup_test_environment()  # the test client records each page's context
     call_command("migrate", verbosity=0)
@@ -450,37 +483,49 @@ def run(args: argparse.Namespace) -> None:
     client = testing.sign_in(Client(), researcher)  # type: ignore[arg-type]
     url = reverse("research:cohort")
     today = timezone.now().date()
+    sets = []
     for label, given in FILTER_SETS:
         params = dict(given)
         if params.get("start_from", "").startswith("-"):
             days = int(params["start_from"][1:])
             params["start_from"] = (today - dt.timedelta(days=days)).isoformat()
-        wall, cpu, page = _best(args.repeat, lambda p=params: client.get(url, p))  # type: ignore[misc]
-        result = page.context["result"] if page.status_code == 200 else None
-        assert result is not None, (label, page.status_code)
+        sets.append((label, params))
+
+    def page(label: str, params: dict[str, str], repeat: int, summary: bool) -> Any:
+        wall, cpu, found = _best(repeat, lambda: client.get(url, params))
+        result = found.context["result"] if found.status_code == 200 else None
+        assert result is not None, (label, found.status_code)
+        assert (found.context["as_of"] is not None) == summary, label
         print(
-            f"page {label:30} best of {args.repeat}: {wall * 1000:6.0f} ms "
-            f"(process CPU {cpu * 1000:5.0f} ms) - {result.patients:,} patients, "
-            f"{result.dosed_sessions:,} sessions, {len(result.by_session)} session points"
+            f"page {'summary' if summary else 'live':7} {label:30} best of {repeat}: "
+            f"{wall * 1000:6.0f} ms (process CPU {cpu * 1000:5.0f} ms) - {result.patients:,} "
+            f"patients, {result.dosed_sessions:,} sessions, {len(result.by_session)} points"
         )
-        if args.explain and engine == "PostgreSQL":
-            with CaptureQueriesContext(connection) as captured:
-                client.get(url, params)
-            for query in captured.captured_queries:
-                text = query["sql"]
-                if not text.lstrip().upper().startswith(("SELECT", "WITH")):
-                    continue
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET work_mem = '{WORK_MEM}'")  # as the page's transaction
-                    cursor.execute("SET jit = off")
-                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text)
-                    plan = cursor.fetchone()[0]
-                    cursor.execute("RESET work_mem")
-                    cursor.execute("RESET jit")
-                    plan = json.loads(plan) if isinstance(plan, str) else plan
-                ms = plan[0]["Execution Time"] + plan[0].get("Planning Time", 0)
-                if ms >= 5:
-                    print(f"    SQL {ms:7.1f} ms  {' '.join(text.split())[:110]}")
+        if args.explain and engine == "PostgreSQL" and summary:  # live plans: see the docs
+            _explain(client, url, params)
+        return result
+
+    # Baseline in the same run: the live statements over the raw tables (no summary yet).
+    CohortRefresh.objects.filter(clinic_id=clinic_id).delete()
+    live = {label: page(label, params, args.live_repeat, False) for label, params in sets}
+    for code in ("bench", "north", "south"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = io.StringIO()
+        call_command("research", "refresh", "--clinic", code, stdout=out)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"summary rebuild {out.getvalue().strip()} (wall {wall:.1f} s, process CPU "
+            f"{cpu * 1000:.0f} ms); load average {os.getloadavg()}"
+        )
+    with connection.cursor() as cursor:
+        if engine == "PostgreSQL":
+            cursor.execute("VACUUM ANALYZE research_cohortcoursefact")
+            cursor.execute("VACUUM ANALYZE research_cohortoutcomefact")
+    for label, params in sets:
+        result = page(label, params, args.repeat, True)
+        same = result == live[label]
+        print(f"    figures identical to the live page: {same}")
+        assert same, label
     print(f"load average at the end {os.getloadavg()}")
 
 

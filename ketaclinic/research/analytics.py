@@ -144,7 +144,7 @@ class Cohort:
 
 def filter_choices(membership: Membership) -> dict[str, list[tuple[str, str]]]:
     """(value, words) of each filter: the clinic's indications, protocols, drugs and routes."""
-    versions = _versions(membership.clinic_id)
+    versions = versions_of(membership.clinic_id)
     indications = (
         Course.objects.filter(clinic_id=membership.clinic_id)
         .order_by()
@@ -168,7 +168,7 @@ def filter_choices(membership: Membership) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _versions(clinic_id: int) -> dict[int, tuple[str, str, str]]:
+def versions_of(clinic_id: int) -> dict[int, tuple[str, str, str]]:
     """Protocol version id -> (protocol code, drug, route) of the clinic's protocols."""
     found = {}
     for pk, code, data in ProtocolVersion.objects.filter(family__clinic_id=clinic_id).values_list(
@@ -183,26 +183,41 @@ def _courses(
     membership: Membership, f: Filters, today: date, versions: dict[int, tuple[str, str, str]]
 ) -> QuerySet[Course]:
     courses = Course.objects.filter(clinic_id=membership.clinic_id)
+    return filtered(courses, f, today, versions, patient="patient__")
+
+
+def filtered(
+    rows: QuerySet[Any],
+    f: Filters,
+    today: date,
+    versions: dict[int, tuple[str, str, str]],
+    patient: str = "",
+) -> QuerySet[Any]:
+    """``rows`` (courses, or the summary's facts) of the courses matching ``f``; ``patient`` is
+    the path to the patient's ``sex`` and ``date_of_birth``."""
     for position, wanted in enumerate((f.protocol, f.drug, f.route)):
         if wanted:
             ids = [pk for pk, facts in versions.items() if facts[position] == wanted]
-            courses = courses.filter(protocol_version_id__in=ids)
+            rows = rows.filter(protocol_version_id__in=ids)
     if f.indication:
-        courses = courses.filter(indication=f.indication)
+        rows = rows.filter(indication=f.indication)
     if f.sex:
-        courses = courses.filter(patient__sex=f.sex)
+        rows = rows.filter(**{f"{patient}sex": f.sex})
     if f.age_band in AGE_BANDS:  # age today, in whole years
         youngest, oldest = AGE_BANDS[f.age_band]
         born_after = _years_before(today, oldest + 1)
         born_before = _years_before(today, youngest)
-        courses = courses.filter(
-            patient__date_of_birth__gt=born_after, patient__date_of_birth__lte=born_before
+        rows = rows.filter(
+            **{
+                f"{patient}date_of_birth__gt": born_after,
+                f"{patient}date_of_birth__lte": born_before,
+            }
         )
     if f.start_from:
-        courses = courses.filter(start_date__gte=f.start_from)
+        rows = rows.filter(start_date__gte=f.start_from)
     if f.start_to:
-        courses = courses.filter(start_date__lte=f.start_to)
-    return courses.order_by()
+        rows = rows.filter(start_date__lte=f.start_to)
+    return rows.order_by()
 
 
 def _years_before(day: date, years: int) -> date:
@@ -221,6 +236,22 @@ def _sql(pg: bool) -> dict[str, str]:
 
 
 def _outcome_sql(courses_sql: str, rule: Any, pg: bool) -> tuple[str, list[Any]]:
+    scored, params = scored_sql(courses_sql, rule, pg)
+    query = f"""{scored}
+SELECT 0, number, count(*), sum(responded), sum(remitted), count(DISTINCT patient_id)
+FROM scored WHERE number <= {MAX_POINTS} GROUP BY number
+UNION ALL
+SELECT 1, week, count(*), sum(responded), sum(remitted), count(DISTINCT patient_id)
+FROM scored WHERE week <= {MAX_POINTS} GROUP BY week
+"""  # noqa: S608
+    return query, params
+
+
+def scored_sql(courses_sql: str, rule: Any, pg: bool) -> tuple[str, list[Any]]:
+    """``WITH ... scored AS (...)``: one row per dosed session after its course's first, with
+    (number, course_id, patient_id, week, responded, remitted). Parameters: the courses', then
+    the clinic id and scale code, then the rule's (returned). Shared by the live page and the
+    summary rebuild (``research.summary``), so both give the same figures by construction."""
     d = _sql(pg)
     epoch, to_int = d["epoch"].format, d["int"].format
     params: list[Any] = []
@@ -272,18 +303,13 @@ base AS (
   FROM pre p JOIN first f ON f.course_id = p.course_id AND f.number = p.number
 ),
 scored AS (
-  SELECT p.number, p.patient_id,
+  SELECT p.number, p.course_id, p.patient_id,
          {to_int("(p.e - b.start) / 604800.0")} + 1 AS week,
          CASE WHEN {response} THEN 1 ELSE 0 END AS responded,
          CASE WHEN {remission} THEN 1 ELSE 0 END AS remitted
   FROM pre p JOIN base b ON b.course_id = p.course_id
   WHERE p.number <> b.first_number AND p.pre IS NOT NULL AND b.baseline IS NOT NULL
 )
-SELECT 0, number, count(*), sum(responded), sum(remitted), count(DISTINCT patient_id)
-FROM scored WHERE number <= {MAX_POINTS} GROUP BY number
-UNION ALL
-SELECT 1, week, count(*), sum(responded), sum(remitted), count(DISTINCT patient_id)
-FROM scored WHERE week <= {MAX_POINTS} GROUP BY week
 """  # noqa: S608
     return query, params
 
@@ -318,50 +344,65 @@ def cohort(membership: Membership, f: Filters, today: date) -> Cohort:
     definition = get_definition(f.scale)
     rule = definition.outcome_rule
     pg = connection.vendor == "postgresql"
-    versions = _versions(membership.clinic_id)
+    versions = versions_of(membership.clinic_id)
     courses = _courses(membership, f, today, versions)
     courses_sql, courses_params = courses.values("id", "patient_id").query.sql_with_params()
     result = Cohort(rule_source=rule.source, rule_summary=rule.summary)
-    drugs = sorted({facts[1] for facts in versions.values()})
-    whens = " ".join(
-        f"WHEN {pk} THEN '{drugs.index(facts[1])}'" for pk, facts in sorted(versions.items())
-    )
-    drug_case = f"CASE s.protocol_version_id {whens} END" if whens else "NULL"
+    drugs, case = drug_case(versions, "s.protocol_version_id")
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:  # for this transaction only: the as-of sort and hashes stay in memory, not on disk
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             # Compiling these plans (JIT) costs seconds and saves less than it costs.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_exposure_sql(courses_sql, drug_case), list(courses_params))
-        exposure_rows = cursor.fetchall()
-        ae: list[tuple[str, int]] = []
-        for kind, key, count, sessions, mg in exposure_rows:
-            if kind == 0 and key is not None:
-                result.exposure.append(
-                    Exposure(drugs[int(key)], int(count), int(sessions), float(mg or 0))
-                )
-                result.dosed_sessions += int(sessions)
-            elif kind == 1:
-                ae.append((str(key), int(count)))
-            elif kind == 2:
-                result.patients, result.courses = int(count), int(sessions)
-        result.adverse_events = sum(n for _, n in ae)
-        result.ae_per_100 = per_100(result.adverse_events, result.dosed_sessions)
-        result.ae_by_type = [
-            (kind, n, per_100(n, result.dosed_sessions))
-            for kind, n in sorted(ae, key=lambda item: (-item[1], item[0]))
-        ]
-        result.exposure.sort(key=lambda e: e.drug)
+        cursor.execute(_exposure_sql(courses_sql, case), list(courses_params))
+        fill_exposure(result, cursor.fetchall(), drugs)
         if result.dosed_sessions:
             query, rule_params = _outcome_sql(courses_sql, rule, pg)
             cursor.execute(
                 query,
                 [*courses_params, membership.clinic_id, f.scale, *rule_params],
             )
-            rows = cursor.fetchall()
-            result.by_session = _points(rows, 0)
-            result.by_week = _points(rows, 1)
+            fill_outcomes(result, cursor.fetchall())
     return result
+
+
+def drug_case(versions: dict[int, tuple[str, str, str]], column: str) -> tuple[list[str], str]:
+    """(the clinic's drugs, sorted; SQL giving the index in it of ``column``'s version's drug)."""
+    drugs = sorted({facts[1] for facts in versions.values()})
+    whens = " ".join(
+        f"WHEN {pk} THEN '{drugs.index(facts[1])}'" for pk, facts in sorted(versions.items())
+    )
+    return drugs, (f"CASE {column} {whens} END" if whens else "NULL")
+
+
+def fill_exposure(result: Cohort, rows: list[tuple[Any, ...]], drugs: list[str]) -> None:
+    """Exposure, adverse events and counts from (kind, key, count, sessions, mg) rows: kind 0 a
+    drug (its index in ``drugs``), 1 an adverse-event type, 2 the patients and courses."""
+    ae: list[tuple[str, int]] = []
+    for kind, key, count, sessions, mg in rows:
+        if kind == 0 and key is not None:
+            # Doses are recorded to the microgram: the sum rounded to 3 places is exact (SQLite
+            # adds them as binary floats, in an order that depends on the plan).
+            mg_sum = round(float(mg or 0), 3)
+            result.exposure.append(Exposure(drugs[int(key)], int(count), int(sessions), mg_sum))
+            result.dosed_sessions += int(sessions)
+        elif kind == 1:
+            ae.append((str(key), int(count)))
+        elif kind == 2:
+            result.patients, result.courses = int(count), int(sessions)
+    result.adverse_events = sum(n for _, n in ae)
+    result.ae_per_100 = per_100(result.adverse_events, result.dosed_sessions)
+    result.ae_by_type = [
+        (kind, n, per_100(n, result.dosed_sessions))
+        for kind, n in sorted(ae, key=lambda item: (-item[1], item[0]))
+    ]
+    result.exposure.sort(key=lambda e: e.drug)
+
+
+def fill_outcomes(result: Cohort, rows: list[tuple[Any, ...]]) -> None:
+    """Points from (0 by session number | 1 by week, label, n, responders, remitters, patients)."""
+    result.by_session = _points(rows, 0)
+    result.by_week = _points(rows, 1)
 
 
 def _points(rows: list[tuple[Any, ...]], kind: int) -> list[Point]:

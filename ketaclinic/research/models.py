@@ -70,3 +70,74 @@ class ImportedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"imported response {self.response_id}"
+
+
+class CohortRefresh(models.Model):
+    """When the clinic's cohort summary (the two tables below) was last rebuilt."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic", on_delete=models.PROTECT, related_name="+", primary_key=True
+    )
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "cohort summary refresh"
+
+    def __str__(self) -> str:
+        return f"cohort summary of clinic {self.clinic_id}"
+
+
+class CohortCourseFact(models.Model):
+    """Derived from the treatment tables by ``research.summary.rebuild`` (never edited): per
+    course, one ``COURSE`` row; per protocol version its dosed sessions were given under, the
+    sessions and mg (``EXPOSURE``); per adverse-event type of its dosed sessions, the count
+    (``EVENT``). The course's filter facts are copied onto every row. Not shown row by row."""
+
+    COURSE, EXPOSURE, EVENT = 0, 1, 2
+
+    clinic_id = models.BigIntegerField()
+    course_id = models.BigIntegerField()
+    patient_id = models.UUIDField()
+    protocol_version_id = models.BigIntegerField()
+    indication = models.CharField(max_length=64)
+    sex = models.CharField(max_length=16)
+    date_of_birth = models.DateField()
+    start_date = models.DateField()
+    kind = models.SmallIntegerField()
+    session_version_id = models.BigIntegerField(null=True)
+    event_type = models.CharField(max_length=64, blank=True)
+    n = models.IntegerField()
+    mg = models.DecimalField(max_digits=14, decimal_places=3, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic_id", "kind"], name="cohort_course_idx")]
+
+    def __str__(self) -> str:
+        return f"course fact {self.pk}"
+
+
+class CohortOutcomeFact(models.Model):
+    """Derived (``research.summary.rebuild``): per dosed session after a course's first and
+    outcome scale, the latest final score at or before the dose measured against the course
+    baseline, as the scale's rule reads it (responded, remitted), with the course's filter facts.
+    """
+
+    clinic_id = models.BigIntegerField()
+    scale = models.CharField(max_length=16)
+    course_id = models.BigIntegerField()
+    patient_id = models.UUIDField()
+    protocol_version_id = models.BigIntegerField()
+    indication = models.CharField(max_length=64)
+    sex = models.CharField(max_length=16)
+    date_of_birth = models.DateField()
+    start_date = models.DateField()
+    number = models.IntegerField()
+    week = models.IntegerField()
+    responded = models.SmallIntegerField()
+    remitted = models.SmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic_id", "scale"], name="cohort_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"outcome fact {self.pk}"

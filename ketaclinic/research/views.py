@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.research.analytics import MIN_CELL, Filters, cohort, filter_choices
+from ketaclinic.research.analytics import MIN_CELL, Filters, filter_choices
 from ketaclinic.research.fhir import observations, questionnaire_response, validated
 from ketaclinic.research.forms import CohortForm
+from ketaclinic.research.summary import figures
 from ketaclinic.scales import get_definition, score
 from ketaclinic.scales import selectors as scale_selectors
 
@@ -68,16 +69,17 @@ def cohort_page(request: ClinicRequest) -> HttpResponse:
     if not membership.can(Perm.RESEARCH_VIEW):
         raise PermissionDenied
     form = CohortForm(request.GET or None, choices=filter_choices(membership))
-    result = None
+    result = as_of = None
     filters = Filters()
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         filters = Filters(**{k: v for k, v in data.items() if v not in (None, "")})
         today = timezone.now().astimezone(membership.clinic.tzinfo).date()
-        result = cohort(membership, filters, today)
+        result, as_of = figures(membership, filters, today)
     context = {
         "form": form,
         "result": result,
+        "as_of": as_of,
         "scale_name": get_definition(filters.scale).name,
         "min_cell": MIN_CELL,
         "suppressed_sections": (

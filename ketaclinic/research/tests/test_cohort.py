@@ -8,9 +8,21 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from ketaclinic.research.summary import rebuild
+
+
+@pytest.fixture(params=["live", "summary"])
+def figures_from(
+    request: pytest.FixtureRequest, registry: dict[str, Any], clinic_admin: Any
+) -> str:
+    """Each test below runs on the live statements and on the clinic's summary."""
+    if request.param == "summary":
+        rebuild(clinic_admin.clinic_id)
+    return str(request.param)
+
 
 def test_the_researcher_sees_the_cohort_page_and_no_patient(
-    researcher: Any, registry: dict[str, Any], login: Any
+    researcher: Any, registry: dict[str, Any], figures_from: str, login: Any
 ) -> None:
     client = login(researcher)
     page = client.get(reverse("research:cohort"))
@@ -28,7 +40,7 @@ def test_the_researcher_sees_the_cohort_page_and_no_patient(
 
 
 def test_filters_narrow_the_cohort_and_a_bad_period_is_named(
-    clinic_admin: Any, registry: dict[str, Any], login: Any
+    clinic_admin: Any, registry: dict[str, Any], figures_from: str, login: Any
 ) -> None:
     client = login(clinic_admin)
     everything = client.get(reverse("research:cohort")).context["result"]

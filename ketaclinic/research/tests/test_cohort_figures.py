@@ -14,6 +14,7 @@ from django.utils import timezone
 from ketaclinic import testing
 from ketaclinic.research.analytics import MIN_CELL
 from ketaclinic.research.stats import wilson
+from ketaclinic.research.summary import rebuild
 from ketaclinic.scales.models import ScaleResponse
 from ketaclinic.treatment.models import (
     AdverseEvent,
@@ -68,8 +69,15 @@ def _at(session: TreatmentSession) -> dt.datetime:
     return session.dose_started_at
 
 
-@pytest.fixture
-def cohort(clinic_admin: Any, nurse: Any, make_patient: Any, prescriber: Any) -> dict[str, Any]:
+@pytest.fixture(params=["live", "summary"])
+def cohort(
+    request: pytest.FixtureRequest,
+    clinic_admin: Any,
+    nurse: Any,
+    make_patient: Any,
+    prescriber: Any,
+) -> dict[str, Any]:
+    """The hand-computed cohort; each test runs on the live statements and on the summary."""
     esk = testing.shipped_protocol(clinic_admin, "esketamine_trd")
     iv = testing.shipped_protocol(clinic_admin, "iv_racemic_depression")
     by = nurse.user
@@ -98,7 +106,9 @@ def cohort(clinic_admin: Any, nurse: Any, make_patient: Any, prescriber: Any) ->
     # One man on IV racemic ketamine (0.5 mg/kg of 80 kg), no baseline score.
     man = make_patient(prescriber, mrn="SYN-M", sex="male", date_of_birth=dt.date(1990, 1, 1))
     _course(man, iv, by, start, [40, 40], "mdd")
-    return {"start": start}
+    if request.param == "summary":
+        rebuild(clinic_admin.clinic_id)
+    return {"start": start, "summary": request.param == "summary"}
 
 
 def _get(client: Any, **params: str) -> Any:
@@ -128,6 +138,8 @@ def test_figures_equal_the_hand_computed_cohort(
     text = women.content.decode()
     assert f"50% ({low:.0%}-{high:.0%})" in text
     assert "Esketamine" in text and "Dizziness" in text
+    said = "Figures as of" if cohort["summary"] else "Figures computed now"
+    assert said in text
 
 
 def test_filters_by_drug_route_indication_protocol_age_and_period(
