@@ -60,7 +60,8 @@ def test_each_periodic_job_is_scheduled_once_per_period() -> None:
     assert sorted(r.job for r in first) == sorted(j.name for j in registry.periodic())
     assert schedule_due(NOON + dt.timedelta(minutes=30)) == []  # same hour, same day
     later = schedule_due(NOON + dt.timedelta(hours=1))
-    assert sorted(r.job for r in later) == ["audit_anchor", "inventory_alerts", "rems_deadlines"]
+    hourly = ["audit_anchor", "cohort_summary", "inventory_alerts", "rems_deadlines"]
+    assert sorted(r.job for r in later) == hourly
     assert JobRun.objects.filter(job="audit_report").count() == 1  # daily: still today's
 
 
