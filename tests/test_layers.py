@@ -34,7 +34,16 @@ ALLOWED: dict[str, set[str]] = {
     },
     "inventory": {"treatment", "alerts", "patients", "audit", "accounts"},
     # research only reads (issue 13); nothing below imports it.
-    "research": {"ops", "treatment", "screening", "scales", "alerts", "patients", "accounts", "audit"},
+    "research": {
+        "ops",
+        "treatment",
+        "screening",
+        "scales",
+        "alerts",
+        "patients",
+        "accounts",
+        "audit",
+    },
     # surveillance sits on top of the clinical apps (issue 11); only urls, core home and
     # templates use it.
     "surveillance": {
