@@ -4,8 +4,6 @@ the raw INSERT baseline."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from typing import Any
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -40,33 +38,3 @@ def db_counters(dsn: str) -> dict[str, Any]:
             )
         ]
     return {"commits": int(commits[0]) if commits else 0, "cpu": cpu_seconds(pids)}
-
-
-def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
-    """Single-row INSERTs, one per transaction (autocommit), per second over ``connections``."""
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS loadtest_raw (id bigserial primary key, "
-            "session_id bigint, code text, value int, measured_at timestamptz)"
-        )
-    counts = [0] * connections
-
-    def run(i: int, deadline: float) -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            while time.perf_counter() < deadline:
-                conn.execute(
-                    "INSERT INTO loadtest_raw (session_id, code, value, measured_at) "
-                    "VALUES (%s, 'heart_rate', 70, now())",
-                    (i,),
-                )
-                counts[i] += 1
-
-    deadline = time.perf_counter() + seconds
-    threads = [threading.Thread(target=run, args=(i, deadline)) for i in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / seconds
