@@ -88,9 +88,7 @@ class _ScenarioForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scenario_protocol = protocol
         rule = protocol.dose
-        unit = {"mg_per_kg": "mg/kg", "fixed_mg": "mg", "mg_per_kg_per_hour": "mg/kg/h"}.get(
-            rule.basis, "mg/h"
-        )
+        unit = rule.basis.unit
         self.fields["dose"].label = f"Dose ({unit})"
         if rule.fixed_doses_mg:
             options = ", ".join(f"{mg.normalize():f}" for mg in rule.fixed_doses_mg)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from ketaclinic.audit.models import SignatureMeaning
 from ketaclinic.patients.forms import DATE_WIDGET, LocalDateTimeField
 from ketaclinic.treatment.domain import amendment
-from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import DeviceRule
 from ketaclinic.treatment.domain.record import AMENDABLE_FIELDS
 from ketaclinic.treatment.domain.rems import FIELD_LABELS
@@ -32,124 +31,6 @@ YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 
 def _now_local(tz: ZoneInfo) -> str:
     return timezone.now().astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-
-
-_BASIS_UNITS = {
-    "mg_per_kg": "mg/kg",
-    "fixed_mg": "mg",
-    "mg_per_kg_per_hour": "mg/kg/h",
-    "mg_per_hour": "mg/h",
-}
-
-
-class ProtocolForm(forms.Form):
-    """A protocol from a shipped one (or the current version), with the settings a clinic most
-    often adjusts. Field names are the protocol's field paths with '.' as '__', so the service's
-    messages land beside them.
-
-    ``loaded_from`` says which template the values came from: every field is filled from one
-    template, and a form whose "Start from" was changed without loading the new template's
-    values is not saved (the first release saved a copied IV template still holding esketamine
-    numbers: 56 mg/kg IV)."""
-
-    start_from = forms.ChoiceField(
-        label="Start from",
-        choices=[(k, p.title) for k, p in SHIPPED_PROTOCOLS.items()],
-        help_text="Choosing a template fills every field below with its values.",
-    )
-    loaded_from = forms.CharField(widget=forms.HiddenInput, required=False)
-    code = forms.SlugField(max_length=64)
-    title = forms.CharField(max_length=200)
-    dose__usual = forms.DecimalField(label="Usual dose", max_digits=8, decimal_places=3)
-    dose__minimum = forms.DecimalField(label="Allowed minimum", max_digits=8, decimal_places=3)
-    dose__maximum = forms.DecimalField(
-        label="Allowed maximum",
-        max_digits=8,
-        decimal_places=3,
-        help_text="Above it, a prescriber's override with a reason.",
-    )
-    dose__cap = forms.DecimalField(
-        label="Absolute cap",
-        max_digits=8,
-        decimal_places=3,
-        help_text="Above it, refused. Never above the drug's and route's ceiling.",
-    )
-    dose__cap_total_mg = forms.DecimalField(
-        label="Cap per session (mg)", max_digits=8, decimal_places=3, required=False
-    )
-    dose__cap_rate_mg_per_h = forms.DecimalField(
-        label="Infusion rate cap (mg/h)", max_digits=8, decimal_places=3, required=False
-    )
-    infusion_minutes = forms.IntegerField(label="Infusion time (minutes)", required=False)
-    min_observation_minutes = forms.IntegerField(label="Minimum observation (minutes)")
-    min_observation_minutes_moderate_hepatic = forms.IntegerField(
-        label="Minimum observation with moderate hepatic impairment (minutes)", required=False
-    )
-    thresholds__predose_systolic_max_mmhg = forms.IntegerField(
-        label="Pre-dose systolic above which a prescriber decides (mmHg)"
-    )
-    thresholds__predose_diastolic_max_mmhg = forms.IntegerField(
-        label="Pre-dose diastolic above which a prescriber decides (mmHg)"
-    )
-    thresholds__bp_rise_systolic_mmhg = forms.IntegerField(label="Systolic rise alert (mmHg)")
-    thresholds__bp_rise_diastolic_mmhg = forms.IntegerField(label="Diastolic rise alert (mmHg)")
-    thresholds__spo2_min_percent = forms.IntegerField(label="SpO2 alert below (%)")
-    change_note = forms.CharField(label="Why (kept with the version)", max_length=500)
-
-    #: Every field a template fills (all but the choice of template and the note).
-    FILLED = (
-        "code",
-        "title",
-        "dose__usual",
-        "dose__minimum",
-        "dose__maximum",
-        "dose__cap",
-        "dose__cap_total_mg",
-        "dose__cap_rate_mg_per_h",
-        "infusion_minutes",
-        "min_observation_minutes",
-        "min_observation_minutes_moderate_hepatic",
-        "thresholds__predose_systolic_max_mmhg",
-        "thresholds__predose_diastolic_max_mmhg",
-        "thresholds__bp_rise_systolic_mmhg",
-        "thresholds__bp_rise_diastolic_mmhg",
-        "thresholds__spo2_min_percent",
-    )
-
-    def __init__(self, *args: Any, base: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if base is not None:
-            unit = _BASIS_UNITS.get(str(base.dose.basis), str(base.dose.basis))
-            for name in ("dose__usual", "dose__minimum", "dose__maximum", "dose__cap"):
-                self.fields[name].label = f"{self.fields[name].label} ({unit})"
-
-    @classmethod
-    def initial_from(cls, protocol: Any) -> dict[str, Any]:
-        """Every filled field from ``protocol``: no field keeps another template's value."""
-        t = protocol.thresholds
-        d = protocol.dose
-        values = {
-            "code": protocol.code,
-            "title": protocol.title,
-            "dose__usual": d.usual,
-            "dose__minimum": d.minimum,
-            "dose__maximum": d.maximum,
-            "dose__cap": d.cap,
-            "dose__cap_total_mg": d.cap_total_mg,
-            "dose__cap_rate_mg_per_h": d.cap_rate_mg_per_h,
-            "infusion_minutes": protocol.infusion_minutes,
-            "min_observation_minutes": protocol.min_observation_minutes,
-            "min_observation_minutes_moderate_hepatic": (
-                protocol.min_observation_minutes_moderate_hepatic
-            ),
-            "thresholds__predose_systolic_max_mmhg": t.predose_systolic_max_mmhg,
-            "thresholds__predose_diastolic_max_mmhg": t.predose_diastolic_max_mmhg,
-            "thresholds__bp_rise_systolic_mmhg": t.bp_rise_systolic_mmhg,
-            "thresholds__bp_rise_diastolic_mmhg": t.bp_rise_diastolic_mmhg,
-            "thresholds__spo2_min_percent": t.spo2_min_percent,
-        }
-        assert set(values) == set(cls.FILLED)  # noqa: S101 - every filled field, no other
-        return values
 
 
 class EnrolForm(forms.Form):

@@ -318,15 +318,6 @@ def _worst(p: Protocol, amount: Decimal, basis: DoseBasis, q: Quantity) -> Decim
     return _value(q, _session_mg(p, amount, basis, weight), weight, _hours(p))
 
 
-def _unit(basis: DoseBasis) -> str:
-    return {
-        DoseBasis.MG_PER_KG: "mg/kg",
-        DoseBasis.FIXED_MG: "mg",
-        DoseBasis.MG_PER_KG_PER_HOUR: "mg/kg/h",
-        DoseBasis.MG_PER_HOUR: "mg/h",
-    }[basis]
-
-
 def _amounts(p: Protocol) -> Iterator[tuple[str, Decimal, DoseBasis]]:
     """Every dose the protocol names: field, value, and the basis the value is in."""
     d = p.dose
@@ -360,7 +351,7 @@ def _allowed(p: Protocol, c: Ceiling, basis: DoseBasis) -> str:
     per_unit = _value(c.quantity, mg_per_unit, weight, hours)
     if c.quantity.per_kg == (basis in (DoseBasis.MG_PER_KG, DoseBasis.MG_PER_KG_PER_HOUR)):
         limit = (c.limit / per_unit).quantize(Decimal("0.001")).normalize()
-        return f" Allowed: {'below' if c.below else 'at most'} {limit:f} {_unit(basis)}."
+        return f" Allowed: {'below' if c.below else 'at most'} {limit:f} {basis.unit}."
     if c.quantity.per_kg:
         return ""  # a fixed dose against a mg/kg ceiling: it depends on the lightest patient
     total = (
@@ -403,7 +394,7 @@ def protocol_problems(p: Protocol) -> list[tuple[str, str]]:
             problems.append(
                 (
                     field,
-                    f"{amount} {_unit(basis)} gives {who} {shown:f} {c.quantity.unit}{over}; "
+                    f"{amount} {basis.unit} gives {who} {shown:f} {c.quantity.unit}{over}; "
                     f"{c}.{_allowed(p, c, basis)}",
                 )
             )

@@ -95,7 +95,7 @@ def amount_problem(protocol: Protocol, amount: Decimal) -> str | None:
         return None
     if amount > rule.cap:
         return (
-            f"The protocol's absolute cap is {_fmt(rule.cap, 3)} {_basis_unit(rule.basis)}; "
+            f"The protocol's absolute cap is {_fmt(rule.cap, 3)} {rule.basis.unit}; "
             f"enter at most that."
         )
     return None
@@ -117,15 +117,6 @@ def ceiling_problem(protocol: Protocol, weight_kg: float, amount: Decimal | None
         return str(exc)
     problems = ceilings.dose_problems(protocol, dose_mg=mg, weight_kg=weight)
     return " ".join(problems) if problems else None
-
-
-def _basis_unit(basis: DoseBasis) -> str:
-    return {
-        DoseBasis.MG_PER_KG: "mg/kg",
-        DoseBasis.FIXED_MG: "mg",
-        DoseBasis.MG_PER_KG_PER_HOUR: "mg/kg/h",
-        DoseBasis.MG_PER_HOUR: "mg/h",
-    }[basis]
 
 
 def doses_for_protocol(
@@ -156,7 +147,7 @@ def doses_for_protocol(
         )
         mg_exact = cap
     mg = float(mg_exact)
-    unit = _basis_unit(rule.basis)
+    unit = rule.basis.unit
     route = _ENGINE_ROUTE[protocol.route]
     if protocol.route is Route.ESKETAMINE_NASAL:
         if protocol.devices is None:

@@ -80,6 +80,19 @@ class DoseBasis(enum.StrEnum):
     MG_PER_KG_PER_HOUR = "mg_per_kg_per_hour"  # an infusion rate (CRPS: 0.35 mg/kg/h [Cohen 2018])
     MG_PER_HOUR = "mg_per_hour"  # a fixed infusion rate (CRPS: 22 mg/h [Cohen 2018])
 
+    @property
+    def unit(self) -> str:
+        """The unit people read: ``mg/kg``, ``mg``, ``mg/kg/h``, ``mg/h``."""
+        return _BASIS_UNITS[self]
+
+
+_BASIS_UNITS = {
+    DoseBasis.MG_PER_KG: "mg/kg",
+    DoseBasis.FIXED_MG: "mg",
+    DoseBasis.MG_PER_KG_PER_HOUR: "mg/kg/h",
+    DoseBasis.MG_PER_HOUR: "mg/h",
+}
+
 
 #: Plausible adult weights for dosing; outside this the number is a typing error, not a patient.
 #: Ceilings are checked against the whole range (``ceilings.py``), so a protocol that passes

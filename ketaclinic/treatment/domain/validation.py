@@ -377,7 +377,7 @@ def _check_steps(p: Protocol, ph: Phase, where: str) -> list[ProtocolError]:
     needs an override), never lower than the one before; a phase that doses from another
     phase's steps names an earlier phase that has them."""
     d = p.dose
-    unit = d.basis.value
+    unit = d.basis.unit
     errors: list[ProtocolError] = []
     if ph.dose_steps:
         if ph.session_count != len(ph.dose_steps):

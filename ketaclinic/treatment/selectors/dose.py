@@ -26,13 +26,6 @@ from ketaclinic.treatment.models import DoseAdministration, TreatmentSession
 from ketaclinic.treatment.safety import CHECK_BEFORE_USE
 from ketaclinic.treatment.selectors.calendar import dose_spacing_problem
 
-_BASIS_UNIT = {
-    "mg_per_kg": "mg/kg",
-    "fixed_mg": "mg",
-    "mg_per_kg_per_hour": "mg/kg/h",
-    "mg_per_hour": "mg/h",
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class DosePreview:
@@ -149,7 +142,7 @@ def dose_preview(
     protocol = session.protocol_version.protocol
     rule = protocol.dose
     now = now or timezone.now()
-    unit = _BASIS_UNIT[rule.basis.value]
+    unit = rule.basis.unit
     if protocol.devices is not None:
         prior = prior_doses(session)
         mg = dosing.esketamine_dose_to_give(rule, requested_mg=dose_mg, prior_doses_mg=prior)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 
 from ketaclinic.treatment.domain import amendment
+from ketaclinic.treatment.domain.protocol import DoseBasis
 from ketaclinic.treatment.models import ObservationCode
 
 register = template.Library()
@@ -35,19 +36,14 @@ def measure_label(code: object) -> str:
     return str(_MEASURE_LABELS.get(key, key.replace("_", " ")))
 
 
-_BASIS_UNITS = {
-    "mg_per_kg": "mg/kg",
-    "fixed_mg": "mg",
-    "mg_per_kg_per_hour": "mg/kg/h",
-    "mg_per_hour": "mg/h",
-}
-
-
 @register.filter
 def basis_unit(basis: object) -> str:
     """A dose basis as its unit: ``mg_per_kg_per_hour`` -> ``mg/kg/h``."""
     key = str(getattr(basis, "value", basis))
-    return _BASIS_UNITS.get(key, key)
+    try:
+        return DoseBasis(key).unit
+    except ValueError:
+        return key
 
 
 @register.filter

@@ -18,8 +18,8 @@ from ketaclinic import testing
 from ketaclinic.patients.services import patient_update
 from ketaclinic.treatment import services
 from ketaclinic.treatment.domain.library import IV_RACEMIC_DEPRESSION, SHIPPED_PROTOCOLS
-from ketaclinic.treatment.forms import ProtocolForm
 from ketaclinic.treatment.models import DoseAdministration, Protocol, TreatmentSession
+from ketaclinic.treatment.protocol_forms import ProtocolForm
 from ketaclinic.treatment.selectors.calendar import clinic_calendar
 from ketaclinic.treatment.tests.conftest import esk_dose
 

@@ -113,7 +113,7 @@ def test_protocol_pages_link_to_predicted_exposure(clinic_admin, esk_version, lo
 def test_the_protocol_form_refuses_an_invalid_protocol_beside_its_field(clinic_admin, login):
     client = login(clinic_admin)
     from ketaclinic.treatment.domain.library import ESKETAMINE_TRD
-    from ketaclinic.treatment.forms import ProtocolForm
+    from ketaclinic.treatment.protocol_forms import ProtocolForm
 
     data = {
         k: str(v) for k, v in ProtocolForm.initial_from(ESKETAMINE_TRD).items() if v is not None

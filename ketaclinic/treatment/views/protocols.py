@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.treatment import forms, selectors, services
+from ketaclinic.treatment import protocol_forms, selectors, services
 from ketaclinic.treatment.domain import ceilings
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.views._common import require
@@ -85,20 +85,33 @@ def _protocol_from_form(data: dict[str, Any], base: Any) -> Any:
         min_observation_minutes_moderate_hepatic=data.get(
             "min_observation_minutes_moderate_hepatic"
         ),
+        schedule=protocol_forms.with_steps(base, data),
     )
 
 
-def _form_field_names(call: Callable[[], T]) -> T:
+def _form_field_names(call: Callable[[], T], base: Any) -> T:
     """A protocol's errors name nested fields with dots (``dose.maximum``); the protocol form
-    names them with ``__`` (``dose__maximum``)."""
+    names them with ``__`` (``dose__maximum``), and an ascending-dose phase's errors
+    (``schedule[0].dose_steps[1]``, its session count and length) land beside its steps."""
+    steps = {
+        f"schedule[{i}]": protocol_forms.step_field_name(ph)
+        for i, ph in enumerate(base.schedule)
+        if ph.dose_steps
+    }
+
+    def name(field: str) -> str:
+        phase = field.split(".", 1)[0]
+        return steps[phase] if phase in steps else field.replace(".", "__")
+
     try:
         return call()
     except ValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise
-        raise ValidationError(
-            {field.replace(".", "__"): errors for field, errors in exc.message_dict.items()}
-        ) from None
+        named: dict[str, list[str]] = {}
+        for field, errors in exc.message_dict.items():
+            named.setdefault(name(field), []).extend(errors)
+        raise ValidationError(named) from None
 
 
 def _template_code(request: ClinicRequest) -> str:
@@ -114,13 +127,13 @@ def _template_code(request: ClinicRequest) -> str:
     return next(iter(SHIPPED_PROTOCOLS))
 
 
-def _filled_form(code: str) -> forms.ProtocolForm:
+def _filled_form(code: str) -> protocol_forms.ProtocolForm:
     """An unbound form holding every value of the template ``code``."""
     base = SHIPPED_PROTOCOLS[code]
-    return forms.ProtocolForm(
+    return protocol_forms.ProtocolForm(
         base=base,
         initial={
-            **forms.ProtocolForm.initial_from(base),
+            **protocol_forms.ProtocolForm.initial_from(base),
             "start_from": code,
             "loaded_from": code,
             "code": f"{base.code}_local",
@@ -129,7 +142,7 @@ def _filled_form(code: str) -> forms.ProtocolForm:
 
 
 def _render_form(
-    request: ClinicRequest, form: forms.ProtocolForm, title: str, base: Any
+    request: ClinicRequest, form: protocol_forms.ProtocolForm, title: str, base: Any
 ) -> HttpResponse:
     if "start_from" in form.fields:
         # Choosing a template reloads the form with that template's values (htmx, no script).
@@ -172,7 +185,7 @@ def protocol_create(request: ClinicRequest) -> HttpResponse:
             "Check them and save again.",
         )
         return _render_form(request, _filled_form(start), "New protocol", base)
-    form = forms.ProtocolForm(request.POST, base=base)
+    form = protocol_forms.ProtocolForm(request.POST, base=base)
     if form.is_valid():
         d = form.cleaned_data
         protocol = _protocol_from_form(d, base)
@@ -184,7 +197,8 @@ def protocol_create(request: ClinicRequest) -> HttpResponse:
                     protocol=protocol,
                     library_code=start,
                     change_note=d["change_note"],
-                )
+                ),
+                base,
             ),
         )
         if version is not None:
@@ -214,8 +228,8 @@ def protocol_version_new(request: ClinicRequest, protocol_id: int) -> HttpRespon
     family = selectors.get_protocol_for_user(membership=m, pk=protocol_id)
     require(m, Perm.PROTOCOL_MANAGE)
     base = selectors.latest_version(family).protocol
-    form = forms.ProtocolForm(
-        request.POST or None, base=base, initial=forms.ProtocolForm.initial_from(base)
+    form = protocol_forms.ProtocolForm(
+        request.POST or None, base=base, initial=protocol_forms.ProtocolForm.initial_from(base)
     )
     del form.fields["start_from"]
     form.fields["code"].disabled = True
@@ -229,7 +243,8 @@ def protocol_version_new(request: ClinicRequest, protocol_id: int) -> HttpRespon
                     family=family,
                     protocol=protocol,
                     change_note=form.cleaned_data["change_note"],
-                )
+                ),
+                base,
             ),
         )
         if version is not None:
