@@ -61,8 +61,10 @@ def busy_clinic(prescriber, nurse, clinic_admin, make_patient) -> dict[str, Any]
 # TOTP device and memberships were read in one query.
 Page = str | Callable[[dict[str, Any]], str]
 BUDGETS: list[tuple[str, Page, int]] = [
-    ("prescriber", "home", 19),
-    ("nurse", "home", 13),
+    # +1 each: the clinic's protocol versions with follow-up ratings (the "Follow-up ratings
+    # due" panel; OCD's Y-BOCS at one week).
+    ("prescriber", "home", 20),
+    ("nurse", "home", 14),
     ("front_desk", "home", 3),
     ("inventory_manager", "home", 2),
     ("researcher", "home", 2),

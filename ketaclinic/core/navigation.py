@@ -80,6 +80,7 @@ NAV: tuple[NavItem, ...] = (
 SUBPAGES: dict[str, str] = {
     "patients:create": "patients:list",
     "treatment:board_rows": "treatment:board",
+    "treatment:follow_ups": "treatment:board",
     "treatment:protocol_copy": "treatment:protocols",
     "treatment:protocol_create": "treatment:protocols",
     "inventory:receive": "inventory:stock",

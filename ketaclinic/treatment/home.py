@@ -7,6 +7,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.treatment import selectors
+from ketaclinic.treatment.selectors.follow_up import follow_ups_open
 
 
 def home_panels(membership: Membership) -> list[dict[str, str]]:
@@ -24,6 +25,18 @@ def home_panels(membership: Membership) -> list[dict[str, str]]:
                 "url": "treatment:board",
             }
         )
+        due = follow_ups_open(membership=membership)
+        if due:
+            overdue_ratings = sum(1 for r in due if r.item.status == "overdue")
+            panels.append(
+                {
+                    "title": f"Follow-up ratings due: {len(due)}",
+                    "text": (f"{overdue_ratings} overdue. " if overdue_ratings else "")
+                    + "Scales the protocol asks for some days after a dose (OCD: the Y-BOCS "
+                    "at one week).",
+                    "url": "treatment:follow_ups",
+                }
+            )
         forms_open = selectors.rems_forms_due(membership=membership).filter(
             submitted_at__isnull=True
         )

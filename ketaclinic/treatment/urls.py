@@ -40,6 +40,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions/<int:session_id>/rems/", views.rems_fill, name="rems_fill"),
     path("sessions/<int:session_id>/sign/", views.sign, name="sign"),
     path("sessions/<int:session_id>/amend/", views.amend, name="amend"),
+    path("follow-ups/", views.follow_ups, name="follow_ups"),
     path("rems/", views.rems_dashboard, name="rems"),
     path("rems/<int:form_id>/", views.rems_form, name="rems_form"),
     path("rems/<int:form_id>/json/", views.rems_form_json, name="rems_form_json"),

@@ -22,6 +22,7 @@ from ketaclinic.treatment.domain.protocol import (
     DoseBasis,
     DoseRule,
     Drug,
+    FollowUpRating,
     Frequency,
     Measure,
     Phase,
@@ -114,7 +115,7 @@ IV_RACEMIC_OCD = Protocol(
     ),
     infusion_minutes=40,  # over 40 min (Rodriguez 2013)
     schedule=(
-        # A single infusion (Rodriguez 2013); Y-BOCS again at one week (see notes).
+        # A single infusion (Rodriguez 2013); Y-BOCS again at one week (follow_up_ratings).
         Phase(
             code="single",
             name="Single infusion, Y-BOCS again at one week",
@@ -130,6 +131,11 @@ IV_RACEMIC_OCD = Protocol(
     # Y-BOCS before the infusion (response >= 35 % fall, Rodriguez 2013; remission <= 12,
     # Mataix-Cols 2016) and the C-SSRS screen before dosing (project default, as everywhere).
     pre_session_scales=("ybocs", "cssrs_screener"),
+    # The Y-BOCS again one week after the infusion (Rodriguez 2013); counted from day 6 to day
+    # 10: PROJECT DEFAULT (the trial rated at day 7; no source gives a window).
+    follow_up_ratings=(
+        FollowUpRating(scale="ybocs", days_after_dose=7, early_days=1, late_days=3),
+    ),
     off_label=True,
     experimental=True,  # no sustained response in an open-label trial (Bloch 2012)
     notes=(

@@ -234,6 +234,20 @@ class PlannedMeasurement:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUpRating:
+    """A rating scale asked for some days after each dose, not before the next session (OCD:
+    the Y-BOCS again one week after the infusion, Rodriguez et al., Neuropsychopharmacology
+    2013;38:2475). ``early_days`` and ``late_days`` bound when a rating still counts as this
+    follow-up: **unverified** project defaults (the trial rated at day 7; no source gives a
+    window), settings of the protocol version."""
+
+    scale: str
+    days_after_dose: int
+    early_days: int = 1
+    late_days: int = 3
+
+
+@dataclass(frozen=True, slots=True)
 class Thresholds:
     """Hold and alert thresholds. Every one is a setting of the protocol version.
 
@@ -294,6 +308,8 @@ class Protocol:
     #: the esketamine PI 8.6 says such patients "may need longer monitoring" (clinical.md 12).
     #: None: the protocol's ``min_observation_minutes`` applies to every patient.
     min_observation_minutes_moderate_hepatic: int | None = None
+    #: Ratings asked for after each dose (OCD: the Y-BOCS at one week). Empty: none.
+    follow_up_ratings: tuple[FollowUpRating, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

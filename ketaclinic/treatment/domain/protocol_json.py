@@ -50,6 +50,7 @@ _OMITTED_AT_DEFAULT = frozenset(
         ("DeviceRule", "concentration_mg_per_ml"),
         ("Phase", "dose_steps"),
         ("Phase", "dose_from_steps_of"),
+        ("Protocol", "follow_up_ratings"),
     }
 )
 

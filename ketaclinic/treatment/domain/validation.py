@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ketaclinic.treatment.domain import ceilings
+from ketaclinic.treatment.domain import ceilings, follow_up
 from ketaclinic.treatment.domain.protocol import (
     LABEL_RULES_SPRAVATO_2024,
     RATE_BASED,
@@ -562,4 +562,5 @@ def validate_protocol(
     errors += _check_schedule(p)
     errors += _check_monitoring(p, rules)
     errors += _check_thresholds(p.thresholds)
+    errors += [ProtocolError(f, m) for f, m in follow_up.rule_problems(p)]
     return errors

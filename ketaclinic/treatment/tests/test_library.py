@@ -137,5 +137,7 @@ def test_every_pre_session_scale_is_a_code_the_scales_app_registers() -> None:
     registered = {s.code for s in list_scales()}
     for p in SHIPPED_PROTOCOLS.values():
         assert set(p.pre_session_scales) <= registered, (p.code, p.pre_session_scales)
+        follow_ups = {r.scale for r in p.follow_up_ratings}
+        assert follow_ups <= registered, (p.code, follow_ups)
     assert ESKETAMINE_TRD.pre_session_scales == ("phq9", "cssrs_screener")
     assert IV_RACEMIC_CRPS.pre_session_scales == ("nrs_pain", "bpi_sf")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketaclinic import testing
@@ -109,6 +109,7 @@ def test_a_new_version_keeps_the_steps_and_changes_them(clinic_admin, login) -> 
     assert ProtocolVersion.objects.get(pk=v1.pk).protocol.schedule[0].dose_steps[0] == D("0.25")
 
 
+@settings(deadline=None)  # a loaded CI machine is not a slow function
 @given(
     st.lists(
         st.decimals(min_value=D("0.001"), max_value=D("99"), places=3, allow_nan=False),

@@ -16,6 +16,7 @@ from ketaclinic.treatment.views.courses import (
     session_reinstate,
 )
 from ketaclinic.treatment.views.dose import dose
+from ketaclinic.treatment.views.follow_ups import follow_ups
 from ketaclinic.treatment.views.observations import adverse_event, observation
 from ketaclinic.treatment.views.predose import checklist, checklist_again, decision
 from ketaclinic.treatment.views.protocols import (
@@ -48,6 +49,7 @@ __all__ = [
     "decision",
     "discharge",
     "dose",
+    "follow_ups",
     "observation",
     "protocol_copy",
     "protocol_create",
