@@ -9,5 +9,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.cohort_page, name="cohort"),
     path("exports/", export_pages.exports_page, name="exports"),
     path("exports/list/", export_pages.export_rows, name="export_rows"),
+    path("exports/cancel/", export_pages.export_cancel_view, name="export_cancel"),
     path("exports/download/", export_pages.export_file, name="export_file"),
 ]
