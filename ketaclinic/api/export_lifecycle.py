@@ -8,9 +8,9 @@ the daily retention job once it is old.
   write (at most ``api.exports.PROGRESS_SECONDS`` apart, at a batch boundary), stops and throws
   its partial files away; nothing is ever offered for download.
 - ``exports_expire``: the daily job removes the zip of every export finished more than
-  ``EXPORT_RETENTION_DAYS`` ago (environment variable, default 7 days: long enough to fetch a
-  file after a weekend, short enough that identified records do not linger on the server). The
-  record stays, status "expired" with the time, and each removal is audited (system actor).
+  ``KETACLINIC_EXPORT_RETENTION_DAYS`` ago (environment variable, default 7 days: long enough
+  to fetch a file after a weekend, short enough that identified records do not linger on the
+  server). The record stays, status "expired" with the time, and each removal is audited (system actor).
   Cancelled and failed exports leave no file (the worker removes its partial files), so only
   ready ones expire.
 """
@@ -32,9 +32,9 @@ from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.lib.env import envint
 
-#: Days a prepared export's file is kept (``EXPORT_RETENTION_DAYS``; 1-365).
+#: Days a prepared export's file is kept (``KETACLINIC_EXPORT_RETENTION_DAYS``; 1-365).
 DEFAULT_RETENTION_DAYS = 7
-RETENTION_ENV = "EXPORT_RETENTION_DAYS"
+RETENTION_ENV = "KETACLINIC_EXPORT_RETENTION_DAYS"
 
 
 def retention_days() -> int:

@@ -212,10 +212,10 @@ def test_the_retention_period_is_a_setting(
     _run(export)
     ApiExport.objects.filter(pk=export.pk).update(finished_at=timezone.now() - dt.timedelta(days=3))
     assert exports_expire().expired == 0
-    monkeypatch.setenv("EXPORT_RETENTION_DAYS", "2")
+    monkeypatch.setenv("KETACLINIC_EXPORT_RETENTION_DAYS", "2")
     result = exports_expire()
     assert result.expired == 1 and result.retention_days == 2
-    monkeypatch.setenv("EXPORT_RETENTION_DAYS", "0")
+    monkeypatch.setenv("KETACLINIC_EXPORT_RETENTION_DAYS", "0")
     with pytest.raises(Exception, match="below the minimum"):
         exports_expire()
 
