@@ -16,6 +16,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 
+from ketaclinic.api.export_lifecycle import exports_expire
 from ketaclinic.api.exports import EXPORT_JOB, export_prepare
 from ketaclinic.ops.models import JobRun, RunStatus
 from ketaclinic.ops.registry import Job, register
@@ -44,3 +45,21 @@ def _run(run: JobRun) -> str:
 
 
 EXPORT = register(Job(name=EXPORT_JOB, label="Research data export", run=_run, transactional=False))
+
+
+def _expire(run: JobRun) -> str:
+    result = exports_expire()
+    return f"{result.expired} export file(s) removed (kept {result.retention_days} day(s))"
+
+
+# Registered here, beside the export job, rather than in ops.jobs: ops may not import api
+# (tests/test_layers.py), as research's cohort_summary registers itself in research.summary_jobs.
+EXPORT_RETENTION = register(
+    Job(
+        name="export_retention",
+        label="Old export files removed",
+        run=_expire,
+        every="day",
+        transactional=False,  # removes files; each record is marked in its own transaction
+    )
+)

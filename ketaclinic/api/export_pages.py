@@ -7,16 +7,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.accounts.forms import ReasonForm
 from ketaclinic.accounts.http import ClinicRequest, membership_of, run_service
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.services import REAUTH_REFUSED, reauthenticate
+from ketaclinic.api.export_lifecycle import export_cancel, retention_days
 from ketaclinic.api.exports import (
     FORMAT_LABELS,
     ExportNotReadyError,
@@ -51,7 +53,11 @@ class IdentifiedExportForm(ReasonForm):
 
 def _rows_context(membership: Membership) -> dict[str, object]:
     exports = recent_exports(membership=membership)
-    return {"exports": exports, "polling": any(e.active for e in exports)}
+    return {
+        "exports": exports,
+        "polling": any(e.active for e in exports),
+        "retention_days": retention_days(),
+    }
 
 
 @once_per_form  # a double click starts one export
@@ -100,6 +106,25 @@ def export_rows(request: ClinicRequest) -> HttpResponse:
     """The list of exports alone, which the page polls (htmx) while one is being prepared."""
     context = _rows_context(membership_of(request))
     return render(request, "research/partials/export_rows.html", context)
+
+
+@require_POST
+def export_cancel_view(request: ClinicRequest) -> HttpResponse:
+    """Cancel a queued or running export (``export=<id>``); audited. The worker stops at its
+    next batch boundary and removes its partial files; the row stays, "Cancelled"."""
+    membership = membership_of(request)
+    try:
+        pk = UUID(request.POST.get("export", ""))
+    except ValueError:
+        raise Http404 from None
+    export = get_export_for_user(membership=membership, pk=pk)
+    try:
+        export_cancel(by=membership, export=export)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Export cancelled; nothing will be offered for download.")
+    return redirect("research:exports")
 
 
 @require_GET

@@ -49,6 +49,10 @@ class ExportNotReadyError(Exception):
     """The export is not ready to download (still being prepared, or failed)."""
 
 
+class ExportCancelledError(Exception):
+    """The export was cancelled (``api.export_lifecycle``) while this attempt prepared it."""
+
+
 def export_root() -> Path:
     return Path(settings.VAR_DIR) / "api-exports"
 
@@ -92,7 +96,9 @@ def recent_exports(*, membership: Membership, limit: int = RECENT) -> list[ApiEx
     query = ApiExport.objects.filter(clinic_id=membership.clinic_id)
     if not membership.can(Perm.CLINIC_MANAGE):
         query = query.filter(identified=False)
-    exports = list(query.select_related("membership__user").order_by("-started_at")[:limit])
+    exports = list(
+        query.select_related("membership__user", "cancelled_by").order_by("-started_at")[:limit]
+    )
     _note_dead_worker(exports)
     return exports
 
@@ -200,20 +206,48 @@ class _ProgressWriter:
         if now - self.last < PROGRESS_SECONDS:
             return
         self.last = now
-        ApiExport.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
+        written = ApiExport.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
             rows_done=done, rows_total=total, progress_at=timezone.now()
         )
+        if written != 1:  # no longer running: cancelled; stop at this batch boundary
+            raise ExportCancelledError(self.pk)
         if self.heartbeat is not None:
             self.heartbeat()
 
 
-def _clear(export: ApiExport) -> None:
-    """Whatever an earlier attempt left (a finished folder, a half-written zip): start afresh."""
+def discard_files(export: ApiExport) -> None:
+    """Every file of ``export``: the finished folder, the research export's hidden work folder,
+    the zip and a half-written zip. Before a retry (start afresh), after a cancel or a last
+    failed attempt (no partial file stays on disk) and when the retention period ends."""
     folder, target = _folder(export), export_zip(export)
-    if folder.exists():
-        shutil.rmtree(folder)
+    for tree in (folder, folder.with_name(f".{folder.name}.partial")):
+        if tree.exists():
+            shutil.rmtree(tree)
     for stale in (target, target.with_name(f".{target.name}.partial.zip")):
         stale.unlink(missing_ok=True)
+
+
+_clear = discard_files
+
+
+def _reads_once(pk: UUID) -> Callable[[], bool]:
+    """For an identified export: True the first time only (per export, across attempts), set in
+    the transaction of the "patient viewed" events, so that a retry does not write them again."""
+
+    def claim() -> bool:
+        return (
+            ApiExport.objects.filter(pk=pk, reads_audited_at__isnull=True).update(
+                reads_audited_at=timezone.now()
+            )
+            == 1
+        )
+
+    return claim
+
+
+def _cancelled(export: ApiExport) -> str:
+    discard_files(export)
+    return "cancelled: stopped and its partial files removed"
 
 
 def _zip(export: ApiExport) -> int:
@@ -244,6 +278,79 @@ def _refuse(export: ApiExport, message: str) -> str:
     return "refused: the member may no longer make this export"
 
 
+def _begin(export: ApiExport) -> str | None:
+    """Mark ``export`` running; or the summary of why this attempt prepares nothing."""
+    if export.status in (ExportStatus.DONE, ExportStatus.EXPIRED):
+        return "already prepared"
+    if export.status == ExportStatus.CANCELLED:
+        return _cancelled(export)
+    member = export.membership
+    if not member.is_active or not member.can(Perm.RESEARCH_VIEW):
+        return _refuse(export, "The member who asked for it no longer has research access.")
+    if export.identified and not member.can(Perm.CLINIC_MANAGE):
+        return _refuse(export, "Only a clinic admin may prepare an identified export.")
+    started = ApiExport.objects.filter(
+        pk=export.pk, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.FAILED]
+    ).update(status=ExportStatus.RUNNING, rows_done=0, rows_total=None, progress_at=None, error="")
+    if started != 1:  # cancelled since it was read
+        return _cancelled(export)
+    export.status = ExportStatus.RUNNING
+    return None
+
+
+def _write(export: ApiExport, heartbeat: Callable[[], None] | None) -> dict[str, int]:
+    out, on_progress = _folder(export), _ProgressWriter(export.pk, heartbeat)
+    if export.identified:
+        return export_identified_fhir(
+            by=export.membership,
+            out=out,
+            progress=False,
+            on_progress=on_progress,
+            reads_once=_reads_once(export.pk),
+        )
+    return export_deidentified(
+        clinic_ids=[export.clinic_id],
+        out=out,
+        fmt=export.kind,
+        progress=False,
+        on_progress=on_progress,
+    )
+
+
+@transaction.atomic
+def _mark_ready(export: ApiExport, files: dict[str, int], size: int) -> bool:
+    """Ready, audited; False (nothing changed) when it was cancelled after its last batch."""
+    rows = sum(files.values())
+    ready = ApiExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.DONE,
+        files=files,
+        size_bytes=size,
+        rows_done=rows,
+        rows_total=rows,
+        progress_at=timezone.now(),
+        finished_at=timezone.now(),
+        error="",
+    )
+    if ready != 1:
+        return False
+    audit_record(
+        event_type=EventType.EXPORT_IDENTIFIED
+        if export.identified
+        else EventType.EXPORT_DEIDENTIFIED,
+        actor=export.membership,
+        obj=export,
+        reason=export.reason,
+        extra={
+            "api_export_id": str(export.pk),
+            "format": export.kind,
+            "files": len(files),
+            "rows": rows,
+            "size_bytes": size,
+        },
+    )
+    return True
+
+
 def export_prepare(
     export_id: UUID,
     *,
@@ -253,40 +360,25 @@ def export_prepare(
 ) -> str:
     """The job: prepare one export (attempt ``attempt`` of ``attempts``); returns a summary with
     counts only. Raises on an error, after noting it on the record, so the runner retries.
-    ``heartbeat`` is called with every progress write; it raises when the attempt must stop."""
+    ``heartbeat`` is called with every progress write; it raises when the attempt must stop.
+    A cancelled export stops at its next progress write and its files are removed."""
     export = ApiExport.objects.select_related("membership").get(pk=export_id)
-    if export.status == ExportStatus.DONE:
-        return "already prepared"
-    member = export.membership
-    if not member.is_active or not member.can(Perm.RESEARCH_VIEW):
-        return _refuse(export, "The member who asked for it no longer has research access.")
-    if export.identified and not member.can(Perm.CLINIC_MANAGE):
-        return _refuse(export, "Only a clinic admin may prepare an identified export.")
-    ApiExport.objects.filter(pk=export.pk).update(
-        status=ExportStatus.RUNNING, rows_done=0, rows_total=None, progress_at=None, error=""
-    )
-    export.status = ExportStatus.RUNNING
+    skipped = _begin(export)
+    if skipped is not None:
+        return skipped
     try:
         _clear(export)
-        out, on_progress = _folder(export), _ProgressWriter(export.pk, heartbeat)
-        if export.identified:
-            files = export_identified_fhir(
-                by=member, out=out, progress=False, on_progress=on_progress
-            )
-        else:
-            files = export_deidentified(
-                clinic_ids=[export.clinic_id],
-                out=out,
-                fmt=export.kind,
-                progress=False,
-                on_progress=on_progress,
-            )
+        files = _write(export, heartbeat)
         size = _zip(export)
     except LeaseLostError:
         raise  # another attempt owns the run (and the record) now
+    except ExportCancelledError:
+        return _cancelled(export)
     except Exception as exc:
         last = attempt >= attempts
-        ApiExport.objects.filter(pk=export.pk).update(
+        if last:
+            discard_files(export)
+        ApiExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
             status=ExportStatus.FAILED if last else ExportStatus.QUEUED,
             error=_failure_words(exc)
             if last
@@ -294,31 +386,6 @@ def export_prepare(
             finished_at=timezone.now() if last else None,
         )
         raise
-    rows = sum(files.values())
-    with transaction.atomic():
-        ApiExport.objects.filter(pk=export.pk).update(
-            status=ExportStatus.DONE,
-            files=files,
-            size_bytes=size,
-            rows_done=rows,
-            rows_total=rows,
-            progress_at=timezone.now(),
-            finished_at=timezone.now(),
-            error="",
-        )
-        audit_record(
-            event_type=EventType.EXPORT_IDENTIFIED
-            if export.identified
-            else EventType.EXPORT_DEIDENTIFIED,
-            actor=member,
-            obj=export,
-            reason=export.reason,
-            extra={
-                "api_export_id": str(export.pk),
-                "format": export.kind,
-                "files": len(files),
-                "rows": rows,
-                "size_bytes": size,
-            },
-        )
-    return f"{rows} row(s) in {len(files)} file(s), {size} bytes"
+    if not _mark_ready(export, files, size):  # cancelled after the last batch: never offered
+        return _cancelled(export)
+    return f"{sum(files.values())} row(s) in {len(files)} file(s), {size} bytes"

@@ -50,6 +50,8 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "Being prepared"
     DONE = "done", "Ready to download"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "File removed after the retention period"
 
 
 class ApiExport(models.Model):
@@ -77,6 +79,16 @@ class ApiExport(models.Model):
     files = models.JSONField(default=dict, blank=True)  # file name -> rows (or resources)
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)  # of the zip
     error = models.TextField(blank=True)  # in words; never a file path or patient data
+    # Cancelled from the exports page (the worker stops at its next progress write).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The zip removed by the daily retention job (the row stays, status "expired").
+    expired_at = models.DateTimeField(null=True, blank=True)
+    # When an identified export's "patient viewed" events were written: once per export, however
+    # many attempts the job takes (set in the same transaction as the events).
+    reads_audited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["clinic", "-started_at"], name="api_export_clinic_recent")]

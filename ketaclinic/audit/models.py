@@ -119,6 +119,8 @@ class EventType(models.TextChoices):
     EXPORT_DEIDENTIFIED = "research.export_deidentified", "De-identified export prepared"
     EXPORT_IDENTIFIED = "research.export_identified", "Identified export prepared"
     EXPORT_DOWNLOADED = "research.export_downloaded", "Export downloaded"
+    EXPORT_CANCELLED = "research.export_cancelled", "Export cancelled"
+    EXPORT_EXPIRED = "research.export_expired", "Export file removed after the retention period"
 
 
 class AuditEvent(models.Model):

@@ -107,11 +107,23 @@ class _ChartEntry(models.Model):
         abstract = True
 
 
+class MeasuredAtFilled(models.TextChoices):
+    """Where ``measured_at`` came from when nobody gave the time of the measurement."""
+
+    GIVEN = "", "Given with the measurement"
+    FILE_DATE = "file_date", "Date from the import file; time of day not given"
+    IMPORT_TIME = "import_time", "Recorded at import; the measurement date was not given"
+
+
 class WeightMeasurement(_ChartEntry):
-    """A dated weight. The entered value and unit are kept beside the kg used for dosing."""
+    """A dated weight. The entered value and unit are kept beside the kg used for dosing.
+    ``measured_at_filled`` marks a time the system filled in, and from where (an import)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
     measured_at = models.DateTimeField()
+    measured_at_filled = models.CharField(
+        max_length=16, choices=MeasuredAtFilled.choices, default="", blank=True
+    )
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
     entered_value = models.DecimalField(max_digits=6, decimal_places=1)
     entered_unit = models.CharField(max_length=4, choices=[("kg", "kg"), ("lb", "lb")])

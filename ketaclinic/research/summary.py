@@ -125,7 +125,16 @@ def figures(membership: Membership, f: Filters, today: date) -> tuple[Cohort, dt
     one, else live (``analytics.cohort``, time None)."""
     if not membership.can(Perm.RESEARCH_VIEW):
         raise PermissionError("research.view")
-    at = refreshed_at(membership.clinic_id)
+    return figures_at(membership, f, today, refreshed_at(membership.clinic_id))
+
+
+def figures_at(
+    membership: Membership, f: Filters, today: date, at: dt.datetime | None
+) -> tuple[Cohort, dt.datetime | None]:
+    """As ``figures``, ``at`` being the clinic's ``refreshed_at`` read by the caller (the cohort
+    page reads it with the pending refresh in one query: ``summary_refresh.summary_state``)."""
+    if not membership.can(Perm.RESEARCH_VIEW):
+        raise PermissionError("research.view")
     if at is None:
         return cohort(membership, f, today), None
     return summary_cohort(membership, f, today), at

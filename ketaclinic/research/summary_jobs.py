@@ -28,3 +28,20 @@ def _run(run: JobRun) -> str:
 COHORT_SUMMARY = register(
     Job(name="cohort_summary", label="Cohort analytics summary", run=_run, every="hour")
 )
+
+
+def _run_clinic(run: JobRun) -> str:
+    """A member's "Refresh now" (``summary_refresh``): their clinic's summary only."""
+    if run.clinic_id is None:
+        return "no clinic: nothing rebuilt"
+    courses, outcomes = rebuild(run.clinic_id)
+    return f"1 clinic: {courses} course fact(s), {outcomes} outcome fact(s)"
+
+
+COHORT_SUMMARY_CLINIC = register(
+    Job(
+        name="cohort_summary_clinic",
+        label="Cohort analytics summary (refresh now)",
+        run=_run_clinic,
+    )
+)

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import json
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.research.analytics import MIN_CELL, Filters, filter_choices
 from ketaclinic.research.fhir import observations, questionnaire_response, validated
 from ketaclinic.research.forms import CohortForm
-from ketaclinic.research.summary import figures
+from ketaclinic.research.summary import figures_at
+from ketaclinic.research.summary_refresh import summary_refresh_request, summary_state
 from ketaclinic.scales import get_definition, score
 from ketaclinic.scales import selectors as scale_selectors
 
@@ -71,15 +75,18 @@ def cohort_page(request: ClinicRequest) -> HttpResponse:
     form = CohortForm(request.GET or None, choices=filter_choices(membership))
     result = as_of = None
     filters = Filters()
+    state = summary_state(membership.clinic_id)
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         filters = Filters(**{k: v for k, v in data.items() if v not in (None, "")})
         today = timezone.now().astimezone(membership.clinic.tzinfo).date()
-        result, as_of = figures(membership, filters, today)
+        result, as_of = figures_at(membership, filters, today, state.refreshed_at)
     context = {
         "form": form,
         "result": result,
         "as_of": as_of,
+        "summary": state,
+        "filters_query": request.GET.urlencode(),
         "scale_name": get_definition(filters.scale).name,
         "min_cell": MIN_CELL,
         "suppressed_sections": (
@@ -90,3 +97,21 @@ def cohort_page(request: ClinicRequest) -> HttpResponse:
         ),
     }
     return render(request, "research/cohort.html", context)
+
+
+@require_POST
+def cohort_refresh(request: ClinicRequest) -> HttpResponse:
+    """ "Refresh now": queue a rebuild of the clinic's summary (one pending per clinic), then back
+    to the page with the same filters."""
+    membership = membership_of(request)
+    if not membership.can(Perm.RESEARCH_VIEW):
+        raise PermissionDenied
+    try:
+        summary_refresh_request(by=membership)
+    except ValidationError as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Refresh queued: the figures are rebuilt in the background.")
+    query = request.POST.get("filters", "")
+    url = reverse("research:cohort")
+    return redirect(f"{url}?{query}" if query else url)

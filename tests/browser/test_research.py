@@ -33,3 +33,22 @@ def test_the_cohort_page_fits_and_is_reached_from_home(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow == 0
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_refresh_now_queues_one_refresh_and_the_page_says_so(new_page, researcher, width):
+    from ketaclinic.ops.models import JobRun
+    from ketaclinic.research.summary_refresh import REFRESH_JOB
+
+    page = sign_in_through_ui(new_page(viewport={"width": width, "height": 900}), researcher)
+    page.goto("/research/?scale=phq9")
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page.get_by_role("status").first).to_contain_text("Refresh queued")
+    expect(page.get_by_text("A refresh of the figures is queued")).to_be_visible()
+    expect(page.get_by_role("button", name="Refresh now")).to_have_count(0)
+    assert "scale=phq9" in page.url  # back to the same filters
+    assert JobRun.objects.filter(job=REFRESH_JOB, clinic_id=researcher.clinic_id).count() == 1
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow == 0

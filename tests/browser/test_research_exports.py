@@ -51,3 +51,25 @@ def test_a_researcher_starts_an_export_and_downloads_it_when_ready(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow == 0
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_a_researcher_cancels_a_waiting_export(
+    new_page: Any, researcher: Any, settings: Any, tmp_path: Path, width: int
+) -> None:
+    settings.VAR_DIR = tmp_path
+    page = sign_in_through_ui(new_page(viewport={"width": width, "height": 844}), researcher)
+    page.goto("/research/exports/")
+    page.get_by_role("button", name="Start the de-identified export").click()
+    rows = page.locator("#export-rows")
+    expect(rows).to_contain_text("Waiting to start")
+    rows.get_by_role("button", name="Cancel this export").click()
+    expect(page.get_by_role("status").first).to_contain_text("Export cancelled")
+    expect(rows).to_contain_text("Cancelled")
+    expect(rows).to_contain_text("no file was kept")
+    expect(rows.get_by_role("button", name="Cancel this export")).to_have_count(0)
+    assert ApiExport.objects.get().status == "cancelled"
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow == 0

@@ -35,7 +35,10 @@ class ExportProgress(Schema):
 class ExportJobOut(Schema):
     id: UUID
     kind: str = Field(description="csv, parquet or fhir")
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(
+        description="queued, running, done, failed, cancelled (from the exports page) or expired "
+        "(its file removed after the retention period)"
+    )
     status_label: str = Field(description="The status in words")
     started_at: dt.datetime = Field(description="When the export was asked for")
     finished_at: dt.datetime | None

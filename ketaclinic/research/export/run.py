@@ -121,9 +121,13 @@ def export_identified_fhir(
     mrns: list[str] | None = None,
     progress: bool | None = None,
     on_progress: Progress | None = None,
+    reads_once: Callable[[], bool] | None = None,
 ) -> dict[str, int]:
     """Identified FHIR NDJSON of ``by``'s clinic (or the patients with ``mrns``), to move patients
-    to another clinic's system. Clinic admins only; each exported patient gets a read event."""
+    to another clinic's system. Clinic admins only; each exported patient gets a read event.
+
+    ``reads_once``, called inside the transaction of those events, returns False when an earlier
+    attempt of the same background export already wrote them (a retry writes them once only)."""
     if not by.can(Perm.CLINIC_MANAGE):
         raise ExportError("only a clinic admin may export identified records")
     patients = Patient.objects.filter(clinic_id=by.clinic_id)
@@ -139,7 +143,7 @@ def export_identified_fhir(
     counter = _Counter(on_progress, _estimate(context, "fhir") if on_progress else None)
     counts = write_fhir(context, work, show=show, update=counter.update)
     with transaction.atomic():
-        for patient_id in patient_ids:
+        for patient_id in patient_ids if reads_once is None or reads_once() else []:
             audit_record(
                 event_type=EventType.PATIENT_VIEWED,
                 actor=by,
@@ -183,6 +187,7 @@ def export_deidentified(
 
                 path = work / f"{table.name}.{fmt}"
                 counts[path.name] = writer(table, table.rows(context), path, tick)
+                counter.tell()  # a table's end is a batch boundary too (a cancel stops here)
     manifest: dict[str, Any] = {
         "format": fmt,
         "deidentification": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2); see docs/data-dictionary.md",

@@ -12,6 +12,11 @@ and ``weight_kg`` the registry's plausibility rules, so an imported patient meet
 - ``weight_kg``: ``rules.MIN_WEIGHT_KG`` to ``rules.MAX_WEIGHT_KG`` (20-400 kg), the range the
   weight form accepts; outside it a value is almost surely in the wrong unit or mistyped, and doses
   are computed from the latest weight. At most one decimal, as the chart stores it.
+- ``weight_measured_on`` (optional): the date the weight was measured, YYYY-MM-DD, not in the
+  future (the clinic's today) and not before the birth date; only with a weight. The chart keeps
+  it as the start of that day in the clinic's time zone, marked "date from the import file; time
+  of day not given". Without it the weight's time is the import's, marked "recorded at import",
+  so that it is never mistaken for the time of a measurement (``MeasuredAtFilled``).
 
 Messages name the allowed values but never repeat an identifying cell (a name, an e-mail, a
 telephone number, a date of birth), so the terminal output can be kept without patient data.
@@ -37,7 +42,7 @@ COLUMNS = (
     "mrn", "given_name", "family_name", "birth_date", "sex", "email", "phone", "address_line",
     "city", "state", "postal_code",
 )  # fmt: skip
-OPTIONAL = ("weight_kg", "different_person")
+OPTIONAL = ("weight_kg", "weight_measured_on", "different_person")
 # The file's column -> the model's field, where they differ.
 FIELD = {"birth_date": "date_of_birth"}
 # The Patient fields a checked row gives, in this order (the rest take the model's defaults).
@@ -80,6 +85,7 @@ class CheckedPatient(NamedTuple):
     number: int
     fields: dict[str, Any]  # Patient field -> value, ready for Patient(**fields)
     weight_kg: Decimal | None
+    weight_measured_on: date | None  # from the file; None: not given
     different_person: bool
     name_key: str  # rules.search_key(given, family): the likely-duplicate comparison
 
@@ -129,6 +135,13 @@ class PatientRowRules:
             add(RowProblem(number, "phone", problem))
         fields["phone"] = phone
         weight = self._weight(number, row.get("weight_kg", ""), add)
+        measured_on = self._measured_on(
+            number,
+            row.get("weight_measured_on", ""),
+            row.get("weight_kg", ""),
+            fields["date_of_birth"],
+            add,
+        )
         different = _YES.get(row.get("different_person", "").casefold(), None)
         if row.get("different_person", "") and different is None:
             add(RowProblem(number, "different_person", "yes, no or empty"))
@@ -136,7 +149,7 @@ class PatientRowRules:
             return None, problems
         name_key = rules.search_key(fields["given_name"], fields["family_name"])
         fields["search_name"] = name_key
-        return CheckedPatient(number, fields, weight, bool(different), name_key), []
+        return CheckedPatient(number, fields, weight, measured_on, bool(different), name_key), []
 
     def _birth_date(self, number: int, text: str, add: Any) -> date | None:
         if not text:
@@ -189,3 +202,31 @@ class PatientRowRules:
         if problem:
             add(RowProblem(number, "weight_kg", problem))
         return weight
+
+    def _measured_on(
+        self, number: int, text: str, weight_text: str, born: date | None, add: Any
+    ) -> date | None:
+        if not text:
+            return None  # not given: the import's time, marked as such
+        column = "weight_measured_on"
+        try:
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
+            measured = date.fromisoformat(text)
+        except ValueError:
+            add(
+                RowProblem(number, column, "a real calendar date as YYYY-MM-DD, such as 2026-11-30")
+            )
+            return None
+        if not weight_text:
+            add(RowProblem(number, column, "a measurement date needs a weight in weight_kg"))
+            return None
+        if measured > self.today:
+            add(
+                RowProblem(
+                    number, column, f"cannot be in the future (today is {self.today.isoformat()})"
+                )
+            )
+        elif born is not None and measured < born:
+            add(RowProblem(number, column, "cannot be before the birth date"))
+        return measured

@@ -22,6 +22,7 @@ meanwhile is skipped, never duplicated.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import EventType
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients import rules
-from ketaclinic.patients.models import Patient, WeightMeasurement
+from ketaclinic.patients.models import MeasuredAtFilled, Patient, WeightMeasurement
 from ketaclinic.research.imports.common import (
     CHUNK,
     AfterChunk,
@@ -178,7 +179,7 @@ def import_patients(
 _PATIENT_GIVEN = ("id", "clinic_id", "created_at", "updated_at", *WRITTEN)
 _WEIGHT_GIVEN = (
     "patient_id", "recorded_by_id", "recorded_at", "measured_at", "weight_kg", "entered_value",
-    "entered_unit",
+    "entered_unit", "measured_at_filled",
 )  # fmt: skip
 
 
@@ -202,10 +203,12 @@ def _write_chunk(
             for pk, c in zip(ids, new, strict=True)
         ]
     )
+    tz = by.clinic.tzinfo
     Inserter(WeightMeasurement, _WEIGHT_GIVEN).insert(
         [
-            (pk, by.user_id, now, now, c.weight_kg, c.weight_kg, "kg")
+            (pk, by.user_id, now, at, c.weight_kg, c.weight_kg, "kg", filled)
             for pk, c in zip(ids, new, strict=True)
+            for at, filled in [_weight_time(c, now, tz)]
             if c.weight_kg is not None
         ]
     )
@@ -220,3 +223,12 @@ def _write_chunk(
         last_row=chunk[-1].number, rows_imported=F("rows_imported") + len(ids)
     )
     return len(ids), len(chunk) - len(ids)
+
+
+def _weight_time(c: CheckedPatient, now: dt.datetime, tz: dt.tzinfo) -> tuple[dt.datetime, str]:
+    """(measured_at, what was filled in): the file's date at the start of that day in the
+    clinic's time zone (the time of day filled), else the import's time (the date filled too)."""
+    if c.weight_measured_on is None:
+        return now, MeasuredAtFilled.IMPORT_TIME.value
+    start = dt.datetime.combine(c.weight_measured_on, dt.time(0, 0), tzinfo=tz)
+    return start.astimezone(dt.UTC), MeasuredAtFilled.FILE_DATE.value

@@ -45,7 +45,7 @@ class Command(BaseCommand):
     help = (
         "Import a CSV file into one clinic. `patients FILE.csv` (columns mrn, given_name, "
         "family_name, birth_date, sex, email, phone, address_line, city, state, postal_code and "
-        "optionally weight_kg and different_person) or `responses FILE.csv` (mrn, scale, taken_at, item_1 ... item_n). "
+        "optionally weight_kg, weight_measured_on (YYYY-MM-DD) and different_person) or `responses FILE.csv` (mrn, scale, taken_at, item_1 ... item_n). "
         "Every row is checked first; nothing is imported while a row is invalid unless "
         "--skip-invalid, which imports the valid rows and writes the rejects to a file (the "
         "original columns and an error column). An interrupted import is resumed by running "
