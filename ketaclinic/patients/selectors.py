@@ -21,6 +21,7 @@ from ketaclinic.patients.models import (
     Allergy,
     Diagnosis,
     HeightMeasurement,
+    MeasuredAtFilled,
     Medication,
     Patient,
     RecordStatus,
@@ -172,12 +173,25 @@ def patient_chart(*, patient: Patient) -> Chart:
 
 
 def latest_weight(*, patient: Patient) -> WeightMeasurement | None:
-    """For dosing (the treatment issue): the newest weight that is not entered in error."""
+    """For dosing (the treatment issue): the newest weight that is not entered in error and
+    whose date is known. A weight imported without its measurement date carries the import's
+    time (``MeasuredAtFilled.IMPORT_TIME``): it would look freshly measured, so it is never the
+    weight a dose is computed from (``undated_imported_weight`` says why there is none)."""
     return (
         WeightMeasurement.objects.filter(patient=patient, status=RecordStatus.ACTIVE)
+        .exclude(measured_at_filled=MeasuredAtFilled.IMPORT_TIME)
         .order_by("-measured_at")
         .first()
     )
+
+
+def undated_imported_weight(*, patient: Patient) -> bool:
+    """Whether the patient has an imported weight without its measurement date."""
+    return WeightMeasurement.objects.filter(
+        patient=patient,
+        status=RecordStatus.ACTIVE,
+        measured_at_filled=MeasuredAtFilled.IMPORT_TIME,
+    ).exists()
 
 
 def get_chart_entry_for_user(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ketaclinic.patients.selectors import latest_weight
+from ketaclinic.patients.selectors import latest_weight, undated_imported_weight
 from ketaclinic.treatment.domain import dosing
 from ketaclinic.treatment.domain.dose_plan import (
     apply_ceilings,
@@ -175,6 +175,13 @@ def dose_preview(
     weight = latest_weight(patient=session.patient)
     weight_based = rule.basis in WEIGHT_BASED
     if weight is None and weight_based:
+        if undated_imported_weight(patient=session.patient):
+            raise ValidationError(
+                {
+                    "weight": "The only weight was imported without its measurement date: "
+                    "weigh the patient before dosing."
+                }
+            )
         raise ValidationError({"weight": "No weight is recorded: weigh the patient before dosing."})
     try:
         plan = plan_dose(
