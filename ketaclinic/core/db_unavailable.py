@@ -301,7 +301,7 @@ def _cut(watched: _Watched) -> bool:
         return False
     try:
         fd = raw.pgconn.socket
-    except Exception:  # noqa: BLE001 - closed or broken: nothing left to cut
+    except Exception:  # closed or broken: nothing left to cut
         return False
     watched.state.cut = True
     with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fd)) as sock:
