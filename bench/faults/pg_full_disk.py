@@ -177,7 +177,11 @@ def run(where: str, args: argparse.Namespace) -> None:  # noqa: PLR0912 - one li
         duplicates = sorted(k for k, v in present.items() if v > 1)
         without_event, without_row = half_written(session_ids)
         chains = verify_chains(env)
-        internal_errors = server.log.read_text(errors="replace").count("Internal Server Error")
+        app_log = server.log.read_text(errors="replace")
+        # Django logs the exception (with its traceback, for the operator) as a 500 before the
+        # middleware replaces the answer with the 503, which it logs again as "Service Unavailable".
+        logged = (app_log.count("Internal Server Error"), app_log.count("Service Unavailable"))
+        all_503 = sum(1 for x in log if x[2] == 503)
         place = "WAL (pg_wal)" if where == "wal" else "whole data directory"
         print(
             f"PostgreSQL's {place} on a full {args.size_mb} MB tmpfs for {args.full:.0f} s "
@@ -192,7 +196,8 @@ def run(where: str, args: argparse.Namespace) -> None:  # noqa: PLR0912 - one li
                     ("answers while full, by status", dict(sorted(by_status.items()))),
                     ("503 pages: which words", dict(sorted(pages.items()))),
                     ("500s or tracebacks seen by clients", len(odd)),
-                    ("'Internal Server Error' lines in the app's log", internal_errors),
+                    ("503s over the whole run", all_503),
+                    ("app log: 'Internal Server Error' / 'Service Unavailable'", logged),
                     (
                         "slowest answer while full",
                         f"{max((x[1] for x in while_full), default=0):.2f} s",
