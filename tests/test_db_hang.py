@@ -171,3 +171,23 @@ def test_a_form_cut_by_the_watchdog_after_sending_a_write_says_it_may_have_been_
     page = response.content.decode()
     assert "may have been saved" in page
     assert "Nothing you sent was saved" not in page
+
+
+def test_postgresql_connections_get_keepalives_and_a_stall_bound_and_the_url_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ketaclinic.settings import _database
+
+    monkeypatch.setenv("KETACLINIC_DB_TCP_USER_TIMEOUT_MS", "15000")
+    config = _database("postgres://clinic@db.example/clinic?keepalives_idle=60")
+    options = config["OPTIONS"]
+
+    assert str(options["keepalives_idle"]) == "60"  # the URL's, over the default 30
+    assert options["keepalives"] == 1
+    assert (options["keepalives_interval"], options["keepalives_count"]) == (10, 3)
+    assert options["tcp_user_timeout"] == 15000  # the environment's
+    assert options["connect_timeout"] == 3
+    assert config["STALL_SECONDS"] == 5
+    sqlite = _database("sqlite:////tmp/faults-settings-test.sqlite3")
+    assert "keepalives" not in sqlite["OPTIONS"]
+    assert "STALL_SECONDS" not in sqlite
