@@ -166,6 +166,29 @@ TEMPLATES = [
 ]
 
 
+def _tcp_liveness(options: dict[str, Any]) -> dict[str, Any]:
+    """libpq TCP keepalives and ``tcp_user_timeout`` (a URL's ``?keepalives_idle=`` etc. win).
+
+    Keepalives: an idle connection (including one waiting for a query's answer) whose peer stops
+    acknowledging probes for ``idle + interval x count`` seconds (30 + 10 x 3) is broken, so a
+    dead host or a network partition is noticed in about a minute instead of the kernel's two
+    hours. ``tcp_user_timeout`` (30 s): data sent and not acknowledged for that long breaks the
+    connection (a partition while a query is being sent). Neither notices a server whose kernel
+    still acknowledges (a SIGSTOPped or hung PostgreSQL, a stuck backend): that is the stall
+    watchdog's job (core/db_unavailable.py)."""
+    try:
+        wanted: dict[str, Any] = {
+            "keepalives": 1,
+            "keepalives_idle": envint("KETACLINIC_DB_KEEPALIVES_IDLE", 30, minimum=1),
+            "keepalives_interval": envint("KETACLINIC_DB_KEEPALIVES_INTERVAL", 10, minimum=1),
+            "keepalives_count": envint("KETACLINIC_DB_KEEPALIVES_COUNT", 3, minimum=1),
+            "tcp_user_timeout": envint("KETACLINIC_DB_TCP_USER_TIMEOUT_MS", 30_000, minimum=0),
+        }
+    except SettingError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    return {key: options.get(key, value) for key, value in wanted.items()}
+
+
 def _database(url: str) -> dict[str, Any]:
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -190,6 +213,15 @@ def _database(url: str) -> dict[str, Any]:
         # Give up on an unreachable server after 3 s (a URL's ?connect_timeout= wins): requests
         # then fail fast with the 503 page of core/db_unavailable.py instead of hanging.
         config["OPTIONS"].setdefault("connect_timeout", 3)
+        config["OPTIONS"].update(_tcp_liveness(config["OPTIONS"]))
+        # A server that accepts bytes but never answers (a frozen host or process: its kernel
+        # still ACKs, so no TCP option notices): core/db_unavailable.py's stall watchdog cuts a
+        # request's connection once it has waited this long and a new connection gets no answer
+        # either (0 turns the watchdog off).
+        try:
+            config["STALL_SECONDS"] = envint("KETACLINIC_DB_STALL_SECONDS", 5, minimum=0)
+        except SettingError as exc:
+            raise ImproperlyConfigured(str(exc)) from None
         # Keep connections between requests: opening one costs a PostgreSQL backend process
         # (several milliseconds, more than the rest of a small write).
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE

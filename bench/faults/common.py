@@ -70,11 +70,12 @@ class Cluster:
             [*_as_postgres_user(), *args], capture_output=True, text=True, check=check
         )
 
-    def create(self, **settings: str) -> None:
+    def create(self, *initdb_args: str, **settings: str) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.base, "nobody")
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
+        initdb = [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
+        self._run(*initdb, *initdb_args)
         conf = {"listen_addresses": "'127.0.0.1'", "port": str(self.port), **settings}
         conf["unix_socket_directories"] = f"'{self.base}'"
         with (self.data / "postgresql.conf").open("a") as f:
@@ -84,6 +85,10 @@ class Cluster:
     def start(self) -> None:
         log = str(self.base / "server.log")
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", log, "-w", "start")
+
+    def running(self) -> bool:
+        status = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status", check=False)
+        return status.returncode == 0
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")

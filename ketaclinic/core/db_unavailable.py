@@ -22,19 +22,39 @@ Which errors count (``unavailable_kind``):
   blindly is not the answer to those.
 - SQLite: busy or locked past the 20 s busy timeout, disk full, an I/O error, a file that can't be
   opened. A read-only database file stays a 500: it is a deployment error that waiting won't fix.
+
+A PostgreSQL server that takes the request's bytes and never answers (a frozen host or process,
+whose kernel still acknowledges TCP, so keepalives and ``tcp_user_timeout`` notice nothing) would
+hold the request forever: PostgreSQL's own timeouts don't run in a frozen server, and gunicorn's
+gthread workers don't time out a request thread. So a per-process ``StallWatchdog`` thread looks
+at the requests running on PostgreSQL: once one has run ``STALL_SECONDS`` (settings, 5 s), it
+opens a new connection to the same server (libpq ``connect_timeout`` 2 s). A server that answers
+is slow, not stalled: nothing is cut, and it is asked again after another ``STALL_SECONDS``. When
+the new connection gets no answer in time, the overdue requests' connections are shut down (the
+socket, under the driver): the blocked call fails at once with a connection error, which answers
+the 503 above, and the worker thread is free. The server rolls back an open transaction when it
+sees the connection gone; a COMMIT already in its socket buffer may still land when it wakes, so a
+request that had sent a write is told it *may* have been saved (its form token then makes a resend
+a twin, not a duplicate).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import socket
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.signals import got_request_exception
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import format_html
@@ -105,6 +125,8 @@ class _RequestState:
     """What one request did to the database, as far as this middleware needs to know."""
 
     committed: bool = False
+    wrote: bool = False  # a write statement was sent (committed or not)
+    cut: bool = False  # the stall watchdog shut the connection down under it
     kind: str | None = None
     error_class: str = ""
     pending: set[int] = field(default_factory=set)
@@ -120,6 +142,8 @@ class _RequestState:
         many: bool,
         context: dict[str, Any],
     ) -> Any:
+        if not sql.lstrip().upper().startswith(_NOT_WRITES):
+            self.wrote = True  # before: a write that never answers may still commit
         result = execute(sql, params, many, context)
         if not sql.lstrip().upper().startswith(_NOT_WRITES):
             conn = context["connection"]
@@ -158,13 +182,134 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         state = _RequestState()
         setattr(request, _STATE_ATTR, state)
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(state.wrapper):
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.execute_wrapper(state.wrapper), WATCHDOG.watch(db, state):
             response = self.get_response(request)
+        if state.cut:
+            with contextlib.suppress(Exception):  # cut under the driver: the next one is new
+                db.close()
         if state.kind is None or response.status_code < 500:
             return response
         return unavailable_response(
-            request, kind=state.kind, committed=state.committed, error_class=state.error_class
+            request,
+            kind=state.kind,
+            committed=state.committed or (state.cut and state.wrote),
+            error_class=state.error_class,
         )
+
+
+@dataclass
+class _Watched:
+    db: BaseDatabaseWrapper
+    state: _RequestState
+    since: float  # monotonic time the request started, or was last found merely slow
+
+
+class StallWatchdog:
+    """Cuts the PostgreSQL connections of requests stuck on a server that stopped answering.
+
+    One per process, its thread started by the first request it watches (after gunicorn's fork).
+    """
+
+    PROBE_TIMEOUT = 2  # libpq's connect_timeout: its minimum
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watched: dict[int, _Watched] = {}
+        self._pid = 0
+        self._wake = threading.Event()
+
+    @contextlib.contextmanager
+    def watch(self, db: BaseDatabaseWrapper, state: _RequestState) -> Iterator[None]:
+        stall = float(db.settings_dict.get("STALL_SECONDS") or 0)
+        if db.vendor != "postgresql" or stall <= 0:
+            yield
+            return
+        self._ensure_thread()
+        key = id(state)
+        with self._lock:
+            self._watched[key] = _Watched(db, state, time.monotonic())
+        try:
+            yield
+        finally:
+            with self._lock:  # once out, the watchdog can no longer touch this connection
+                self._watched.pop(key, None)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._watched.clear()
+        threading.Thread(target=self._run, name="ketaclinic-db-stall", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(0.5)
+            with self._lock:
+                now = time.monotonic()
+                overdue = [
+                    w
+                    for w in self._watched.values()
+                    if not w.state.cut
+                    and now - w.since >= float(w.db.settings_dict["STALL_SECONDS"])
+                ]
+            if not overdue:
+                continue
+            if _server_answers(overdue[0].db, self.PROBE_TIMEOUT):
+                with self._lock:
+                    for w in overdue:
+                        w.since = time.monotonic()  # slow, not stalled: ask again later
+                continue
+            with self._lock:
+                live = {id(w) for w in self._watched.values()}
+                cut = [w for w in overdue if id(w) in live and _cut(w)]
+            if cut:
+                logger.warning(
+                    "database stalled: no answer to %d request(s) and a new connection got none "
+                    "within %d s; their connections were shut down",
+                    len(cut),
+                    self.PROBE_TIMEOUT,
+                )
+
+
+def _server_answers(db: BaseDatabaseWrapper, timeout: int) -> bool:
+    """Whether a new connection to ``db``'s server gets an answer within ``timeout`` seconds.
+
+    Any answer counts, a refusal included (too many connections, starting up): a server that
+    answers is alive, and a connection it has dropped fails by itself. Only silence for the whole
+    timeout means stalled."""
+    import psycopg
+
+    params = db.get_connection_params()
+    params["connect_timeout"] = timeout
+    for key in ("context", "cursor_factory", "prepare_threshold", "server_side_binding"):
+        params.pop(key, None)
+    started = time.monotonic()
+    try:
+        psycopg.connect(**params).close()
+    except psycopg.Error:
+        return time.monotonic() - started < timeout * 0.9
+    return True
+
+
+def _cut(watched: _Watched) -> bool:
+    """Shut down the socket under the request's connection (called with the watchdog's lock held,
+    so the request is still inside the middleware and its connection still open)."""
+    raw = getattr(watched.db, "connection", None)
+    if raw is None:
+        return False
+    try:
+        fd = raw.pgconn.socket
+    except Exception:  # closed or broken: nothing left to cut
+        return False
+    watched.state.cut = True
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fd)) as sock:
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
+
+
+WATCHDOG = StallWatchdog()
 
 
 def _advice(request: HttpRequest, committed: bool) -> str:

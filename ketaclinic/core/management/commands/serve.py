@@ -60,6 +60,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--threads", type=int, default=8, help="threads per worker")
         parser.add_argument(
+            "--timeout",
+            type=int,
+            default=30,
+            help=(
+                "gunicorn's worker timeout in seconds: a worker process whose main loop is silent "
+                "that long is killed and replaced. It does not bound one request (a gthread "
+                "worker's request threads don't stop its heartbeat); a database that stops "
+                "answering is bounded by KETACLINIC_DB_STALL_SECONDS (docs/deployment.md)"
+            ),
+        )
+        parser.add_argument(
             "--production",
             action="store_true",
             help=(
@@ -81,6 +92,8 @@ class Command(BaseCommand):
 
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be 1 or more")
+        if options["timeout"] < 1:
+            raise CommandError("--timeout must be 1 second or more")
         if options["production"]:
             production_problems_raise()
             if options["check"]:
@@ -96,6 +109,7 @@ class Command(BaseCommand):
                 self.cfg.set("threads", options["threads"])
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("proc_name", "ketaclinic")
+                self.cfg.set("timeout", options["timeout"])
                 self.cfg.set("graceful_timeout", 10)
                 # No access log: request lines can carry search terms (patient names).
                 self.cfg.set("accesslog", None)
