@@ -43,6 +43,9 @@ from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from load.stats import cpu_seconds  # noqa: E402  (CPU seconds of processes, from /proc)
 
 
 def free_port() -> int:
@@ -300,7 +303,9 @@ def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
     return sum(counts) / seconds
 
 
-def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str) -> None:
+def in_process(
+    cookies: list[str], session_ids: list[int], n: int, profile: str, callgrind: bool = False
+) -> None:
     """N readings through django.test.Client (CSRF enforced, htmx), round robin over the seeded
     sessions: CPU ms per reading (time.process_time of this process, which runs Django and the
     client; PostgreSQL's own CPU is not counted) and queries per reading."""
@@ -322,14 +327,16 @@ def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str)
 
     def post(i: int) -> int:
         c, sid, token = clients[i % len(clients)]
+        # URL-encoded, as a browser's htmx form and wrk send it (the test client's default,
+        # multipart, costs about 1 ms more to parse).
+        body = (
+            f"csrfmiddlewaretoken={token}&code=heart_rate&value={70 + i % 10}"
+            f"&form_token=inproc{sid}x{i:012d}"
+        )
         response = c.post(
             f"/treatment/sessions/{sid}/observation/",
-            {
-                "csrfmiddlewaretoken": token,
-                "code": "heart_rate",
-                "value": 70 + i % 10,
-                "form_token": f"inproc{sid}x{i:012d}",
-            },
+            body,
+            content_type="application/x-www-form-urlencoded",
             HTTP_HX_REQUEST="true",
             HTTP_REFERER=f"http://127.0.0.1/treatment/sessions/{sid}/",
         )
@@ -347,17 +354,26 @@ def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str)
         status = post(2 * 10**6)
     if status != 201:
         raise SystemExit(f"POST answered {status}")
-    profiler = cProfile.Profile() if profile else None
-    wall, cpu = time.perf_counter(), time.process_time()
+    # CPU time, not wall time: waits for PostgreSQL (and for the other processes of a shared
+    # machine) would otherwise dominate the profile.
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    backend = [connection.connection.info.backend_pid]  # this process's PostgreSQL backend
+    wall, cpu, pg = time.perf_counter(), time.process_time(), cpu_seconds(backend)
+    if callgrind:  # this process runs under valgrind --tool=callgrind --instr-atstart=no
+        subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True)  # noqa: S607
     if profiler is not None:
         profiler.enable()
     statuses = [post(i) for i in range(n)]
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
+    if callgrind:
+        subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True)  # noqa: S607
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    pg = cpu_seconds(backend) - pg
     print(f"in process: {n} readings, statuses {sorted(set(statuses))}")
     print(f"CPU {cpu / n * 1000:.2f} ms/reading, wall {wall / n * 1000:.2f} ms/reading")
+    print(f"PostgreSQL backend CPU {pg / n * 1000:.2f} ms/reading (/proc, 10 ms ticks)")
     print(f"queries per reading: {len(queries)}")
     for sql in queries:
         print("   ", sql[:160])
@@ -392,6 +408,12 @@ def main() -> None:
         "printing CPU ms and queries per reading (load-independent figures)",
     )
     parser.add_argument("--profile", default="", help="with --in-process: write a cProfile here")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="with --in-process, run under valgrind --tool=callgrind --instr-atstart=no: "
+        "instruments only the N readings (instruction counts: load-independent)",
+    )
     args = parser.parse_args()
 
     name = f"ketaclinic_bench_{os.getpid()}"
@@ -412,7 +434,7 @@ def main() -> None:
         subprocess.run([ketaclinic, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603
         cookies, session_ids = seed(args.clients)
         if args.in_process:
-            in_process(cookies, session_ids, args.in_process, args.profile)
+            in_process(cookies, session_ids, args.in_process, args.profile, args.callgrind)
             return
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
