@@ -57,8 +57,7 @@ def free_port() -> int:
 
 def server_children(pid: int) -> list[int]:
     """The gunicorn workers (children of the master process)."""
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(x) for x in f.read().split()]
+    return [int(x) for x in open(f"/proc/{pid}/task/{pid}/children").read().split()]
 
 
 def callgrind_switch(state: str) -> None:
@@ -401,8 +400,7 @@ def in_process(
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
 def main() -> None:
@@ -486,6 +484,8 @@ def main() -> None:
             from ketaclinic.treatment.models import Observation
 
             before = Observation.objects.filter(code="heart_rate").count()
+            while len(server_children(server.pid)) < args.workers:  # workers still forking
+                time.sleep(0.1)
             pids = [server.pid, *server_children(server.pid)]
             cpu0 = (cpu_seconds(pids), db_counters(dsn)["cpu"], resource.getrusage(CHILDREN))
             r, e, secs, p50, p95, p99, mean = wrk_run(
