@@ -1,7 +1,5 @@
 """Benchmark: vital signs recorded through the web endpoint by 16 concurrent clients (issue 4).
-
 Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--workers 2] [--threads 8]
-
 1. Creates a scratch PostgreSQL database (``ketaclinic_bench_<pid>`` on 127.0.0.1:5432, user
    postgres, or --admin-url) and migrates it; drops it at the end.
 2. Seeds one clinic, 16 nurses (each with a confirmed TOTP device) and 16 esketamine sessions
@@ -12,26 +10,27 @@ Run: .venv/bin/python bench/vitals_write.py [--clients 16] [--seconds 20] [--wor
 4. Signs each client in through server-side sessions made the way the real login leaves them
    (password step + verified TOTP device + auth time + active clinic), then fetches the session
    page once for its CSRF token.
-5. Each client POSTs heart-rate readings (htmx, 201 + the new row) to its chair's session as fast
-   as it can for --seconds; latencies are wall-clock per request on the client.
-6. Baseline in the same run: raw single-row INSERTs (autocommit, one row per transaction) into a
-   scratch table with one connection, and with --clients connections.
-7. Verifies the audit chain, prints throughput and p50/p95/p99.
+5. Each client (wrk; --load python: threads) POSTs heart-rate readings (htmx, 201 + the row)
+   to its chair's session as fast as it can for --seconds. Prints readings/s, p50/p95/p99, the
+   CPU each reading cost the server, PostgreSQL's backends and wrk (from /proc), the raw
+   single-row INSERT baseline (1 and --clients connections) and whether the audit chain verifies.
 
-``--in-process N`` (issue 15) serves nothing: after steps 1-2 it POSTs N readings through
-``django.test.Client`` in this process and prints the load-independent figures, CPU ms
-(``time.process_time``) and SQL statements per reading, with the statements themselves;
-``--profile FILE`` adds a cProfile of those N requests. The server's stderr goes to
-``$TMPDIR/ketaclinic_bench_<pid>.log``.
+``--in-process N`` serves nothing: it POSTs N readings through ``django.test.Client`` and prints
+CPU ms (``time.process_time``), PostgreSQL backend CPU ms and SQL statements per reading, and the
+garbage collector's share; ``--profile FILE`` adds a CPU-time cProfile; ``--callgrind``, under
+``valgrind --tool=callgrind --instr-atstart=no``, counts instructions of the N readings only.
+The server's stderr goes to ``$TMPDIR/ketaclinic_bench_<pid>.log``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import os
 import platform
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -41,14 +40,30 @@ import threading
 import time
 from typing import Any
 
+CHILDREN = resource.RUSAGE_CHILDREN
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from load.stats import cpu_seconds, db_counters  # noqa: E402  (CPU seconds from /proc)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def server_children(pid: int) -> list[int]:
+    """The gunicorn workers (children of the master process)."""
+    return [int(x) for x in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+
+
+def callgrind_switch(state: str) -> None:
+    """Instrumentation on or off for this process (run under callgrind --instr-atstart=no)."""
+    command = ["callgrind_control", "-i", state, str(os.getpid())]
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - fixed arguments
 
 
 def admin_connect(admin_url: str) -> Any:
@@ -219,24 +234,16 @@ def client_run(  # noqa: PLR0917 - a thread target, called in one place
     errors: list[str],
     start_gate: threading.Barrier,
 ) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     from django.conf import settings
 
     cookie_name = settings.SESSION_COOKIE_NAME
-    headers = {"Cookie": f"{cookie_name}={cookie}", "Host": "127.0.0.1"}
-    conn.request("GET", f"/treatment/sessions/{session_id}/", headers=headers)
-    page = conn.getresponse()
-    body = page.read().decode()
-    csrf_cookie = ""
-    for name, value in page.getheaders():
-        if name.lower() == "set-cookie" and "csrftoken=" in value:
-            csrf_cookie = value.split("csrftoken=", 1)[1].split(";", 1)[0]
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if page.status != 200 or match is None or not csrf_cookie:
-        errors.append(f"sign-in page: {page.status}")
+    got = handshake(port, cookie, session_id)
+    if got is None:
+        errors.append("session page: no CSRF token")
         start_gate.abort()
         return
-    token = match.group(1)
+    token, csrf_cookie = got
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     post_headers = {
         "Cookie": f"{cookie_name}={cookie}; csrftoken={csrf_cookie}",
         "Content-Type": "application/x-www-form-urlencoded",
@@ -300,7 +307,9 @@ def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
     return sum(counts) / seconds
 
 
-def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str) -> None:
+def in_process(
+    cookies: list[str], session_ids: list[int], n: int, profile: str, callgrind: bool = False
+) -> None:
     """N readings through django.test.Client (CSRF enforced, htmx), round robin over the seeded
     sessions: CPU ms per reading (time.process_time of this process, which runs Django and the
     client; PostgreSQL's own CPU is not counted) and queries per reading."""
@@ -322,14 +331,16 @@ def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str)
 
     def post(i: int) -> int:
         c, sid, token = clients[i % len(clients)]
+        # URL-encoded, as a browser's htmx form and wrk send it (the test client's default,
+        # multipart, costs about 1 ms more to parse).
+        body = (
+            f"csrfmiddlewaretoken={token}&code=heart_rate&value={70 + i % 10}"
+            f"&form_token=inproc{sid}x{i:012d}"
+        )
         response = c.post(
             f"/treatment/sessions/{sid}/observation/",
-            {
-                "csrfmiddlewaretoken": token,
-                "code": "heart_rate",
-                "value": 70 + i % 10,
-                "form_token": f"inproc{sid}x{i:012d}",
-            },
+            body,
+            content_type="application/x-www-form-urlencoded",
             HTTP_HX_REQUEST="true",
             HTTP_REFERER=f"http://127.0.0.1/treatment/sessions/{sid}/",
         )
@@ -347,17 +358,41 @@ def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str)
         status = post(2 * 10**6)
     if status != 201:
         raise SystemExit(f"POST answered {status}")
-    profiler = cProfile.Profile() if profile else None
-    wall, cpu = time.perf_counter(), time.process_time()
+    # CPU time, not wall time: waits for PostgreSQL (and for the other processes of a shared
+    # machine) would otherwise dominate the profile.
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    if os.environ.get("BENCH_GC_FREEZE") == "1":  # as `ketaclinic serve` does after loading
+        gc.collect()
+        gc.freeze()
+    gc_cpu, gc_started = [0.0, 0], [0.0]
+
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.process_time()
+        else:
+            gc_cpu[0] += time.process_time() - gc_started[0]
+            gc_cpu[1] += info["generation"] == 2
+
+    gc.callbacks.append(gc_timer)
+    backend = [connection.connection.info.backend_pid]  # this process's PostgreSQL backend
+    wall, cpu, pg = time.perf_counter(), time.process_time(), cpu_seconds(backend)
+    if callgrind:  # this process runs under valgrind --tool=callgrind --instr-atstart=no
+        callgrind_switch("on")
     if profiler is not None:
         profiler.enable()
     statuses = [post(i) for i in range(n)]
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
+    if callgrind:
+        callgrind_switch("off")
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    gc.callbacks.remove(gc_timer)
+    pg = cpu_seconds(backend) - pg
     print(f"in process: {n} readings, statuses {sorted(set(statuses))}")
     print(f"CPU {cpu / n * 1000:.2f} ms/reading, wall {wall / n * 1000:.2f} ms/reading")
+    print(f"PostgreSQL backend CPU {pg / n * 1000:.2f} ms/reading (/proc, 10 ms ticks)")
+    print(f"garbage collector: {gc_cpu[0] / cpu:.1%} of the CPU, {gc_cpu[1]} full collections")
     print(f"queries per reading: {len(queries)}")
     for sql in queries:
         print("   ", sql[:160])
@@ -365,8 +400,7 @@ def in_process(cookies: list[str], session_ids: list[int], n: int, profile: str)
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
 def main() -> None:
@@ -392,6 +426,12 @@ def main() -> None:
         "printing CPU ms and queries per reading (load-independent figures)",
     )
     parser.add_argument("--profile", default="", help="with --in-process: write a cProfile here")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="with --in-process, run under valgrind --tool=callgrind --instr-atstart=no: "
+        "instruments only the N readings (instruction counts: load-independent)",
+    )
     args = parser.parse_args()
 
     name = f"ketaclinic_bench_{os.getpid()}"
@@ -412,7 +452,7 @@ def main() -> None:
         subprocess.run([ketaclinic, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603
         cookies, session_ids = seed(args.clients)
         if args.in_process:
-            in_process(cookies, session_ids, args.in_process, args.profile)
+            in_process(cookies, session_ids, args.in_process, args.profile, args.callgrind)
             return
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
@@ -444,8 +484,18 @@ def main() -> None:
             from ketaclinic.treatment.models import Observation
 
             before = Observation.objects.filter(code="heart_rate").count()
+            while len(server_children(server.pid)) < args.workers:  # workers still forking
+                time.sleep(0.1)
+            pids = [server.pid, *server_children(server.pid)]
+            cpu0 = (cpu_seconds(pids), db_counters(dsn)["cpu"], resource.getrusage(CHILDREN))
             r, e, secs, p50, p95, p99, mean = wrk_run(
                 port, cookies, session_ids, args.seconds, args.wrk_cpus
+            )
+            usage = resource.getrusage(CHILDREN)
+            split = (  # CPU seconds during the run: server (Python), PostgreSQL backends, wrk
+                cpu_seconds(pids) - cpu0[0],
+                db_counters(dsn)["cpu"] - cpu0[1],
+                usage.ru_utime + usage.ru_stime - cpu0[2].ru_utime - cpu0[2].ru_stime,
             )
             rows = Observation.objects.filter(code="heart_rate").count() - before
             chain_ok = audit_chain_verify().ok
@@ -464,6 +514,16 @@ def main() -> None:
                 f"p95 {p95:.1f} ms, p99 {p99:.1f} ms, mean {mean:.1f} ms"
             )
             print(f"rows written: {rows}; audit chain ok: {chain_ok}")
+            print(
+                "CPU ms per reading: server "
+                + ", ".join(
+                    f"{name} {sec / max(r, 1) * 1000:.2f}"
+                    for name, sec in zip(
+                        ("(gunicorn)", "PostgreSQL backends", "wrk"), split, strict=True
+                    )
+                )
+                + f"; all three {sum(split) / secs:.2f} of {os.cpu_count()} cores"
+            )
             print(
                 f"baseline raw single-row INSERT (autocommit): 1 connection {raw_1:.0f}/s, "
                 f"{args.clients} connections {raw_n:.0f}/s; web/raw ratio {r / secs / raw_n:.2f}"

@@ -55,6 +55,8 @@ try:
         "KETACLINIC_TRUSTED_PROXIES", ["127.0.0.1", "::1"] if TRUSTED_PROXY_HEADER else []
     )
     DB_CONN_MAX_AGE = envint("KETACLINIC_DB_CONN_MAX_AGE", 300, minimum=0)
+    # PostgreSQL: server-side prepared statements (issue 15; off for a pooler that cannot keep them).
+    DB_PREPARED_STATEMENTS = envbool("KETACLINIC_DB_PREPARED_STATEMENTS", True)
     # Background jobs: a run not finished within the lease is taken to have died with its worker
     # and is retried, up to the attempt limit.
     JOBS_LEASE_SECONDS = envint("KETACLINIC_JOBS_LEASE_SECONDS", 15 * 60, minimum=30)
@@ -226,6 +228,11 @@ def _database(url: str) -> dict[str, Any]:
         # (several milliseconds, more than the rest of a small write).
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
         config["CONN_HEALTH_CHECKS"] = True
+        if DB_PREPARED_STATEMENTS:
+            # Parameters bound by the server, and a statement run twice on a connection is
+            # prepared there (psycopg): PostgreSQL parses and plans it once, not per request.
+            config["OPTIONS"].setdefault("server_side_binding", True)
+            config["OPTIONS"].setdefault("prepare_threshold", 2)
     config["ATOMIC_REQUESTS"] = False
     return config
 

@@ -206,3 +206,27 @@ def test_a_valid_reading_from_a_role_that_cannot_administer_is_a_403_and_writes_
     response = client.post(_reading_url(session), {"code": "heart_rate", "value": "70"})
     assert response.status_code == 403
     assert session.observations.count() == before
+
+
+def test_a_reading_row_shows_its_time_in_the_clinic_zone_with_the_page_headers(
+    nurse, esk_version, checked, login
+):
+    """The htmx row renders without a request context (issue 15: none of the layout's context
+    processors run for it), yet still inside the clinic's time zone, and the 201 carries the
+    same security and privacy headers as any page."""
+    session = checked(esk_version, vitals_minutes_ago=30)
+    esk_dose(nurse, session, minutes_ago=20)
+    client = login(nurse)
+    response = client.post(
+        _reading_url(session), {"code": "heart_rate", "value": "97"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 201
+    obs = session.observations.get(code="heart_rate", value=97)
+    local = timezone.localtime(obs.measured_at, nurse.clinic.tzinfo)
+    assert local.utcoffset() != dt.timedelta(0)  # the test clinic is not on UTC
+    assert f"{local:%H:%M} {local:%Z}" in response.content.decode()
+    assert "<nav" not in response.content.decode()
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "no-store, private"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Request-ID"]

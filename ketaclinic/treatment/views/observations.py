@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.template.response import SimpleTemplateResponse
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
@@ -47,12 +47,11 @@ def observation(request: ClinicRequest, session_id: int) -> HttpResponse:
             if request.htmx:
                 # Rendered by the handler after the view returns, so after the commit of
                 # once_per_form's transaction: the audit chain head's row lock is not held
-                # while the row's template renders (issue 15).
-                return TemplateResponse(
-                    request,
-                    "treatment/partials/reading.html",
-                    {"o": obs, "alerts": alerts},
-                    status=201,
+                # while the row's template renders (issue 15). The row needs only the reading
+                # and its alerts: no request context, so none of the page layout's context
+                # processors (navigation, messages, clinic) run for it.
+                return SimpleTemplateResponse(
+                    "treatment/partials/reading.html", {"o": obs, "alerts": alerts}, status=201
                 )
             if alerts:
                 messages.warning(request, "Alert: " + " ".join(a.message for a in alerts))
