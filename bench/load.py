@@ -212,6 +212,13 @@ def print_phase(r: dict[str, Any], target: float) -> None:
             f"{kind:<14}{s['count']:>7}{s['rate']:>8.1f}{s['p50']:>9.1f}{s['p95']:>9.1f}"
             f"{s['p99']:>9.1f}{s['errors']:>8}  {s['statuses']}"
         )
+    board = r["types"].get("board")
+    if board:
+        unchanged = board["statuses"].get(204, 0)
+        print(
+            f"board polls answered 204 (unchanged, not re-rendered): {unchanged} of "
+            f"{board['count']} = {100 * unchanged / board['count']:.1f} %"
+        )
     print(f"socket errors: {r['socket_errors']}; error rate {r['error_rate'] * 100:.2f} %")
     print(
         f"server CPU {r['server_cpu_ms']:.1f} ms/request, PostgreSQL backends CPU "
