@@ -36,6 +36,9 @@ from ketaclinic.treatment.domain.timing import OVERDUE_AFTER
 
 __all__ = ["day_end", "item_changes", "next_change", "phase_changes"]
 
+#: The stored phases whose shown phase follows the clock (``selectors.timeline.derived_phase``).
+_DOSED_PHASES = frozenset({"dosing", "monitoring", "ready_for_discharge"})
+
 
 def day_end(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     """The instant the clinic's local date after ``now`` begins (the board's day ends), in UTC
@@ -47,15 +50,17 @@ def day_end(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 def phase_changes(
     protocol: Protocol,
     *,
+    phase: str,
     scheduled_at: dt.datetime,
     dose_started_at: dt.datetime | None,
     device_count: int | None = None,
     hepatic_impairment: str = "none",
 ) -> Iterator[dt.datetime]:
-    """The instants the row's phase or its label may change by the clock, whatever the stored
-    phase (an instant more only costs one more render)."""
-    yield scheduled_at + OVERDUE_AFTER  # "Scheduled" reads "Not recorded" after it
-    if dose_started_at is None:
+    """The instants the row's phase or its label may change by the clock, given its stored
+    ``phase`` (a ``SessionPhase`` value)."""
+    if phase == "scheduled":
+        yield scheduled_at + OVERDUE_AFTER  # "Scheduled" reads "Not recorded" after it
+    if dose_started_at is None or phase not in _DOSED_PHASES:
         return
     # Dosing ends when the infusion or the last device ends, else at the start itself (a start
     # recorded a little ahead of the server's clock reads "Dosing" until then).

@@ -117,6 +117,7 @@ def board_with_clock(*, membership: Membership, now: dt.datetime | None = None) 
         dose = getattr(s, "dose", None)
         instants += board_clock.phase_changes(
             protocol,
+            phase=s.phase,
             scheduled_at=s.scheduled_at,
             dose_started_at=s.dose_started_at,
             device_count=dose.device_count if dose is not None else None,

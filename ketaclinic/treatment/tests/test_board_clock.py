@@ -59,6 +59,7 @@ def _change(session: Any, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     instants = list(
         board_clock.phase_changes(
             protocol,
+            phase=session.phase,
             scheduled_at=session.scheduled_at,
             dose_started_at=session.dose_started_at,
             device_count=session.dose.device_count,
