@@ -78,10 +78,12 @@ def phase_changes(
 
 
 def item_changes(
-    items: Sequence[ItemStatus], windows: MonitoringWindows = MonitoringWindows()
+    items: Sequence[ItemStatus], windows: MonitoringWindows | None = None
 ) -> Iterator[dt.datetime]:
     """The instants a monitoring item that is not done changes colour (pending -> due ->
-    overdue). Done items, pre-dose items and items without a due time do not move by the clock."""
+    overdue). Done items, pre-dose items and items without a due time do not move by the clock.
+    ``windows``: those the timeline was computed with (the defaults when None)."""
+    windows = windows or MonitoringWindows()
     early = dt.timedelta(minutes=windows.early_minutes)
     late = dt.timedelta(minutes=windows.overdue_after_minutes)
     for item in items:

@@ -99,6 +99,7 @@ from ketaclinic.treatment.selectors.timeline import (
 __all__ = [
     "INDICATION_LABELS",
     "SUICIDALITY_FLAGS",
+    "Board",
     "BoardRow",
     "DosePreview",
     "OutcomeCourses",
@@ -109,7 +110,6 @@ __all__ = [
     "active_versions",
     "amended_pmf_data",
     "baseline_observations",
-    "Board",
     "board",
     "board_data_version",
     "board_unchanged",

@@ -130,7 +130,9 @@ def test_a_row_renders_the_same_at_every_instant_before_its_next_change(
     tz=st.sampled_from([*ZONES, ZoneInfo("America/Santiago"), ZoneInfo("Asia/Kolkata")]),
     seconds=st.integers(0, 400 * 86400),
 )
-def test_the_day_ends_at_the_first_instant_of_the_next_local_date(tz: ZoneInfo, seconds: int) -> None:
+def test_the_day_ends_at_the_first_instant_of_the_next_local_date(
+    tz: ZoneInfo, seconds: int
+) -> None:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds)
     end = board_clock.day_end(now, tz)
     assert end > now

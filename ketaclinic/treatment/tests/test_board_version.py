@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -36,10 +35,10 @@ _VERSION = re.compile(r'data-board-version="([^"]+)"')
 
 
 def _poll(client: Client, version: str = "") -> Any:
-    headers = {"HTTP_HX_REQUEST": "true"}
+    headers = {"HX-Request": "true"}
     if version:
-        headers["HTTP_X_BOARD_VERSION"] = version
-    return client.get(reverse(URL), **headers)
+        headers["X-Board-Version"] = version
+    return client.get(reverse(URL), headers=headers)
 
 
 def _rendered(client: Client, version: str = "") -> tuple[str, str]:
@@ -97,7 +96,11 @@ def _w_dose(o: dict[str, Any]) -> str:
 
 def _w_reading(o: dict[str, Any]) -> str:
     services.observation_record(
-        by=o["nurse"], session=o["late"], code="blood_pressure", systolic_mmhg=121, diastolic_mmhg=79
+        by=o["nurse"],
+        session=o["late"],
+        code="blood_pressure",
+        systolic_mmhg=121,
+        diastolic_mmhg=79,
     )
     return "Overdue: SpO2 at 40 min"  # the blood pressure is done: the SpO2 is what is late
 
