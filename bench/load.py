@@ -28,10 +28,10 @@ How: a scratch database loadtest_<pid> on --admin-url (dropped at the end) is mi
 dosed so every reading runs the alert rules, nurses, a prescriber, a researcher with an API token,
 single-use self-report links); ``ketaclinic serve`` (gunicorn) serves it; Debian's compiled ``wrk``
 drives it (bench/load/mix.lua: 16 connections, each request drawn by weight, exponential gaps for
-the target rate; board polls send the version of the connection's last board rows of that clinic, as
-htmx does, and a 204 (unchanged) counts as success); a Python thread posts the exports. Phase 1 runs at the target rate for
---seconds; phase 2 (--saturate-seconds) drops the gaps to find the throughput ceiling with the
-same mix. Reported per request type and overall: p50/p95/p99, errors, throughput; the server's and
+the target rate; a board poll sends the version of the connection's last board rows of that
+clinic, as htmx does, and a 204 (unchanged) counts as success); a Python thread posts the exports.
+Phase 1 runs at the target rate for --seconds; phase 2 (--saturate-seconds) drops the gaps to
+find the throughput ceiling with the same mix. Reported per request type and overall: p50/p95/p99, errors, throughput; the server's and
 the database backends' CPU ms per request and commits per request (load-independent); the load
 average; the raw INSERT baseline of the same run and the ratio. Rows and the audit chain are
 verified afterwards.
