@@ -28,9 +28,10 @@ How: a scratch database loadtest_<pid> on --admin-url (dropped at the end) is mi
 dosed so every reading runs the alert rules, nurses, a prescriber, a researcher with an API token,
 single-use self-report links); ``ketaclinic serve`` (gunicorn) serves it; Debian's compiled ``wrk``
 drives it (bench/load/mix.lua: 16 connections, each request drawn by weight, exponential gaps for
-the target rate); a Python thread posts the exports. Phase 1 runs at the target rate for
---seconds; phase 2 (--saturate-seconds) drops the gaps to find the throughput ceiling with the
-same mix. Reported per request type and overall: p50/p95/p99, errors, throughput; the server's and
+the target rate; a board poll sends the version of the connection's last board rows of that
+clinic, as htmx does, and a 204 (unchanged) counts as success); a Python thread posts the exports.
+Phase 1 runs at the target rate for --seconds; phase 2 (--saturate-seconds) drops the gaps to
+find the throughput ceiling with the same mix. Reported per request type and overall: p50/p95/p99, errors, throughput; the server's and
 the database backends' CPU ms per request and commits per request (load-independent); the load
 average; the raw INSERT baseline of the same run and the ratio. Rows and the audit chain are
 verified afterwards.
@@ -211,6 +212,13 @@ def print_phase(r: dict[str, Any], target: float) -> None:
         print(
             f"{kind:<14}{s['count']:>7}{s['rate']:>8.1f}{s['p50']:>9.1f}{s['p95']:>9.1f}"
             f"{s['p99']:>9.1f}{s['errors']:>8}  {s['statuses']}"
+        )
+    board = r["types"].get("board")
+    if board:
+        unchanged = board["statuses"].get(204, 0)
+        print(
+            f"board polls answered 204 (unchanged, not re-rendered): {unchanged} of "
+            f"{board['count']} = {100 * unchanged / board['count']:.1f} %"
         )
     print(f"socket errors: {r['socket_errors']}; error rate {r['error_rate'] * 100:.2f} %")
     print(

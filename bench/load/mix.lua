@@ -2,6 +2,9 @@
 -- clinic-network day's mix; every response's type, status and latency written to a per-thread
 -- file (wrk's own histogram is global, not per type). Data (cookies, ids, tokens, weights, the
 -- mean delay) comes from the Lua file named by LOADTEST_DATA, written by bench/load.py.
+-- The board poll behaves as htmx's polling element: each connection keeps, per clinic, the
+-- version (data-board-version) of the last board rows it received and sends it as
+-- X-Board-Version; a 204 (unchanged) keeps the old one, as htmx keeps the element.
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } kc_timespec;
@@ -20,7 +23,8 @@ function setup(thread)
   counter = counter + 1
 end
 
-local out, kind, started, n, pending, link_next
+local out, kind, started, n, pending, link_next, clinic_at
+local versions = {}
 function init(args)
   math.randomseed(1000 + id)
   out = io.open(D.out_prefix .. id .. ".log", "w")
@@ -61,10 +65,13 @@ function request()
       ["X-Forwarded-For"] = p[3], ["Referer"] = "http://127.0.0.1" .. p[2]}), p[4])
   end
   kind = pick()
-  local c = D.clinics[math.random(#D.clinics)]
+  clinic_at = math.random(#D.clinics)
+  local c = D.clinics[clinic_at]
   local req
   if kind == "board" then
-    req = wrk.format("GET", "/treatment/board/rows/", staff({["HX-Request"] = "true"}, c, "nurse"))
+    local headers = {["HX-Request"] = "true"}
+    if versions[clinic_at] then headers["X-Board-Version"] = versions[clinic_at] end
+    req = wrk.format("GET", "/treatment/board/rows/", staff(headers, c, "nurse"))
   elseif kind == "vitals" then
     local s = c.sessions[math.random(#c.sessions)]
     local path = "/treatment/sessions/" .. s .. "/observation/"
@@ -106,4 +113,8 @@ end
 
 function response(status, headers, body)
   out:write(kind, " ", status, " ", math.floor(now_us() - started), "\n")
+  if kind == "board" and status == 200 and body then
+    local v = string.match(body, 'data%-board%-version="([^"]+)"')
+    if v then versions[clinic_at] = v end
+  end
 end

@@ -123,6 +123,24 @@ class EventType(models.TextChoices):
     EXPORT_EXPIRED = "research.export_expired", "Export file removed after the retention period"
 
 
+#: Events that change nothing: a response that showed records, a search, a refusal. They do not
+#: move a chain head's ``write_seq`` (the chair board's data version); every other event does.
+READ_EVENT_TYPES: frozenset[str] = frozenset(
+    str(t)
+    for t in (
+        EventType.PATIENT_VIEWED,
+        EventType.PATIENT_SEARCHED,
+        EventType.SCALE_RESPONSE_VIEWED,
+        EventType.SESSION_VIEWED,
+        EventType.COURSE_VIEWED,
+        EventType.REMS_FORM_VIEWED,
+        EventType.ALERTS_VIEWED,
+        EventType.RECORDS_VIEWED,
+        EventType.ACCESS_DENIED,
+    )
+)
+
+
 class AuditEvent(models.Model):
     """One event. Rows are only ever inserted, by ``audit.services.audit_record``.
 
@@ -240,13 +258,19 @@ class AuditChainHead(models.Model):
     without a clinic (failed sign-ins). Writers lock only their own chain's row, so clinics do not
     wait for each other. ``seal`` is an HMAC over (chain, seq, last_hash) under the key ``key_id``,
     a key kept outside the database (``KETACLINIC_AUDIT_SEAL_KEYS``): someone who can write to the
-    database but does not hold the key cannot move a head to a rewritten chain unnoticed."""
+    database but does not hold the key cannot move a head to a rewritten chain unnoticed.
+
+    ``write_seq`` counts the chain's events that are not pure reads (``READ_EVENT_TYPES``), moved
+    in the same statement as the head: the clinic's data version, which the chair board's poll
+    compares instead of re-reading every session (issue 15). Neither the hash nor the seal covers
+    it; a forged value can only make a board re-render, or show stale rows until the next write."""
 
     chain = models.CharField(max_length=40, primary_key=True)
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
     key_id = models.CharField(max_length=32, blank=True)
     seal = models.CharField(max_length=64, blank=True)
+    write_seq = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.chain} head {self.seq}"

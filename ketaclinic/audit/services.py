@@ -22,7 +22,13 @@ from ketaclinic.audit.chain import (
     head_seal,
     parse_seal_keys,
 )
-from ketaclinic.audit.models import AuditChainHead, AuditEvent, ChainHead, EventType
+from ketaclinic.audit.models import (
+    READ_EVENT_TYPES,
+    AuditChainHead,
+    AuditEvent,
+    ChainHead,
+    EventType,
+)
 from ketaclinic.audit.policy import redact_changes, redact_extra
 from ketaclinic.lib import context
 
@@ -138,7 +144,7 @@ def _event_fields() -> tuple[models.Field[Any, Any], ...]:
 def _append_sql(vendor: str, combined: bool) -> tuple[str, str, str]:
     """The three fixed statements of an append, built once per database vendor (issue 15: the
     ORM compiled them on every event, about 0.5 ms each): lock and read the head; insert the
-    event; move the head. On PostgreSQL (``combined``) the insert and the head update are one
+    event; move the head (and its ``write_seq`` unless the event is a read). On PostgreSQL (``combined``) the insert and the head update are one
     statement (a data-modifying CTE): one round trip fewer with the head locked."""
     from django.db import connection
 
@@ -147,14 +153,14 @@ def _append_sql(vendor: str, combined: bool) -> tuple[str, str, str]:
     events = qn(AuditEvent._meta.db_table)
     lock = "FOR UPDATE" if connection.features.has_select_for_update else ""
     # Only the models' own table and column names go into the text; values are parameters.
-    seq, last, chain = qn("seq"), qn("last_hash"), qn("chain")
+    seq, last, chain, writes = qn("seq"), qn("last_hash"), qn("chain"), qn("write_seq")
     select = f"SELECT {seq}, {last} FROM {head} WHERE {chain} = %s {lock}"  # noqa: S608
     columns = ", ".join(qn(f.column) for f in _event_fields())
     values = ", ".join(["%s"] * len(_EVENT_COLUMNS))
     insert = f"INSERT INTO {events} ({columns}) VALUES ({values}) RETURNING {qn('id')}"  # noqa: S608
     update = (
         f"UPDATE {head} SET {seq} = %s, {last} = %s, {qn('key_id')} = %s, "  # noqa: S608
-        f"{qn('seal')} = %s WHERE {chain} = %s"
+        f"{qn('seal')} = %s, {writes} = {writes} + %s WHERE {chain} = %s"
     )
     if combined:
         update = f"WITH ev AS ({insert}) {update} RETURNING (SELECT id FROM ev)"  # noqa: S608
@@ -197,7 +203,8 @@ def _append(event: AuditEvent) -> None:
         params = [
             f.get_db_prep_save(getattr(event, f.attname), connection) for f in _event_fields()
         ]
-        moved = [head.seq, head.last_hash, head.key_id, head.seal, head.chain]
+        wrote = 0 if event.event_type in READ_EVENT_TYPES else 1  # the data version moves
+        moved = [head.seq, head.last_hash, head.key_id, head.seal, wrote, head.chain]
         if combined:
             cursor.execute(update, [*params, *moved])
             event.id = cursor.fetchone()[0]
@@ -261,3 +268,14 @@ def audit_record(
     )
     _append(event)
     return event
+
+
+def chain_write_seq(clinic_id: int) -> int:
+    """The clinic's data version: how many of its chain's events were not reads (one primary-key
+    read). Committed writes only: an event moves it in the transaction of its change."""
+    value = (
+        AuditChainHead.objects.filter(pk=chain_for_clinic(clinic_id))
+        .values_list("write_seq", flat=True)
+        .first()
+    )
+    return int(value or 0)

@@ -20,7 +20,16 @@ from ketaclinic.treatment.selectors.access import (
     get_rems_form_for_user,
     get_session_for_user,
 )
-from ketaclinic.treatment.selectors.board import BoardRow, board, decisions_waiting
+from ketaclinic.treatment.selectors.board import (
+    Board,
+    BoardRow,
+    board,
+    board_data_version,
+    board_unchanged,
+    board_version_token,
+    board_with_clock,
+    decisions_waiting,
+)
 from ketaclinic.treatment.selectors.calendar import (
     clinic_calendar,
     clinic_closure_dates,
@@ -90,6 +99,7 @@ from ketaclinic.treatment.selectors.timeline import (
 __all__ = [
     "INDICATION_LABELS",
     "SUICIDALITY_FLAGS",
+    "Board",
     "BoardRow",
     "DosePreview",
     "OutcomeCourses",
@@ -101,6 +111,10 @@ __all__ = [
     "amended_pmf_data",
     "baseline_observations",
     "board",
+    "board_data_version",
+    "board_unchanged",
+    "board_version_token",
+    "board_with_clock",
     "can_manage_closures",
     "can_read_protocols",
     "can_read_treatment",

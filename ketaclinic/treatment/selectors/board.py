@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -14,7 +15,8 @@ from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.alerts.models import Alert, AlertSource
 from ketaclinic.alerts.selectors import open_alert_counts, open_critical_alerts_by_patient
-from ketaclinic.treatment.domain import monitoring
+from ketaclinic.audit.services import chain_write_seq
+from ketaclinic.treatment.domain import board_clock, monitoring
 from ketaclinic.treatment.models import (
     OPEN_PHASES,
     ObservationCode,
@@ -59,8 +61,22 @@ def _item_label(item: monitoring.ItemStatus | None, tz: Any) -> str:
     return f"{measure} {when}{at}"
 
 
+@dataclass(frozen=True)
+class Board:
+    rows: list[BoardRow]
+    now: dt.datetime
+    # The earliest instant after ``now`` at which the same data would render differently
+    # (``domain.board_clock``): the local day's end, a phase or a due state moving by the clock.
+    changes_at: dt.datetime
+
+
 def board(*, membership: Membership, now: dt.datetime | None = None) -> list[BoardRow]:
     """Today's sessions (the clinic's local day) with phase and what is due next."""
+    return board_with_clock(membership=membership, now=now).rows
+
+
+def board_with_clock(*, membership: Membership, now: dt.datetime | None = None) -> Board:
+    """``board`` with the instant its rows next change by the clock alone."""
     if not can_run_sessions(membership):
         raise PermissionDenied
     now = now or timezone.now()
@@ -93,11 +109,24 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
         membership=membership, patient_ids={s.patient_id for s in sessions}
     )
     rows = []
+    instants: list[dt.datetime] = []
     for s in sessions:
         phase = derived_phase(s, now)
         item = None
+        protocol = s.protocol_version.protocol
+        dose = getattr(s, "dose", None)
+        instants += board_clock.phase_changes(
+            protocol,
+            phase=s.phase,
+            scheduled_at=s.scheduled_at,
+            dose_started_at=s.dose_started_at,
+            device_count=dose.device_count if dose is not None else None,
+            hepatic_impairment=s.patient.hepatic_impairment,
+        )
         if phase in OPEN_PHASES and phase != SessionPhase.SCHEDULED:
-            item = monitoring.next_due(session_timeline(s, now, list(s.observations.all())))
+            items = session_timeline(s, now, list(s.observations.all()))
+            instants += board_clock.item_changes(items)
+            item = monitoring.next_due(items)
         rows.append(
             BoardRow(
                 session=s,
@@ -115,7 +144,62 @@ def board(*, membership: Membership, now: dt.datetime | None = None) -> list[Boa
                 critical_alerts=tuple(critical.get(s.patient_id, ())),
             )
         )
-    return rows
+    return Board(rows, now, board_clock.next_change(now, tz, instants))
+
+
+# ---- The poll's version (issue 15) ------------------------------------------------------------
+#
+# What the board element shows is a function of (the viewer's membership and role, the clinic's
+# time zone, the clinic's committed data, the time). The rows name their version: the membership
+# id and role, the zone, the clinic's data version (``audit.services.chain_write_seq``: every
+# clinical write appends a non-read audit event in its own transaction, which moves it) and the
+# instant the rows next change by the clock. Signed with the secret key (Django's signing, HMAC):
+# a forged or altered token is refused, and a token of another membership does not match.
+
+_VERSION_SALT = "ketaclinic.treatment.board-version"
+_SEP = "|"
+
+
+def board_data_version(*, membership: Membership) -> int:
+    """The clinic's data version: read it BEFORE the rows, so that a write committed in between
+    makes the rows newer than their version (one more render), never older."""
+    return chain_write_seq(membership.clinic_id)
+
+
+def board_version_token(*, membership: Membership, data_version: int, board: Board) -> str:
+    changes_us = int(board.changes_at.timestamp() * 1_000_000)
+    value = _SEP.join(
+        [
+            str(membership.pk),
+            membership.role,
+            membership.clinic.time_zone,
+            str(data_version),
+            str(changes_us),
+        ]
+    )
+    return signing.Signer(salt=_VERSION_SALT).sign(value)
+
+
+def board_unchanged(*, membership: Membership, token: str, now: dt.datetime | None = None) -> bool:
+    """Whether the rows a poll's ``token`` names are exactly what the board would render now:
+    same membership, role and zone, no clinic write since, and the clock before the rows'
+    next change. Any doubt (a bad signature, another membership) answers False: render."""
+    if not can_run_sessions(membership):
+        raise PermissionDenied
+    try:
+        value = signing.Signer(salt=_VERSION_SALT).unsign(token)
+    except signing.BadSignature:
+        return False
+    parts = value.split(_SEP)
+    if len(parts) != 5:
+        return False
+    member, role, zone, data_version, changes_us = parts
+    if (member, role, zone) != (str(membership.pk), membership.role, membership.clinic.time_zone):
+        return False
+    now = now or timezone.now()
+    if int(now.timestamp() * 1_000_000) >= int(changes_us):
+        return False
+    return int(data_version) == board_data_version(membership=membership)
 
 
 def decisions_waiting(*, membership: Membership) -> list[TreatmentSession]:

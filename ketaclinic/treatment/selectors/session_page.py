@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership
@@ -126,7 +127,14 @@ def session_page(
     decisions or adverse events."""
     now = now or timezone.now()
     protocol = session.protocol_version.protocol
-    observations = list(session.observations.select_related("recorded_by"))
+    # The readings and decisions once, for every selector below that reads them with .all()
+    # (issue 15: the page read the readings five times and the decisions four).
+    prefetch_related_objects(
+        [session],
+        Prefetch("observations", queryset=Observation.objects.select_related("recorded_by")),
+        Prefetch("decisions", queryset=PrescriberDecision.objects.select_related("decided_by")),
+    )
+    observations = list(session.observations.all())
     items = session_timeline(session, now, observations)
     chart = vitals_chart(
         pure_observations(observations),
@@ -172,7 +180,7 @@ def session_page(
         blockers=dosing_blockers(session),
         pre_session_scales=pre_session_scales(session),
         pending=pending_decisions(session),
-        decisions=list(session.decisions.select_related("decided_by")),
+        decisions=list(session.decisions.all()),
         dose=dose,
         preview=preview,
         preview_error=preview_error,
