@@ -89,11 +89,18 @@ def board_with_clock(*, membership: Membership, now: dt.datetime | None = None) 
             clinic_id=membership.clinic_id, scheduled_at__gte=start, scheduled_at__lt=end
         )
         .exclude(phase__in=[SessionPhase.CANCELLED])
-        .select_related("patient", "protocol_version", "dose", "checklist", "clinic")
+        .select_related("patient", "protocol_version", "dose", "checklist")
         .prefetch_related("observations", "decisions")
         # Time order first (issue 14: unassigned 09:00 rows sorted above earlier chair rows).
         .order_by("scheduled_at", "chair", "pk")
     )
+    # Every row is the member's clinic (the filter above), and most rows share a few protocol
+    # versions: one clinic object, and one version object per version, so that each version's
+    # protocol is parsed (and its memo key built) once per board, not once per row.
+    versions: dict[int, Any] = {}
+    for s in sessions:
+        s.clinic = membership.clinic
+        s.protocol_version = versions.setdefault(s.protocol_version_id, s.protocol_version)
     # One scales query for every pre-dose row's suicidality gate (not one per row).
     flags = suicidality_flags_for(
         [s for s in sessions if s.phase in (SessionPhase.CHECKED_IN, SessionPhase.PRE_DOSE)]
