@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.response import SimpleTemplateResponse
 
 from ketaclinic.accounts.http import ClinicRequest, membership_of
 from ketaclinic.accounts.models import Membership
@@ -43,4 +44,6 @@ def board_rows(request: ClinicRequest) -> HttpResponse:
     token = request.headers.get(VERSION_HEADER, "")
     if token and selectors.board_unchanged(membership=m, token=token):
         return HttpResponse(status=204)
-    return render(request, "treatment/partials/board_rows.html", _rows_context(m))
+    # The rows alone use no context processor (navigation, messages, clinic: the layout's), so
+    # they render without a request context, as the chair's reading row does.
+    return SimpleTemplateResponse("treatment/partials/board_rows.html", _rows_context(m))
