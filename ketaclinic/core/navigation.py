@@ -81,6 +81,8 @@ SUBPAGES: dict[str, str] = {
     "patients:create": "patients:list",
     "treatment:board_rows": "treatment:board",
     "treatment:follow_ups": "treatment:board",
+    "research:cohort_refresh": "research:cohort",  # the "Refresh now" button (POST)
+    "research:export_cancel": "research:exports",  # "Cancel this export" (POST)
     "treatment:protocol_copy": "treatment:protocols",
     "treatment:protocol_create": "treatment:protocols",
     "inventory:receive": "inventory:stock",
