@@ -98,7 +98,8 @@ def test_no_entry_takes_more_than_the_container_holds(receive, nurse, inventory_
             container=container,
             amount=Decimal("500.001"),
             kind=LossKind.BREAKAGE,
-            discovered_on=timezone.localdate(),
+            # The clinic's day, not the server's (00:00-05:00 UTC it is still yesterday in New York).
+            discovered_on=timezone.localdate(timezone.now(), nurse.clinic.tzinfo),
             note="Vial dropped",
         )
     assert "Only 500.000 mg are left" in str(exc.value)

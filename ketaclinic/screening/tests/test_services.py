@@ -206,7 +206,11 @@ def test_an_esketamine_patient_without_rems_enrolment_is_flagged(
     )
     assert [f.hard for f in found] == [True] and "REMS" in found[0].reason
     services.rems_patient_enrol(
-        by=prescriber, patient=patient, enrolled_on=timezone.now().date(), rems_patient_id="SYN-1"
+        by=prescriber,
+        patient=patient,
+        # The clinic's day, not UTC's (00:00-05:00 UTC it is still yesterday in New York).
+        enrolled_on=timezone.now().astimezone(prescriber.clinic.tzinfo).date(),
+        rems_patient_id="SYN-1",
     )
     assert (
         selectors.dose_time_findings(
@@ -216,7 +220,10 @@ def test_an_esketamine_patient_without_rems_enrolment_is_flagged(
     )
     with pytest.raises(ValidationError, match="already"):
         services.rems_patient_enrol(
-            by=prescriber, patient=patient, enrolled_on=timezone.now().date(), rems_patient_id="2"
+            by=prescriber,
+            patient=patient,
+            enrolled_on=timezone.now().astimezone(prescriber.clinic.tzinfo).date(),
+            rems_patient_id="2",
         )
 
 
