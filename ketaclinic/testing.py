@@ -331,3 +331,25 @@ def checked_in_session(
         )
     session.refresh_from_db()
     return session
+
+
+def dose_iv_syringe(nurse: Membership, session: TreatmentSession, **changes: Any) -> Any:
+    """Record an IV dose of ``session`` drawn into a syringe at 1 mg/mL from a 10 mg/mL vial,
+    started a minute ago (the protocol's usual dose for the patient's weight)."""
+    from django.utils import timezone
+
+    from ketaclinic.treatment.services import dose_record
+
+    params: dict[str, Any] = {
+        "by": nurse,
+        "session": session,
+        "concentration_mg_per_ml": Decimal("10"),
+        "container": "syringe",
+        "final_concentration_mg_per_ml": Decimal("1"),
+        "product": "Ketamine HCl 10 mg/mL",
+        "lot_number": "K-1",
+        "expiry_date": timezone.now().date() + dt.timedelta(days=200),
+        "started_at": timezone.now() - dt.timedelta(minutes=1),
+    }
+    params.update(changes)
+    return dose_record(**params)

@@ -5,7 +5,6 @@ patient without widening the page, and "Enter now" opens the Y-BOCS for that pat
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from ketaclinic import testing
-from ketaclinic.treatment import services
 from tests.browser.conftest import sign_in_through_ui
 
 pytestmark = pytest.mark.browser
@@ -27,17 +25,7 @@ def test_the_one_week_ybocs_is_on_the_nurses_home_and_worklist_at_390_px(
 ) -> None:
     version = testing.shipped_protocol(clinic_admin, "iv_racemic_ocd")
     session = testing.checked_in_session(nurse=nurse, prescriber=prescriber, version=version)
-    services.dose_record(
-        by=nurse,
-        session=session,
-        concentration_mg_per_ml=Decimal("10"),
-        container="syringe",
-        final_concentration_mg_per_ml=Decimal("1"),
-        product="Ketamine HCl 10 mg/mL",
-        lot_number="K-1",
-        expiry_date=timezone.now().date() + dt.timedelta(days=200),
-        started_at=timezone.now() - dt.timedelta(minutes=1),
-    )
+    testing.dose_iv_syringe(nurse, session)
     patient = session.patient
     with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=True):
         page = sign_in_through_ui(new_page(viewport={"width": 390, "height": 844}), nurse)

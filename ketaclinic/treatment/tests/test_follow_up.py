@@ -5,7 +5,6 @@ protocol's notes."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 from ketaclinic import testing
 from ketaclinic.scales import get_definition
 from ketaclinic.scales.services import scale_response_record
-from ketaclinic.treatment import services
 from ketaclinic.treatment.domain import follow_up as fu
 from ketaclinic.treatment.domain.library import SHIPPED_PROTOCOLS
 from ketaclinic.treatment.domain.protocol import FollowUpRating
@@ -150,17 +148,7 @@ def test_the_ocd_protocol_asks_for_the_ybocs_at_one_week_and_round_trips() -> No
 def _dosed_ocd_session(clinic_admin: Any, nurse: Any, prescriber: Any) -> Any:
     version = testing.shipped_protocol(clinic_admin, "iv_racemic_ocd")
     session = testing.checked_in_session(nurse=nurse, prescriber=prescriber, version=version)
-    services.dose_record(
-        by=nurse,
-        session=session,
-        concentration_mg_per_ml=Decimal("10"),
-        container="syringe",
-        final_concentration_mg_per_ml=Decimal("1"),
-        product="Ketamine HCl 10 mg/mL",
-        lot_number="K-1",
-        expiry_date=timezone.now().date() + dt.timedelta(days=200),
-        started_at=timezone.now() - dt.timedelta(minutes=1),
-    )
+    testing.dose_iv_syringe(nurse, session)
     return session
 
 
